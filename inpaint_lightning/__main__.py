@@ -1,0 +1,3 @@
+from inpaint_lightning.cli import main
+
+main()

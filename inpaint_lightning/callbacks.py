@@ -1,0 +1,61 @@
+"""Callbacks: validation image panels for whichever logger is configured."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger, WandbLogger
+from torch import Tensor
+from torchvision.utils import make_grid, save_image
+
+
+class ImagePanels(L.Callback):
+    """At each validation, log rows of masked input | output | clean for the first ``num_samples`` samples.
+
+    Validation order and masks are fixed, so the same samples appear every epoch and every run: the panel shows
+    the fill improving. W&B gets an image, TensorBoard an image summary, other loggers a PNG in their log dir.
+    """
+
+    def __init__(self, num_samples: int = 8, hole_color: float = 1.0) -> None:
+        super().__init__()
+        self.num_samples, self.hole_color = num_samples, hole_color
+        self._rows: list[Tensor] = []
+
+    def on_validation_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._rows = []
+
+    def on_validation_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, outputs: Any,
+                                batch: Any, batch_idx: int, dataloader_idx: int = 0) -> None:
+        have = sum(r.shape[0] for r in self._rows)
+        if have >= self.num_samples or not isinstance(outputs, dict) or "output" not in outputs:
+            return
+        take = self.num_samples - have
+        mask = batch["mask"][:take]
+        shown_input = batch["masked"][:take] * (1 - mask) + self.hole_color * mask
+        rows = torch.stack([shown_input, outputs["output"][:take], batch["image"][:take]], dim=1)
+        self._rows.append(rows.float().clamp(0, 1).cpu())
+
+    def panel(self) -> Tensor | None:
+        """The grid (3 x H x W): one row per sample, columns masked | output | clean."""
+        if not self._rows:
+            return None
+        rows = torch.cat(self._rows)
+        return make_grid(rows.flatten(0, 1), nrow=3, padding=2, pad_value=1.0)
+
+    def on_validation_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        grid = self.panel()
+        if grid is None or trainer.sanity_checking or not trainer.is_global_zero:
+            return
+        step = trainer.global_step
+        for logger in trainer.loggers:
+            if isinstance(logger, WandbLogger):
+                logger.log_image("val/panel", [grid], step=step, caption=["masked | output | clean"])
+            elif isinstance(logger, TensorBoardLogger):
+                logger.experiment.add_image("val/panel", grid, global_step=step)
+            elif isinstance(logger, CSVLogger) or logger.log_dir:
+                folder = Path(logger.log_dir or trainer.default_root_dir) / "panels"
+                folder.mkdir(parents=True, exist_ok=True)
+                save_image(grid, folder / f"val_step{step:07d}.png")

@@ -1,0 +1,143 @@
+"""LightningDataModule yielding batches of clean images, hole masks and masked images."""
+
+from __future__ import annotations
+
+import os
+
+import lightning as L
+import torch
+from torch.utils.data import DataLoader
+
+from inpaint_lightning.data.corruption import Corruption, HoleCorruption
+from inpaint_lightning.data.dataset import EpochSampler, InpaintDataset, worker_count
+from inpaint_lightning.data.sources import ImageList, embedded_splits, folder_splits
+from inpaint_lightning.data.transforms import eval_transform, train_transform
+
+
+class InpaintDataModule(L.LightningDataModule):
+    """Clean/mask/masked batches from a folder tree or, with no ``root``, from scikit-image's embedded photos.
+
+    Batches are dicts: ``image`` (Bx3xHxW float32 in [0, 1], the clean target), ``mask`` (Bx1xHxW float32 in
+    {0, 1}, **1 = hole**), ``masked`` (Bx3xHxW, the corrupted network input) and ``index``.
+
+    Args:
+        root: folder of images (jpg, png, webp, bmp, tif; searched recursively). With ``train/``, ``val/``
+            (and optionally ``test/``) subfolders those are the splits; otherwise one folder is split by ratio.
+            None uses the embedded photos.
+        image_size: side of the square crops the model sees.
+        batch_size: per process (per GPU under DDP).
+        num_workers: DataLoader workers (capped at the CPUs available).
+        val_ratio: fraction held out for validation when splitting one folder.
+        test_ratio: fraction held out for test when splitting one folder (0 reuses validation).
+        split_seed: seed of that split; fixed so the split never changes between runs.
+        corruption: how a clean image becomes the input (holes from free-form strokes and boxes by default).
+        eval_corruption: corruption for validation/test; defaults to ``corruption``.
+        eval_seed: seed of validation/test masks; they depend only on it and the sample index.
+        seed: seed of training order, augmentation and masks; None follows ``seed_everything``.
+        crop_scale: area range of the training random resized crop.
+        augment: flips, mild affine and colour jitter in training.
+        embedded_tile: crop size the embedded photos are cut into.
+    """
+
+    def __init__(
+        self,
+        root: str | None = None,
+        image_size: int = 128,
+        batch_size: int = 8,
+        num_workers: int = 2,
+        val_ratio: float = 0.1,
+        test_ratio: float = 0.1,
+        split_seed: int = 0,
+        corruption: Corruption | None = None,
+        eval_corruption: Corruption | None = None,
+        eval_seed: int = 0,
+        seed: int | None = None,
+        crop_scale: tuple[float, float] = (0.3, 1.0),
+        augment: bool = True,
+        embedded_tile: int = 128,
+    ) -> None:
+        super().__init__()
+        if image_size < 8:
+            raise ValueError(f"image_size must be >= 8, got {image_size}")
+        self.root, self.image_size, self.batch_size = root, image_size, batch_size
+        self.num_workers = worker_count(num_workers)
+        self.val_ratio, self.test_ratio, self.split_seed = val_ratio, test_ratio, split_seed
+        self.corruption: Corruption = corruption if corruption is not None else HoleCorruption()
+        self.eval_corruption: Corruption = eval_corruption if eval_corruption is not None else self.corruption
+        self.eval_seed, self.seed = eval_seed, seed
+        self.crop_scale, self.augment, self.embedded_tile = crop_scale, augment, embedded_tile
+        self.splits: dict[str, ImageList] = {}
+        self.datasets: dict[str, InpaintDataset] = {}
+        if root is not None:  # fail at start-up, before a model is built or a step is run
+            folder_splits(root, val_ratio, test_ratio, split_seed)
+
+    def _train_seed(self) -> int:
+        if self.seed is not None:
+            return self.seed
+        return int(os.environ.get("PL_GLOBAL_SEED", 0))
+
+    def setup(self, stage: str | None = None) -> None:
+        if not self.splits:
+            if self.root is None:
+                self.splits = embedded_splits(max(self.embedded_tile, self.image_size), self.val_ratio,
+                                              self.test_ratio, self.split_seed)
+            else:
+                self.splits = folder_splits(self.root, self.val_ratio, self.test_ratio, self.split_seed)
+        size = self.image_size
+        if self.augment:
+            train_tf = train_transform(size, crop_scale=self.crop_scale)
+        else:
+            train_tf = train_transform(size, crop_scale=self.crop_scale, hflip=False, affine=False, color=0.0)
+        self.datasets = {
+            "train": InpaintDataset(self.splits["train"], train_tf, self.corruption, train=True,
+                                    seed=self._train_seed()),
+            "val": InpaintDataset(self.splits["val"], eval_transform(size), self.eval_corruption, train=False,
+                                  seed=self.eval_seed),
+            "test": InpaintDataset(self.splits["test"], eval_transform(size), self.eval_corruption, train=False,
+                                   seed=self.eval_seed),
+        }
+        self.datasets["predict"] = self.datasets["test"]
+
+    def _loader(self, split: str, **kwargs) -> DataLoader:
+        return DataLoader(
+            self.datasets[split], batch_size=self.batch_size, num_workers=self.num_workers,
+            pin_memory=torch.cuda.is_available(), persistent_workers=self.num_workers > 0, **kwargs,
+        )
+
+    def train_dataloader(self) -> DataLoader:
+        dataset = self.datasets["train"]
+        trainer = self._trainer
+        world, rank = (trainer.world_size, trainer.global_rank) if trainer is not None else (1, 0)
+        sampler = EpochSampler(dataset, num_replicas=world, rank=rank, seed=self._train_seed())
+        if trainer is not None:
+            sampler.set_epoch(trainer.current_epoch)
+            sampler.skip = self._samples_done_this_epoch(len(sampler))
+        return self._loader("train", sampler=sampler, drop_last=True)
+
+    def _samples_done_this_epoch(self, samples_per_epoch: int) -> int:
+        """After a mid-epoch resume, how many of this epoch's samples were already trained on.
+
+        One training step is one batch here (see ``InpaintingGAN``), so ``global_step`` modulo the batches per
+        epoch locates the resume point; skipping those samples makes a resumed run see exactly the data a
+        straight run would.
+        """
+        trainer = self._trainer
+        assert trainer is not None
+        batches = samples_per_epoch // self.batch_size
+        limit = trainer.limit_train_batches
+        if isinstance(limit, int):
+            batches = min(batches, limit)
+        elif limit is not None and limit < 1.0:
+            batches = int(batches * limit)
+        if batches <= 0 or trainer.accumulate_grad_batches != 1:
+            return 0
+        return (trainer.global_step % batches) * self.batch_size
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader("val", shuffle=False)
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader("test", shuffle=False)
+
+    def predict_dataloader(self) -> DataLoader:
+        return self._loader("predict", shuffle=False)

@@ -1,0 +1,99 @@
+"""Dataset of (clean, mask, masked) triplets, and a sampler that makes every sample's randomness reproducible."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Iterator
+
+import albumentations as A
+import numpy as np
+import torch
+from torch.utils.data import Dataset, DistributedSampler
+
+from inpaint_lightning.data.corruption import Corruption
+from inpaint_lightning.data.io import UnreadableImageError
+from inpaint_lightning.data.sources import ImageList
+
+_TRAIN_STREAM, _EVAL_STREAM = 1, 2
+
+
+class InpaintDataset(Dataset):
+    """Loads a clean image, augments it, corrupts it; returns a dict of float32 tensors.
+
+    Keys: ``image`` (3xHxW clean, [0, 1]), ``mask`` (1xHxW, {0, 1}, 1 = hole), ``masked`` (3xHxW network input,
+    [0, 1]) and ``index``. Each sample's randomness comes from ``numpy.random.default_rng([seed, stream, index])``:
+    validation/test use the plain index, so their masks never change; training receives from
+    :class:`EpochSampler` an index that also encodes the epoch, so training masks differ every epoch yet replay
+    exactly after a resume or in any worker layout.
+    """
+
+    def __init__(self, images: ImageList, transform: A.Compose, corruption: Corruption, train: bool,
+                 seed: int = 0) -> None:
+        self.images, self.transform, self.corruption = images, transform, corruption
+        self.train, self.seed = train, seed
+        self._skipped: set[str] = set()
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def _load(self, i: int) -> tuple[int, np.ndarray]:
+        """Load item ``i``, or the next readable one; an unreadable file is skipped with one warning."""
+        n = len(self.images)
+        for step in range(n):
+            j = (i + step) % n
+            try:
+                return j, self.images.load(j)
+            except UnreadableImageError as err:
+                name = self.images.name(j)
+                if name not in self._skipped:
+                    self._skipped.add(name)
+                    warnings.warn(f"Skipping unreadable image ({len(self._skipped)} so far): {err}", stacklevel=2)
+        raise RuntimeError(f"No readable image among the {n} in this dataset")
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        stream = _TRAIN_STREAM if self.train else _EVAL_STREAM
+        rng = np.random.default_rng([self.seed, stream, int(index)])
+        item, image = self._load(int(index) % len(self.images))
+        sample_index = int(index) if self.train else item
+        target = self.corruption.spatial_target(image.shape[0], image.shape[1], rng, sample_index, self.train)
+        self.transform.set_random_seed(int(rng.integers(2**31)))
+        out = self.transform(image=image, mask=target) if target is not None else self.transform(image=image)
+        clean = torch.from_numpy(np.ascontiguousarray(out["image"])).permute(2, 0, 1).float().div_(255.0)
+        mask = torch.from_numpy(np.ascontiguousarray(out["mask"])).float() if target is not None else None
+        corrupted = self.corruption(clean, rng, sample_index, self.train, target=mask)
+        return {"image": clean, "mask": corrupted["mask"], "masked": corrupted["masked"],
+                "index": torch.tensor(item)}
+
+
+class EpochSampler(DistributedSampler):
+    """A shuffling ``DistributedSampler`` (works for one process too) that yields ``epoch * len + i``.
+
+    The dataset reduces the index modulo its length and seeds augmentation and masks from the full value, so
+    randomness depends only on (seed, epoch, position): no global RNG state, no worker seeds involved. Lightning
+    calls ``set_epoch`` on it and leaves it in place under DDP (it already is a ``DistributedSampler``).
+    """
+
+    def __init__(self, dataset: Dataset, num_replicas: int = 1, rank: int = 0, seed: int = 0,
+                 drop_last: bool = True) -> None:
+        super().__init__(dataset, num_replicas=num_replicas, rank=rank, shuffle=True, seed=seed,
+                         drop_last=drop_last and len(dataset) >= num_replicas)  # type: ignore[arg-type]
+        self.skip = 0  # samples of this epoch already consumed before a mid-epoch resume
+
+    def __iter__(self) -> Iterator[int]:
+        n = len(self.dataset)  # type: ignore[arg-type]
+        offset = self.epoch * n
+        indices = list(super().__iter__())[self.skip:]
+        self.skip = 0
+        return iter(offset + i for i in indices)
+
+
+def worker_count(requested: int) -> int:
+    """Cap DataLoader workers at the CPUs this process may use."""
+    try:
+        import os
+
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = math.inf
+    return int(min(requested, cpus))

@@ -1,0 +1,147 @@
+"""Robust image and mask decoding: every file becomes RGB uint8 (or a binary mask) or a clear error.
+
+Photos in the wild are greyscale, palette, RGBA, 16-bit, EXIF-rotated, truncated or empty. Decoding them all the
+same way here is what keeps the data pipeline (and later inference) free of special cases.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+IMAGE_EXTENSIONS: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
+
+
+class UnreadableImageError(OSError):
+    """Raised when a file cannot be decoded as an image (corrupt, truncated, empty, not an image)."""
+
+
+def list_images(root: str | Path) -> list[Path]:
+    """All image files under ``root`` (recursive), sorted so that every run sees the same order."""
+    root = Path(root)
+    return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+
+
+def _to_uint8(arr: np.ndarray) -> np.ndarray:
+    """Scale integer or float pixel arrays of any bit depth to uint8."""
+    if arr.dtype == np.uint8:
+        return arr
+    if arr.dtype == np.bool_:
+        return arr.astype(np.uint8) * 255
+    if np.issubdtype(arr.dtype, np.integer):
+        # 16-bit data (the common case) maps 65535 -> 255; wider ints are scaled by their own maximum.
+        top = 65535 if arr.max(initial=0) <= 65535 else int(arr.max())
+        return np.clip(np.round(arr.astype(np.float64) * (255.0 / top)), 0, 255).astype(np.uint8)
+    arr = np.nan_to_num(arr.astype(np.float64))
+    if arr.max(initial=0.0) > 1.0:  # float images stored in 0..255
+        arr = arr / 255.0
+    return np.clip(np.round(arr * 255.0), 0, 255).astype(np.uint8)
+
+
+def _open(path: Path) -> Image.Image:
+    if path.stat().st_size == 0:
+        raise UnreadableImageError(f"{path}: empty file (0 bytes)")
+    try:
+        img = Image.open(path)
+        img.load()  # forces a full decode: truncated files fail here, not later in a worker
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as err:
+        raise UnreadableImageError(f"{path}: {err}") from err
+    try:
+        img = ImageOps.exif_transpose(img)
+    except Exception:  # broken EXIF must not cost the image
+        pass
+    return img
+
+
+def _pil_to_rgb(img: Image.Image) -> np.ndarray:
+    mode = img.mode
+    if mode in ("RGB",):
+        return np.asarray(img, dtype=np.uint8).copy()
+    if mode == "P" or mode == "PA":
+        img = img.convert("RGBA")
+        mode = "RGBA"
+    if mode in ("RGBA", "LA", "RGBa", "La"):
+        # Composite over white: what a viewer shows, instead of the (arbitrary) colour under transparent pixels.
+        rgba = img.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return np.asarray(Image.alpha_composite(background, rgba).convert("RGB"), dtype=np.uint8).copy()
+    if mode in ("L", "1"):
+        grey = np.asarray(img.convert("L"), dtype=np.uint8)
+        return np.repeat(grey[:, :, None], 3, axis=2)
+    if mode.startswith("I") or mode == "F":
+        # 16/32-bit greyscale: PIL's convert("RGB") clips instead of scaling, so scale ourselves.
+        grey = _to_uint8(np.asarray(img))
+        return np.repeat(grey[:, :, None], 3, axis=2)
+    return np.asarray(img.convert("RGB"), dtype=np.uint8).copy()  # CMYK, YCbCr, LAB, HSV
+
+
+def read_image(path: str | Path) -> np.ndarray:
+    """Decode ``path`` to an ``H x W x 3`` uint8 RGB array.
+
+    Greyscale is replicated to three channels, alpha is composited over white, palette images are expanded,
+    16-bit and float images are scaled to 8 bit, and EXIF orientation is applied.
+
+    Raises:
+        UnreadableImageError: the file is empty, truncated, corrupt or not an image.
+    """
+    path = Path(path)
+    img = _open(path)
+    if img.mode in ("RGB", "RGBA") and path.suffix.lower() in (".png", ".tif", ".tiff"):
+        # Pillow reads 16-bit-per-channel colour PNG/TIFF as 8-bit already; OpenCV keeps all 16 bits so the
+        # rounding to 8 bit is ours and correct. Fall back to Pillow when OpenCV cannot decode the file.
+        raw = cv2.imdecode(np.fromfile(path, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
+        if raw is not None and raw.dtype != np.uint8 and raw.ndim == 3:
+            raw = _to_uint8(raw)
+            return cv2.cvtColor(raw, cv2.COLOR_BGRA2RGB if raw.shape[2] == 4 else cv2.COLOR_BGR2RGB)
+    return _pil_to_rgb(img)
+
+
+def read_mask(path: str | Path, size: tuple[int, int] | None = None, invert: bool = False,
+              threshold: float = 0.5) -> np.ndarray:
+    """Read a mask file as float32 ``H x W`` in {0, 1} with **1 = hole**.
+
+    Any mode is reduced to luminance (alpha-only masks use their alpha), grey levels are thresholded at
+    ``threshold`` (of full scale), ``size=(h, w)`` resizes with nearest neighbour so edges stay binary, and
+    ``invert=True`` is for mask sets where black marks the hole.
+    """
+    path = Path(path)
+    img = _open(path)
+    if img.mode in ("RGBA", "LA") and np.asarray(img.convert("L")).max() == 0:
+        grey = np.asarray(img.getchannel("A"))
+    elif img.mode.startswith("I") or img.mode == "F":
+        grey = _to_uint8(np.asarray(img))
+    else:
+        grey = np.asarray(img.convert("L"))
+    mask = (grey.astype(np.float32) >= threshold * 255.0).astype(np.float32)
+    if size is not None and mask.shape != tuple(size):
+        mask = cv2.resize(mask, (size[1], size[0]), interpolation=cv2.INTER_NEAREST)
+    if invert:
+        mask = 1.0 - mask
+    return mask
+
+
+def filter_readable(paths: list[Path], kind: str = "image") -> list[Path]:
+    """Drop files that are empty or whose header is not an image, with one warning naming them and a count.
+
+    Only headers are checked (cheap even for large folders); a file that is truncated further in fails at load
+    time and is skipped by the dataset then.
+    """
+    good: list[Path] = []
+    bad: list[str] = []
+    for p in paths:
+        try:
+            if p.stat().st_size == 0:
+                raise UnreadableImageError("empty")
+            with Image.open(p) as im:
+                im.size  # noqa: B018 - header parse
+            good.append(p)
+        except (OSError, UnidentifiedImageError, ValueError, SyntaxError):
+            bad.append(str(p))
+    if bad:
+        shown = ", ".join(bad[:10]) + (" ..." if len(bad) > 10 else "")
+        warnings.warn(f"Skipping {len(bad)} unreadable {kind} file(s): {shown}", stacklevel=2)
+    return good

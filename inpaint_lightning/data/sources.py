@@ -1,0 +1,133 @@
+"""Where clean images come from: a folder tree on disk, or photos embedded in scikit-image (no download).
+
+A source is a list of items that can each be loaded as an RGB uint8 array; splitting into train/val/test
+happens here, once, deterministically, so every run and every process sees the same split.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from inpaint_lightning.data.io import filter_readable, list_images, read_image
+from inpaint_lightning.errors import DataNotFoundError
+
+SPLITS = ("train", "val", "test")
+
+#: Real colour photographs shipped inside scikit-image's wheel (no network needed).
+EMBEDDED_PHOTOS: tuple[str, ...] = (
+    "astronaut.png", "chelsea.png", "coffee.png", "hubble_deep_field.jpg", "ihc.png",
+    "motorcycle_left.png", "retina.jpg", "rocket.jpg",
+)
+
+
+@dataclass
+class ImageList:
+    """Images to load lazily from ``paths`` or kept in memory as ``arrays`` (one of the two)."""
+
+    paths: list[Path] = field(default_factory=list)
+    arrays: list[np.ndarray] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.paths) or len(self.arrays)
+
+    def load(self, i: int) -> np.ndarray:
+        return self.arrays[i] if self.arrays else read_image(self.paths[i])
+
+    def name(self, i: int) -> str:
+        return self.names[i] if self.names else str(self.paths[i])
+
+    def subset(self, indices: list[int]) -> ImageList:
+        return ImageList(
+            paths=[self.paths[i] for i in indices] if self.paths else [],
+            arrays=[self.arrays[i] for i in indices] if self.arrays else [],
+            names=[self.names[i] for i in indices] if self.names else [],
+        )
+
+
+def split_indices(n: int, val_ratio: float, test_ratio: float, seed: int) -> dict[str, list[int]]:
+    """A seeded permutation cut into train/val/test; at least one val/test item when its ratio is > 0."""
+    if not 0 <= val_ratio < 1 or not 0 <= test_ratio < 1 or val_ratio + test_ratio >= 1:
+        raise ValueError(f"val_ratio + test_ratio must be in [0, 1), got {val_ratio} + {test_ratio}")
+    order = np.random.default_rng(seed).permutation(n).tolist()
+    n_val = max(1, round(n * val_ratio)) if val_ratio > 0 else 0
+    n_test = max(1, round(n * test_ratio)) if test_ratio > 0 else 0
+    if n - n_val - n_test < 1:
+        raise ValueError(f"Too few images ({n}) for a train/val/test split of {val_ratio}/{test_ratio}")
+    return {
+        "val": sorted(order[:n_val]),
+        "test": sorted(order[n_val:n_val + n_test]),
+        "train": sorted(order[n_val + n_test:]),
+    }
+
+
+def _folder(path: Path) -> ImageList:
+    if not path.is_dir():
+        raise DataNotFoundError(f"Image folder not found: {path}")
+    files = filter_readable(list_images(path))
+    if not files:
+        raise DataNotFoundError(f"Image folder contains no readable images (jpg, png, webp, bmp, tif): {path}")
+    return ImageList(paths=files)
+
+
+def folder_splits(root: str | os.PathLike, val_ratio: float, test_ratio: float, seed: int) -> dict[str, ImageList]:
+    """Splits of a folder tree: ``root/{train,val,test}`` subfolders when ``root/train`` exists, else a ratio split.
+
+    With subfolders, a missing ``test`` reuses ``val`` and a missing ``val`` is split off ``train``.
+    """
+    root = Path(root).expanduser()
+    if not root.is_dir():
+        raise DataNotFoundError(f"data.root not found or not a folder: {root}")
+    if (root / "train").is_dir():
+        train = _folder(root / "train")
+        if (root / "val").is_dir():
+            val = _folder(root / "val")
+            splits = {"train": train, "val": val}
+        else:
+            idx = split_indices(len(train), max(val_ratio, 0.05), 0.0, seed)
+            splits = {"train": train.subset(idx["train"]), "val": train.subset(idx["val"])}
+        splits["test"] = _folder(root / "test") if (root / "test").is_dir() else splits["val"]
+        return splits
+    images = _folder(root)
+    idx = split_indices(len(images), val_ratio, test_ratio, seed)
+    if not idx["test"]:
+        idx["test"] = idx["val"]
+    return {split: images.subset(idx[split]) for split in SPLITS}
+
+
+def embedded_photos(tile: int = 128, max_side: int = 768, min_std: float = 12.0) -> ImageList:
+    """scikit-image's real colour photos, each shrunk to ``max_side`` and cut into ``tile`` x ``tile`` crops.
+
+    Near-uniform crops (standard deviation below ``min_std`` grey levels, e.g. the black border of the retina
+    photo) are dropped: they teach nothing about filling holes.
+    """
+    import skimage
+
+    folder = Path(skimage.data.__file__).parent
+    arrays, names = [], []
+    for fname in EMBEDDED_PHOTOS:
+        img = read_image(folder / fname)
+        scale = min(1.0, max_side / max(img.shape[:2]))
+        if scale < 1.0:
+            img = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        h, w = img.shape[:2]
+        for top in range(0, h - tile + 1, tile):
+            for left in range(0, w - tile + 1, tile):
+                crop = img[top:top + tile, left:left + tile]
+                if crop.std() >= min_std:
+                    arrays.append(np.ascontiguousarray(crop))
+                    names.append(f"{Path(fname).stem}@{top},{left}")
+    return ImageList(arrays=arrays, names=names)
+
+
+def embedded_splits(tile: int, val_ratio: float, test_ratio: float, seed: int) -> dict[str, ImageList]:
+    images = embedded_photos(tile=tile)
+    idx = split_indices(len(images), val_ratio, test_ratio, seed)
+    if not idx["test"]:
+        idx["test"] = idx["val"]
+    return {split: images.subset(idx[split]) for split in SPLITS}

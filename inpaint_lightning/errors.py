@@ -1,0 +1,13 @@
+"""Errors that mean "the run cannot start": the CLI prints their message alone, without a traceback."""
+
+
+class StartupError(Exception):
+    """A wrong path, missing weights or inconsistent setting, detected before any training step."""
+
+
+class DataNotFoundError(StartupError, FileNotFoundError):
+    """A data folder is missing or holds no readable image."""
+
+
+class MissingWeightsError(StartupError, FileNotFoundError):
+    """Pretrained weights are absent and cannot be downloaded."""

@@ -1,0 +1,199 @@
+"""The LightningModule: one discriminator step then one generator step per batch (manual optimization).
+
+Networks, the loss object, optimizers and schedulers are all init arguments (``class_path``/``init_args`` in
+YAML), so a new architecture or loss never edits this file.
+
+**One training step = one batch = one D update + one G update.** Lightning counts every optimizer step in
+``global_step`` under manual optimization, which would make ``max_steps: 1000`` stop after 500 batches; the
+discriminator's step is therefore not counted, and ``max_steps``, ``every_n_train_steps``, schedulers with
+``interval: step`` and the logged step all count batches (= generator updates).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Literal
+
+import lightning as L
+import torch
+from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
+from lightning.pytorch.core.mixins.hparams_mixin import _given_hyperparameters
+from lightning.pytorch.core.optimizer import LightningOptimizer
+from torch import Tensor, nn
+from torchmetrics import MetricCollection
+
+from inpaint_lightning.losses.inpainting import InpaintingLoss
+from inpaint_lightning.metrics import LpipsNet, image_metrics, make_lpips
+from inpaint_lightning.models.discriminators import PatchDiscriminator
+from inpaint_lightning.models.generators import GatedUNet
+from inpaint_lightning.optim import GANAdam
+
+
+def composite(pred: Tensor, image: Tensor, mask: Tensor) -> Tensor:
+    """Keep known pixels, take the prediction in the hole: ``mask * pred + (1 - mask) * image``."""
+    return mask * pred + (1.0 - mask) * image
+
+
+@contextmanager
+def _not_counted(optimizer: LightningOptimizer) -> Iterator[None]:
+    """Step ``optimizer`` without advancing ``global_step`` (see the module docstring)."""
+    before, after = optimizer._on_before_step, optimizer._on_after_step
+    optimizer._on_before_step = optimizer._on_after_step = lambda: None
+    try:
+        yield
+    finally:
+        optimizer._on_before_step, optimizer._on_after_step = before, after
+
+
+class InpaintingGAN(L.LightningModule):
+    """GAN inpainting: generator input is masked image ++ mask; outputs are composited before metrics.
+
+    Args:
+        generator: maps ``B x 4 x H x W`` (masked RGB, mask) to ``B x 3 x H x W`` in [0, 1].
+        discriminator: maps (image, mask) to patch logits.
+        loss: the objective with ``discriminator_loss``/``generator_loss`` phases.
+        g_optimizer / d_optimizer: optimizer factories for generator and discriminator.
+        g_scheduler / d_scheduler: optional LR scheduler factories.
+        scheduler_interval: step schedulers every ``epoch`` or every ``step`` (batch).
+        gradient_clip_val: clip each network's gradient norm to this (after unscaling under 16-mixed).
+        lpips: LPIPS backbone for validation/test (``alex``, ``vgg``) or ``off``.
+        on_missing_weights: when LPIPS weights are absent offline: ``error`` at start-up, or ``disable`` LPIPS.
+    """
+
+    def __init__(
+        self,
+        generator: nn.Module | None = None,
+        discriminator: nn.Module | None = None,
+        loss: InpaintingLoss | None = None,
+        g_optimizer: OptimizerCallable = GANAdam,
+        d_optimizer: OptimizerCallable = GANAdam,
+        g_scheduler: LRSchedulerCallable | None = None,
+        d_scheduler: LRSchedulerCallable | None = None,
+        scheduler_interval: Literal["epoch", "step"] = "epoch",
+        gradient_clip_val: float | None = None,
+        lpips: LpipsNet = "alex",
+        on_missing_weights: Literal["error", "disable"] = "error",
+    ) -> None:
+        super().__init__()
+        # Through LightningCLI the hparams are the YAML's class_path/init_args (so a checkpoint alone rebuilds the
+        # networks); from plain Python they would be module objects, which do not belong in hparams.
+        from_cli = _given_hyperparameters.get() is not None
+        self.save_hyperparameters(ignore=[] if from_cli else ["generator", "discriminator", "loss"])
+        self.automatic_optimization = False
+        self.generator = generator if generator is not None else GatedUNet()
+        self.discriminator = discriminator if discriminator is not None else PatchDiscriminator()
+        self.loss = loss if loss is not None else InpaintingLoss()
+        self.g_optimizer, self.d_optimizer = g_optimizer, d_optimizer
+        self.g_scheduler, self.d_scheduler = g_scheduler, d_scheduler
+        self.scheduler_interval = scheduler_interval
+        self.gradient_clip_val = gradient_clip_val
+        lpips_metric = make_lpips(lpips, on_missing_weights)
+        # A plain dict, not submodules: metric networks stay out of checkpoints and the model summary.
+        self.metrics: dict[str, MetricCollection] = {
+            "val": image_metrics("val/", lpips_metric),
+            "test": image_metrics("test/", lpips_metric),
+        }
+
+    # ----------------------------------------------------------------------------------------------- forward
+    def forward(self, masked: Tensor, mask: Tensor) -> Tensor:
+        """Composited inpainting of ``masked`` (B x 3 x H x W in [0, 1]) with ``mask`` (B x 1 x H x W, 1 = hole)."""
+        pred = self.generator(torch.cat([masked, mask], dim=1))
+        return composite(pred, masked, mask)
+
+    # ---------------------------------------------------------------------------------------------- training
+    def configure_optimizers(self) -> Any:
+        g_opt = self.g_optimizer(self.generator.parameters())
+        d_opt = self.d_optimizer(self.discriminator.parameters())
+        schedulers = []
+        for factory, opt in ((self.g_scheduler, g_opt), (self.d_scheduler, d_opt)):
+            if factory is not None:
+                schedulers.append({"scheduler": factory(opt), "interval": self.scheduler_interval})
+        return [g_opt, d_opt], schedulers
+
+    def _clip(self, optimizer: LightningOptimizer) -> None:
+        if not self.gradient_clip_val:
+            return
+        scaler = getattr(self.trainer.precision_plugin, "scaler", None)
+        if scaler is not None:  # 16-mixed: clip true gradients, not loss-scaled ones
+            scaler.unscale_(optimizer.optimizer)
+        self.clip_gradients(optimizer, gradient_clip_val=self.gradient_clip_val, gradient_clip_algorithm="norm")
+
+    def training_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
+        g_opt, d_opt = self.optimizers()
+        image, mask, masked = batch["image"], batch["mask"], batch["masked"]
+        pred = self.generator(torch.cat([masked, mask], dim=1))  # once per batch, used by both phases
+        comp = composite(pred, image, mask)
+
+        self.toggle_optimizer(d_opt)
+        d_total, d_logs = self.loss.discriminator_loss(self.discriminator, image, comp.detach(), mask)
+        d_opt.zero_grad(set_to_none=True)
+        self.manual_backward(d_total)
+        self._clip(d_opt)
+        with _not_counted(d_opt):
+            d_opt.step()
+        self.untoggle_optimizer(d_opt)
+
+        self.toggle_optimizer(g_opt)
+        g_total, g_logs = self.loss.generator_loss(self.discriminator, image, pred, comp, mask)
+        g_opt.zero_grad(set_to_none=True)
+        self.manual_backward(g_total)
+        self._clip(g_opt)
+        g_opt.step()
+        self.untoggle_optimizer(g_opt)
+
+        if self.scheduler_interval == "step":
+            self._step_schedulers()
+        logs = {f"train/{k}": v for k, v in {**d_logs, **g_logs}.items()}
+        logs["train/lr_g"] = torch.tensor(g_opt.param_groups[0]["lr"])
+        logs["train/lr_d"] = torch.tensor(d_opt.param_groups[0]["lr"])
+        self.log_dict(logs, prog_bar=False, on_step=True, on_epoch=False, batch_size=image.shape[0])
+        self.log("g_loss", g_logs["g/loss"], prog_bar=True, logger=False, batch_size=image.shape[0])
+        self.log("d_loss", d_logs["d/loss"], prog_bar=True, logger=False, batch_size=image.shape[0])
+
+    def _step_schedulers(self) -> None:
+        schedulers = self.lr_schedulers()
+        if schedulers is None:
+            return
+        for scheduler in schedulers if isinstance(schedulers, list) else [schedulers]:
+            if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+                monitor = self.trainer.callback_metrics.get("val/lpips", self.trainer.callback_metrics.get("val/psnr"))
+                if monitor is not None:
+                    scheduler.step(monitor)
+            else:
+                scheduler.step()
+
+    def on_train_epoch_end(self) -> None:
+        if self.scheduler_interval == "epoch":
+            self._step_schedulers()
+
+    # ------------------------------------------------------------------------------------------- evaluation
+    def _evaluate(self, batch: dict[str, Tensor], split: str) -> dict[str, Tensor]:
+        image, mask = batch["image"], batch["mask"]
+        output = composite(self.generator(torch.cat([batch["masked"], mask], dim=1)), image, mask)
+        metrics = self.metrics[split].to(self.device)
+        with torch.autocast(self.device.type, enabled=False):
+            metrics.update(output.float().clamp(0, 1), image.float())
+            hole = (output.float() - image.float()).abs().mul(mask).sum() / mask.sum().clamp_min(1) / 3
+        self.log(f"{split}/l1_hole", hole, batch_size=image.shape[0], sync_dist=True)
+        return {"output": output.detach()}
+
+    def _log_metrics(self, split: str) -> None:
+        values = self.metrics[split].compute()
+        self.log_dict(values, prog_bar=True, sync_dist=False)  # torchmetrics already reduced across processes
+        self.metrics[split].reset()
+
+    def validation_step(self, batch: dict[str, Tensor], batch_idx: int) -> dict[str, Tensor]:
+        return self._evaluate(batch, "val")
+
+    def on_validation_epoch_end(self) -> None:
+        self._log_metrics("val")
+
+    def test_step(self, batch: dict[str, Tensor], batch_idx: int) -> dict[str, Tensor]:
+        return self._evaluate(batch, "test")
+
+    def on_test_epoch_end(self) -> None:
+        self._log_metrics("test")
+
+    def predict_step(self, batch: dict[str, Tensor], batch_idx: int) -> dict[str, Tensor]:
+        return {"output": self(batch["masked"], batch["mask"]), "index": batch["index"]}
