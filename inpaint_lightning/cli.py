@@ -6,7 +6,8 @@ import sys
 
 import yaml
 from lightning.pytorch import LightningModule, Trainer
-from lightning.pytorch.cli import LightningCLI, SaveConfigCallback
+from lightning.pytorch.callbacks import ModelCheckpoint, ProgressBar, RichProgressBar
+from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveConfigCallback
 
 from inpaint_lightning.data.datamodule import InpaintDataModule
 from inpaint_lightning.errors import StartupError
@@ -25,6 +26,35 @@ class LoggedConfig(SaveConfigCallback):
 class InpaintCLI(LightningCLI):
     """LightningCLI with the module configuring its own two optimizers (``--optimizer`` is not offered,
     because it would silently replace ``configure_optimizers``)."""
+
+    def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
+        # A fixed checkpoint folder (not one per logger version) is what lets `fit --ckpt_path last` find
+        # last.ckpt from a new process; as its own group every option is a flag: --checkpoint.dirpath DIR.
+        parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
+        parser.set_defaults({
+            "checkpoint.dirpath": "logs/checkpoints",
+            "checkpoint.filename": "step{step:06d}",
+            "checkpoint.auto_insert_metric_name": False,
+            "checkpoint.monitor": "val/lpips",
+            "checkpoint.mode": "min",
+            "checkpoint.save_top_k": 3,
+            "checkpoint.save_last": True,
+        })
+
+    def before_instantiate_classes(self) -> None:
+        # Each manual_backward reaches only one network (D, then G), which plain DDP reports as unused
+        # parameters; the string names below are Lightning's own variants that allow it.
+        config = self.config.get(self.subcommand) if self.subcommand else self.config
+        strategy = config.trainer.strategy
+        if strategy in ("ddp", "ddp_spawn"):
+            config.trainer.strategy = f"{strategy}_find_unused_parameters_true"
+
+    def _instantiate_trainer(self, config: dict, callbacks: list) -> Trainer:
+        # Rich progress bar by default, unless bars are off or another bar was configured.
+        configured = [c for c in (config.get("callbacks") or []) + callbacks if isinstance(c, ProgressBar)]
+        if config.get("enable_progress_bar") is not False and not configured:
+            callbacks = [*callbacks, RichProgressBar()]
+        return super()._instantiate_trainer(config, callbacks)
 
     def __init__(self, args: list[str] | None = None, run: bool = True) -> None:
         super().__init__(

@@ -180,7 +180,7 @@ class InpaintingGAN(L.LightningModule):
 
     def _log_metrics(self, split: str) -> None:
         values = self.metrics[split].compute()
-        self.log_dict(values, prog_bar=True, sync_dist=False)  # torchmetrics already reduced across processes
+        self.log_dict(values, prog_bar=True, sync_dist=True)  # already reduced by torchmetrics: a no-op mean
         self.metrics[split].reset()
 
     def validation_step(self, batch: dict[str, Tensor], batch_idx: int) -> dict[str, Tensor]:

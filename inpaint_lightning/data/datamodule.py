@@ -106,7 +106,7 @@ class InpaintDataModule(L.LightningDataModule):
 
     def train_dataloader(self) -> DataLoader:
         dataset = self.datasets["train"]
-        trainer = self._trainer
+        trainer = self.trainer
         world, rank = (trainer.world_size, trainer.global_rank) if trainer is not None else (1, 0)
         sampler = EpochSampler(dataset, num_replicas=world, rank=rank, seed=self._train_seed())
         if trainer is not None:
@@ -121,7 +121,7 @@ class InpaintDataModule(L.LightningDataModule):
         epoch locates the resume point; skipping those samples makes a resumed run see exactly the data a
         straight run would.
         """
-        trainer = self._trainer
+        trainer = self.trainer
         assert trainer is not None
         batches = samples_per_epoch // self.batch_size
         limit = trainer.limit_train_batches

@@ -45,10 +45,13 @@ def _to_uint8(arr: np.ndarray) -> np.ndarray:
 def _open(path: Path) -> Image.Image:
     if path.stat().st_size == 0:
         raise UnreadableImageError(f"{path}: empty file (0 bytes)")
+    img = None
     try:
         img = Image.open(path)
         img.load()  # forces a full decode: truncated files fail here, not later in a worker
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as err:
+        if img is not None:
+            img.close()
         raise UnreadableImageError(f"{path}: {err}") from err
     try:
         img = ImageOps.exif_transpose(img)

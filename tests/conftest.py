@@ -1,0 +1,48 @@
+"""Shared fixtures: tiny CLI runs on CPU, and small image folders with odd files."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+GAN_YAML = ROOT / "configs" / "gan.yaml"
+TINY_YAML = ROOT / "tests" / "configs" / "tiny.yaml"
+SHARED = ROOT.parent / "shared"
+
+os.environ.setdefault("WANDB_MODE", "offline")
+os.environ.setdefault("WANDB_SILENT", "true")
+
+
+def tiny_args(tmp_path: Path, *extra: str, subcommand: str = "fit") -> list[str]:
+    """Arguments for a CPU-fast CLI run writing everything under ``tmp_path``."""
+    return [
+        subcommand, "--config", str(GAN_YAML), "--config", str(TINY_YAML),
+        "--trainer.default_root_dir", str(tmp_path),
+        "--trainer.logger.init_args.save_dir", str(tmp_path / "logs"),
+        *(("--checkpoint.dirpath", str(tmp_path / "ckpt")) if subcommand == "fit" else ()),
+        *extra,
+    ]
+
+
+def random_photo(rng: np.random.Generator, h: int = 48, w: int = 64) -> np.ndarray:
+    """A smooth random colour image (not noise: resizing and fills behave like on photos)."""
+    small = rng.integers(0, 256, (h // 8 + 1, w // 8 + 1, 3), dtype=np.uint8)
+    return np.asarray(Image.fromarray(small).resize((w, h), Image.BILINEAR))
+
+
+@pytest.fixture
+def image_folder(tmp_path: Path) -> Path:
+    """A folder of 12 readable PNG/JPEG images in nested subfolders."""
+    rng = np.random.default_rng(0)
+    root = tmp_path / "images"
+    for i in range(12):
+        sub = root / f"part{i % 3}"
+        sub.mkdir(parents=True, exist_ok=True)
+        ext = "png" if i % 2 else "jpg"
+        Image.fromarray(random_photo(rng)).save(sub / f"img{i:02d}.{ext}")
+    return root

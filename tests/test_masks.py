@@ -1,0 +1,76 @@
+import numpy as np
+import pytest
+from PIL import Image
+
+from inpaint_lightning.data.masks import FolderMasks, FreeFormMasks
+from inpaint_lightning.errors import DataNotFoundError
+
+
+@pytest.mark.parametrize("size", [(32, 32), (64, 48), (128, 128)])
+@pytest.mark.parametrize("hole_range", [(0.05, 0.2), (0.2, 0.5)])
+def test_free_form_hole_ratio_within_range(size, hole_range):
+    gen = FreeFormMasks(hole_range=hole_range)
+    ratios = []
+    for seed in range(40):
+        mask = gen(*size, np.random.default_rng(seed))
+        assert mask.shape == size and mask.dtype == np.float32
+        assert set(np.unique(mask)) <= {0.0, 1.0}
+        ratios.append(mask.mean())
+    ratios = np.array(ratios)
+    inside = (ratios >= hole_range[0]) & (ratios <= hole_range[1])
+    assert inside.mean() >= 0.95, ratios  # the redraw loop lands in range almost always
+    assert ratios.std() > 0.01  # and masks are not all alike
+
+
+def test_free_form_same_seed_same_mask_different_seed_different_mask():
+    gen = FreeFormMasks()
+    a = gen(64, 64, np.random.default_rng([0, 2, 7]))
+    b = gen(64, 64, np.random.default_rng([0, 2, 7]))
+    c = gen(64, 64, np.random.default_rng([0, 2, 8]))
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_free_form_rejects_bad_ranges():
+    with pytest.raises(ValueError, match="hole_range"):
+        FreeFormMasks(hole_range=(0.5, 0.1))
+    with pytest.raises(ValueError, match="at least one stroke or one box"):
+        FreeFormMasks(strokes=(0, 0), boxes=(0, 0))
+
+
+def _write_masks(folder, count=3):
+    folder.mkdir()
+    for i in range(count):
+        arr = np.zeros((20, 30), np.uint8)
+        arr[:, : 10 * (i + 1)] = 200  # grey, not white: must be thresholded to 1
+        arr[0, 0] = 90  # below threshold: stays 0
+        Image.fromarray(arr).save(folder / f"m{i}.png")
+
+
+def test_folder_masks_resize_threshold_invert(tmp_path):
+    _write_masks(tmp_path / "masks")
+    masks = FolderMasks(str(tmp_path / "masks"))
+    m = masks(40, 60, np.random.default_rng(0), index=0, train=False)
+    assert m.shape == (40, 60)
+    assert set(np.unique(m)) == {0.0, 1.0}
+    assert m[2:, :20].all() and not m[:, 20:].any()  # nearest 2x resize keeps the edge at 1/3
+    assert not m[:2, :2].any()  # the one pixel below threshold, doubled
+    inv = FolderMasks(str(tmp_path / "masks"), invert=True)(40, 60, np.random.default_rng(0), index=0, train=False)
+    np.testing.assert_array_equal(inv, 1.0 - m)
+
+
+def test_folder_masks_eval_pairs_by_index_train_draws_randomly(tmp_path):
+    _write_masks(tmp_path / "masks")
+    masks = FolderMasks(str(tmp_path / "masks"))
+    areas = [masks(20, 30, np.random.default_rng(99), index=i, train=False).mean() for i in range(6)]
+    assert areas[:3] == areas[3:] and len(set(areas[:3])) == 3  # index % count, same every call
+    drawn = {masks(20, 30, np.random.default_rng(s), index=0, train=True).mean() for s in range(20)}
+    assert len(drawn) == 3
+
+
+def test_folder_masks_missing_or_empty_folder(tmp_path):
+    with pytest.raises(DataNotFoundError, match="Mask folder not found"):
+        FolderMasks(str(tmp_path / "nope"))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataNotFoundError, match="no readable mask"):
+        FolderMasks(str(tmp_path / "empty"))
