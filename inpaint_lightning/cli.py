@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import warnings
 
 import yaml
 from lightning.pytorch import LightningModule, Trainer
@@ -12,6 +13,10 @@ from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveCon
 from inpaint_lightning.data.datamodule import InpaintDataModule
 from inpaint_lightning.errors import StartupError
 from inpaint_lightning.module import InpaintingGAN
+
+# InpaintDataModule resumes mid-epoch exactly (its sampler skips the batches already trained on), so
+# Lightning's generic warning about non-resumable dataloaders does not apply.
+warnings.filterwarnings("ignore", message="You're resuming from a checkpoint that ended before the epoch ended")
 
 
 class LoggedConfig(SaveConfigCallback):

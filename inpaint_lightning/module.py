@@ -56,7 +56,7 @@ class InpaintingGAN(L.LightningModule):
         g_optimizer / d_optimizer: optimizer factories for generator and discriminator.
         g_scheduler / d_scheduler: optional LR scheduler factories.
         scheduler_interval: step schedulers every ``epoch`` or every ``step`` (batch).
-        gradient_clip_val: clip each network's gradient norm to this (after unscaling under 16-mixed).
+        gradient_clip_val: clip each network's gradient norm to this (on unscaled gradients under 16-mixed).
         lpips: LPIPS backbone for validation/test (``alex``, ``vgg``) or ``off``.
         on_missing_weights: when LPIPS weights are absent offline: ``error`` at start-up, or ``disable`` LPIPS.
     """
@@ -111,13 +111,11 @@ class InpaintingGAN(L.LightningModule):
                 schedulers.append({"scheduler": factory(opt), "interval": self.scheduler_interval})
         return [g_opt, d_opt], schedulers
 
-    def _clip(self, optimizer: LightningOptimizer) -> None:
-        if not self.gradient_clip_val:
-            return
-        scaler = getattr(self.trainer.precision_plugin, "scaler", None)
-        if scaler is not None:  # 16-mixed: clip true gradients, not loss-scaled ones
-            scaler.unscale_(optimizer.optimizer)
-        self.clip_gradients(optimizer, gradient_clip_val=self.gradient_clip_val, gradient_clip_algorithm="norm")
+    def on_before_optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
+        # Lightning calls this from inside `opt.step()`, after the 16-mixed GradScaler has unscaled the
+        # gradients, so the clip applies to true gradients under every precision.
+        if self.gradient_clip_val:
+            self.clip_gradients(optimizer, gradient_clip_val=self.gradient_clip_val, gradient_clip_algorithm="norm")
 
     def training_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
         g_opt, d_opt = self.optimizers()
@@ -129,7 +127,6 @@ class InpaintingGAN(L.LightningModule):
         d_total, d_logs = self.loss.discriminator_loss(self.discriminator, image, comp.detach(), mask)
         d_opt.zero_grad(set_to_none=True)
         self.manual_backward(d_total)
-        self._clip(d_opt)
         with _not_counted(d_opt):
             d_opt.step()
         self.untoggle_optimizer(d_opt)
@@ -138,7 +135,6 @@ class InpaintingGAN(L.LightningModule):
         g_total, g_logs = self.loss.generator_loss(self.discriminator, image, pred, comp, mask)
         g_opt.zero_grad(set_to_none=True)
         self.manual_backward(g_total)
-        self._clip(g_opt)
         g_opt.step()
         self.untoggle_optimizer(g_opt)
 

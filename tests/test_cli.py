@@ -1,0 +1,112 @@
+"""End-to-end runs of the command line, in process (fast) except where a real subprocess matters."""
+
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from conftest import GAN_YAML, ROOT, TINY_YAML, tiny_args
+
+from inpaint_lightning.cli import main
+
+
+def _metrics(tmp_path: Path) -> list[dict]:
+    files = sorted((tmp_path / "logs").rglob("metrics.csv"))
+    assert files, "CSVLogger wrote nothing"
+    with open(files[-1]) as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.mark.parametrize("precision", ["32", "bf16-mixed"])
+def test_fit_runs_validates_checkpoints_and_logs(tmp_path, precision):
+    cli = main(tiny_args(tmp_path, "--trainer.precision", precision))
+    assert cli.trainer.global_step == 4  # max_steps counts batches, not D + G optimizer steps
+    rows = _metrics(tmp_path)
+    train_keys = {k for r in rows for k, v in r.items() if v and k.startswith("train/")}
+    assert {"train/d/loss", "train/g/loss", "train/g/l1_hole", "train/g/l1_valid", "train/g/adversarial",
+            "train/lr_g", "train/lr_d"} <= train_keys
+    assert sum(1 for r in rows if r.get("val/psnr")) == 2  # val_check_interval 2 within 4 steps
+    ckpts = {p.name for p in (tmp_path / "ckpt").iterdir()}
+    assert "last.ckpt" in ckpts and len(ckpts) >= 2
+    panels = list((tmp_path / "logs").rglob("panels/*.png"))
+    assert len(panels) == 2
+
+
+def test_validate_test_and_predict_from_checkpoint(tmp_path):
+    main(tiny_args(tmp_path))
+    ckpt = str(tmp_path / "ckpt" / "last.ckpt")
+    for sub in ("validate", "test"):
+        cli = main(tiny_args(tmp_path, "--ckpt_path", ckpt, subcommand=sub))
+        metrics = cli.trainer.callback_metrics
+        prefix = "val" if sub == "validate" else "test"
+        assert {f"{prefix}/psnr", f"{prefix}/ssim"} <= set(metrics)
+        assert 5 < metrics[f"{prefix}/psnr"] < 60
+    cli = main(tiny_args(tmp_path, "--ckpt_path", ckpt, "--trainer.limit_predict_batches", "1", subcommand="predict"))
+    out = cli.trainer.predict_loop.predictions[0]["output"]
+    assert out.shape == (4, 3, 32, 32)
+
+
+def test_layered_configs_and_flags_override(tmp_path):
+    cli = main([*tiny_args(tmp_path, "--model.loss.init_args.adversarial", "hinge",
+                           "--data.batch_size", "2"), "--trainer.max_steps", "1"])
+    assert cli.model.loss.adversarial == "hinge"
+    assert cli.datamodule.batch_size == 2
+    assert cli.model.generator.size_multiple == 4  # from tiny.yaml layered over gan.yaml
+
+
+def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "inpaint_lightning", *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_wrong_key_and_wrong_type_fail_at_startup(tmp_path):
+    bad_key = _run(["fit", "--config", str(GAN_YAML), "--model.no_such_option", "1"], tmp_path)
+    assert bad_key.returncode != 0 and "no_such_option" in bad_key.stderr
+    bad_type = _run(["fit", "--config", str(GAN_YAML), "--data.batch_size", "many"], tmp_path)
+    assert bad_type.returncode != 0 and "batch_size" in bad_type.stderr
+    assert not (tmp_path / "logs").exists()  # nothing was started
+
+
+def test_missing_data_root_is_one_clear_message(tmp_path):
+    result = _run(["fit", "--config", str(GAN_YAML), "--data.root", str(tmp_path / "nowhere")], tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == f"error: data.root not found or not a folder: {tmp_path / 'nowhere'}"
+    assert "Traceback" not in result.stderr
+
+
+def test_print_config_and_console_script(tmp_path):
+    result = _run(["fit", "--config", str(GAN_YAML), "--print_config"], tmp_path)
+    assert result.returncode == 0 and "GatedUNet" in result.stdout and "auto_configure" not in result.stdout
+    script = Path(sys.executable).parent / "inpaint-lightning"
+    assert script.exists()
+    help_out = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=120)
+    assert help_out.returncode == 0 and "fit" in help_out.stdout
+
+
+def test_ddp_two_processes_on_cpu(tmp_path):
+    args = tiny_args(tmp_path, "--trainer.strategy", "ddp", "--trainer.devices", "2", "--trainer.max_steps", "3",
+                     "--trainer.val_check_interval", "3")
+    result = _run(args, ROOT)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Starting with 2 processes" in result.stdout + result.stderr
+    state = torch.load(tmp_path / "ckpt" / "last.ckpt", map_location="cpu", weights_only=False)
+    assert state["global_step"] == 3
+
+
+def test_resume_gives_the_same_weights_as_a_straight_run(tmp_path):
+    straight = main(tiny_args(tmp_path / "a", "--trainer.max_steps", "6", "--trainer.limit_train_batches", "4"))
+    main(tiny_args(tmp_path / "b", "--trainer.max_steps", "3", "--trainer.limit_train_batches", "4",
+                   "--checkpoint.every_n_train_steps", "3"))
+    resumed = main(tiny_args(tmp_path / "b", "--trainer.max_steps", "6", "--trainer.limit_train_batches", "4",
+                             "--ckpt_path", "last"))
+    assert resumed.trainer.global_step == 6
+    for net in ("generator", "discriminator"):
+        a = getattr(straight.model, net).state_dict()
+        b = getattr(resumed.model, net).state_dict()
+        for key in a:
+            torch.testing.assert_close(a[key], b[key], rtol=1e-5, atol=1e-6, msg=f"{net}.{key}")
+    # and both optimizers really resumed: Adam's step counters continued from 3
+    for opt in resumed.trainer.optimizers:
+        assert next(iter(opt.state.values()))["step"].item() == 6

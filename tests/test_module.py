@@ -1,0 +1,140 @@
+"""The LightningModule's training mechanics: step counting, precision, clipping, metrics start-up checks."""
+
+import urllib.error
+import warnings
+
+import lightning as L
+import pytest
+import torch
+import torchvision
+from lightning.pytorch.plugins.precision import MixedPrecision
+
+from inpaint_lightning.data import InpaintDataModule
+from inpaint_lightning.errors import MissingWeightsError
+from inpaint_lightning.metrics import make_lpips
+from inpaint_lightning.models import GatedUNet, PatchDiscriminator
+from inpaint_lightning.module import InpaintingGAN, composite
+
+
+def tiny_model(**kw) -> InpaintingGAN:
+    return InpaintingGAN(GatedUNet(base_channels=8, depth=2, dilations=(1,), max_channels=16),
+                         PatchDiscriminator(base_channels=8, n_layers=2), lpips="off", **kw)
+
+
+def tiny_data() -> InpaintDataModule:
+    return InpaintDataModule(image_size=32, batch_size=4, num_workers=0, embedded_tile=64)
+
+
+def trainer(**kw) -> L.Trainer:
+    return L.Trainer(accelerator="cpu", devices=1, logger=False, enable_checkpointing=False,
+                     enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0,
+                     limit_val_batches=1, **kw)
+
+
+class GradNorms(L.Callback):
+    """Records each network's gradient norm after the batch: what its optimizer stepped with (after clipping,
+    after unscaling; gradients are cleared only before the next backward)."""
+
+    def __init__(self) -> None:
+        self.norms: list[float] = []
+        self.scales: list[float] = []
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+        for net in (pl_module.generator, pl_module.discriminator):
+            grads = [p.grad.float() for p in net.parameters() if p.grad is not None]
+            self.norms.append(torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads])).item())
+        scaler = getattr(trainer.precision_plugin, "scaler", None)
+        self.scales.append(scaler.get_scale() if scaler is not None else 1.0)
+
+
+def test_each_batch_steps_both_optimizers_once_and_counts_one_step():
+    model, t = tiny_model(), trainer(max_steps=5)
+    t.fit(model, tiny_data())
+    assert t.global_step == 5
+    for opt in t.optimizers:  # both G and D took 5 Adam steps
+        assert next(iter(opt.state.values()))["step"].item() == 5
+
+
+def test_gradient_clipping_under_16_mixed_clips_unscaled_gradients():
+    """fp16 autocast on CPU with a real GradScaler: norms seen at step time are the clipped, unscaled ones."""
+    L.seed_everything(0)
+    record = GradNorms()
+    scaler = torch.amp.GradScaler("cpu", init_scale=2.0**12)
+    t = trainer(max_steps=3, callbacks=[record],
+                plugins=[MixedPrecision("16-mixed", "cpu", scaler=scaler)])
+    t.fit(tiny_model(gradient_clip_val=0.01), tiny_data())
+    assert len(record.norms) == 6  # D and G, three batches
+    assert all(s >= 2.0**10 for s in record.scales)  # loss scaling really was active
+    # exactly at the clip value: clipping scaled gradients would leave ~0.01 / 4096 after unscaling
+    assert all(abs(n - 0.01) < 1e-4 for n in record.norms), record.norms
+
+
+def test_without_clipping_gradients_are_larger_than_the_clip_value():
+    L.seed_everything(0)
+    record = GradNorms()
+    trainer(max_steps=2, callbacks=[record]).fit(tiny_model(), tiny_data())
+    assert max(record.norms) > 0.01  # so the clipping test above is not vacuous
+
+
+def test_lr_schedulers_step_per_batch_when_asked():
+    model = tiny_model(
+        g_scheduler=lambda opt: torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5),
+        d_scheduler=lambda opt: torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5),
+        scheduler_interval="step",
+    )
+    t = trainer(max_steps=3)
+    t.fit(model, tiny_data())
+    for opt in t.optimizers:
+        assert opt.param_groups[0]["lr"] == pytest.approx(2e-4 * 0.5**3)
+
+
+def test_composite_keeps_known_pixels_exactly():
+    image, pred = torch.rand(2, 3, 8, 8), torch.rand(2, 3, 8, 8)
+    mask = (torch.rand(2, 1, 8, 8) > 0.5).float()
+    out = composite(pred, image, mask)
+    known = (mask == 0).expand_as(image)
+    assert torch.equal(out[known], image[known])
+    assert torch.equal(out[~known], pred[~known])
+
+
+def test_validation_metrics_are_logged_on_composited_output():
+    model, t = tiny_model(), trainer(max_steps=1)
+    t.fit(model, tiny_data())
+    metrics = t.validate(model, tiny_data(), verbose=False)[0]
+    assert {"val/psnr", "val/ssim", "val/l1_hole"} <= set(metrics)
+    assert 0 < metrics["val/ssim"] <= 1
+
+
+def _offline(monkeypatch, tmp_path):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
+
+    def refuse(*args, **kwargs):
+        raise urllib.error.URLError("network is unreachable")
+
+    monkeypatch.setattr(torch.hub, "load_state_dict_from_url", refuse)
+    monkeypatch.setattr(torchvision.models._api, "load_state_dict_from_url", refuse)
+
+
+def test_missing_lpips_weights_fail_at_startup_naming_file_and_torch_home(monkeypatch, tmp_path):
+    _offline(monkeypatch, tmp_path)
+    with pytest.raises(MissingWeightsError) as err:
+        InpaintingGAN(lpips="alex")
+    message = str(err.value)
+    assert "alexnet-owt-7be5be79.pth" in message and str(tmp_path / "torch_home") in message
+    assert "TORCH_HOME" in message
+
+
+def test_missing_lpips_weights_can_disable_lpips_with_a_warning(monkeypatch, tmp_path):
+    _offline(monkeypatch, tmp_path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert make_lpips("alex", on_missing="disable") is None
+    assert any("LPIPS is disabled" in str(w.message) for w in caught)
+
+
+def test_lpips_is_built_when_weights_are_cached():
+    lpips = make_lpips("alex")
+    assert lpips is not None
+    same = torch.rand(2, 3, 32, 32)
+    assert lpips(same, same).item() == pytest.approx(0.0, abs=1e-6)
+    assert lpips(same, torch.rand(2, 3, 32, 32)).item() > 0.05
