@@ -179,6 +179,14 @@ class InpaintingGAN(L.LightningModule):
         self.log_dict(values, prog_bar=True, sync_dist=True)  # already reduced by torchmetrics: a no-op mean
         self.metrics[split].reset()
 
+    def on_validation_epoch_start(self) -> None:
+        # Fresh metric states in this loop's grad mode: states left by a `validate` run are inference tensors,
+        # which a later validation inside `fit` (no_grad, not inference mode) could not update in place.
+        self.metrics["val"].reset()
+
+    def on_test_epoch_start(self) -> None:
+        self.metrics["test"].reset()
+
     def validation_step(self, batch: dict[str, Tensor], batch_idx: int) -> dict[str, Tensor]:
         return self._evaluate(batch, "val")
 
