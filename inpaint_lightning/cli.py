@@ -16,7 +16,9 @@ from inpaint_lightning.module import InpaintingGAN
 
 # InpaintDataModule resumes mid-epoch exactly (its sampler skips the batches already trained on), so
 # Lightning's generic warning about non-resumable dataloaders does not apply.
-warnings.filterwarnings("ignore", message="You're resuming from a checkpoint that ended before the epoch ended")
+warnings.filterwarnings(
+    "ignore", message="You're resuming from a checkpoint that ended before the epoch ended"
+)
 
 
 class LoggedConfig(SaveConfigCallback):
@@ -36,15 +38,17 @@ class InpaintCLI(LightningCLI):
         # A fixed checkpoint folder (not one per logger version) is what lets `fit --ckpt_path last` find
         # last.ckpt from a new process; as its own group every option is a flag: --checkpoint.dirpath DIR.
         parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
-        parser.set_defaults({
-            "checkpoint.dirpath": "logs/checkpoints",
-            "checkpoint.filename": "step{step:06d}",
-            "checkpoint.auto_insert_metric_name": False,
-            "checkpoint.monitor": "val/lpips",
-            "checkpoint.mode": "min",
-            "checkpoint.save_top_k": 3,
-            "checkpoint.save_last": True,
-        })
+        parser.set_defaults(
+            {
+                "checkpoint.dirpath": "logs/checkpoints",
+                "checkpoint.filename": "step{step:06d}",
+                "checkpoint.auto_insert_metric_name": False,
+                "checkpoint.monitor": "val/lpips",
+                "checkpoint.mode": "min",
+                "checkpoint.save_top_k": 3,
+                "checkpoint.save_last": True,
+            }
+        )
 
     def before_instantiate_classes(self) -> None:
         # Each manual_backward reaches only one network (D, then G), which plain DDP reports as unused

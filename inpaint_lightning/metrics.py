@@ -28,8 +28,9 @@ def torchvision_weights_path(filename: str) -> Path:
     return Path(torch.hub.get_dir()) / "checkpoints" / filename
 
 
-def make_lpips(net: LpipsNet = "alex", on_missing: Literal["error", "disable"] = "error"
-               ) -> LearnedPerceptualImagePatchSimilarity | None:
+def make_lpips(
+    net: LpipsNet = "alex", on_missing: Literal["error", "disable"] = "error"
+) -> LearnedPerceptualImagePatchSimilarity | None:
     """Build LPIPS (inputs in [0, 1]) now, so missing weights stop the run before training, not after it.
 
     Raises:

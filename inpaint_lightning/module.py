@@ -115,7 +115,9 @@ class InpaintingGAN(L.LightningModule):
         # Lightning calls this from inside `opt.step()`, after the 16-mixed GradScaler has unscaled the
         # gradients, so the clip applies to true gradients under every precision.
         if self.gradient_clip_val:
-            self.clip_gradients(optimizer, gradient_clip_val=self.gradient_clip_val, gradient_clip_algorithm="norm")
+            self.clip_gradients(
+                optimizer, gradient_clip_val=self.gradient_clip_val, gradient_clip_algorithm="norm"
+            )
 
     def training_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
         g_opt, d_opt = self.optimizers()
@@ -153,7 +155,9 @@ class InpaintingGAN(L.LightningModule):
             return
         for scheduler in schedulers if isinstance(schedulers, list) else [schedulers]:
             if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
-                monitor = self.trainer.callback_metrics.get("val/lpips", self.trainer.callback_metrics.get("val/psnr"))
+                monitor = self.trainer.callback_metrics.get(
+                    "val/lpips", self.trainer.callback_metrics.get("val/psnr")
+                )
                 if monitor is not None:
                     scheduler.step(monitor)
             else:

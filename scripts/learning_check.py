@@ -44,25 +44,44 @@ def main() -> int:
     parser.add_argument("--config", default="configs/gan.yaml")
     args, extra = parser.parse_known_args()
     torch.set_num_threads(max(1, torch.get_num_threads()))
-    cli = InpaintCLI(run=False, args=[
-        "--config", args.config, "--data.image_size", str(args.image_size),
-        "--trainer.max_steps", str(args.steps), "--trainer.val_check_interval", str(max(args.steps // 3, 1)),
-        "--trainer.logger", "lightning.pytorch.loggers.CSVLogger",
-        "--trainer.logger.init_args.save_dir", "logs/learning_check",
-        "--checkpoint.dirpath", "logs/learning_check/checkpoints",
-        "--trainer.enable_progress_bar", "false", *extra,
-    ])
+    cli = InpaintCLI(
+        run=False,
+        args=[
+            "--config",
+            args.config,
+            "--data.image_size",
+            str(args.image_size),
+            "--trainer.max_steps",
+            str(args.steps),
+            "--trainer.val_check_interval",
+            str(max(args.steps // 3, 1)),
+            "--trainer.logger",
+            "lightning.pytorch.loggers.CSVLogger",
+            "--trainer.logger.init_args.save_dir",
+            "logs/learning_check",
+            "--checkpoint.dirpath",
+            "logs/learning_check/checkpoints",
+            "--trainer.enable_progress_bar",
+            "false",
+            *extra,
+        ],
+    )
     trainer, model, dm = cli.trainer, cli.model, cli.datamodule
     start = trainer.validate(model, dm, verbose=False)[0]
     t0 = time.perf_counter()
     trainer.fit(model, dm)
     seconds = time.perf_counter() - t0
     end = trainer.validate(model, dm, verbose=False)[0]
-    rows = {"model, start": {k[4:]: v for k, v in start.items()},
-            f"model, {args.steps} steps": {k[4:]: v for k, v in end.items()}, **baselines(dm)}
+    rows = {
+        "model, start": {k[4:]: v for k, v in start.items()},
+        f"model, {args.steps} steps": {k[4:]: v for k, v in end.items()},
+        **baselines(dm),
+    }
     n_val = len(dm.datasets["val"])
-    print(f"\nLearning check: {args.config}, {args.steps} steps at {args.image_size} px on {n_val} val pairs, "
-          f"{seconds:.0f} s of training ({args.steps / seconds:.2f} steps/s incl. validation)")
+    print(
+        f"\nLearning check: {args.config}, {args.steps} steps at {args.image_size} px on {n_val} val pairs, "
+        f"{seconds:.0f} s of training ({args.steps / seconds:.2f} steps/s incl. validation)"
+    )
     print(f"{'':24s} {'PSNR':>8s} {'SSIM':>8s} {'LPIPS':>8s}")
     for name, m in rows.items():
         print(f"{name:24s} {m['psnr']:8.2f} {m['ssim']:8.4f} {m['lpips']:8.4f}")

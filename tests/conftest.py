@@ -21,9 +21,15 @@ os.environ.setdefault("WANDB_SILENT", "true")
 def tiny_args(tmp_path: Path, *extra: str, subcommand: str = "fit") -> list[str]:
     """Arguments for a CPU-fast CLI run writing everything under ``tmp_path``."""
     return [
-        subcommand, "--config", str(GAN_YAML), "--config", str(TINY_YAML),
-        "--trainer.default_root_dir", str(tmp_path),
-        "--trainer.logger.init_args.save_dir", str(tmp_path / "logs"),
+        subcommand,
+        "--config",
+        str(GAN_YAML),
+        "--config",
+        str(TINY_YAML),
+        "--trainer.default_root_dir",
+        str(tmp_path),
+        "--trainer.logger.init_args.save_dir",
+        str(tmp_path / "logs"),
         *(("--checkpoint.dirpath", str(tmp_path / "ckpt")) if subcommand == "fit" else ()),
         *extra,
     ]

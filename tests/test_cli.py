@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import GAN_YAML, ROOT, TINY_YAML, tiny_args
+from conftest import GAN_YAML, ROOT, tiny_args
 
 from inpaint_lightning.cli import main
 
@@ -25,8 +25,15 @@ def test_fit_runs_validates_checkpoints_and_logs(tmp_path, precision):
     assert cli.trainer.global_step == 4  # max_steps counts batches, not D + G optimizer steps
     rows = _metrics(tmp_path)
     train_keys = {k for r in rows for k, v in r.items() if v and k.startswith("train/")}
-    assert {"train/d/loss", "train/g/loss", "train/g/l1_hole", "train/g/l1_valid", "train/g/adversarial",
-            "train/lr_g", "train/lr_d"} <= train_keys
+    assert {
+        "train/d/loss",
+        "train/g/loss",
+        "train/g/l1_hole",
+        "train/g/l1_valid",
+        "train/g/adversarial",
+        "train/lr_g",
+        "train/lr_d",
+    } <= train_keys
     assert sum(1 for r in rows if r.get("val/psnr")) == 2  # val_check_interval 2 within 4 steps
     ckpts = {p.name for p in (tmp_path / "ckpt").iterdir()}
     assert "last.ckpt" in ckpts and len(ckpts) >= 2
@@ -43,22 +50,34 @@ def test_validate_test_and_predict_from_checkpoint(tmp_path):
         prefix = "val" if sub == "validate" else "test"
         assert {f"{prefix}/psnr", f"{prefix}/ssim"} <= set(metrics)
         assert 5 < metrics[f"{prefix}/psnr"] < 60
-    cli = main(tiny_args(tmp_path, "--ckpt_path", ckpt, "--trainer.limit_predict_batches", "1", subcommand="predict"))
+    cli = main(
+        tiny_args(tmp_path, "--ckpt_path", ckpt, "--trainer.limit_predict_batches", "1", subcommand="predict")
+    )
     out = cli.trainer.predict_loop.predictions[0]["output"]
     assert out.shape == (4, 3, 32, 32)
 
 
 def test_layered_configs_and_flags_override(tmp_path):
-    cli = main([*tiny_args(tmp_path, "--model.loss.init_args.adversarial", "hinge",
-                           "--data.batch_size", "2"), "--trainer.max_steps", "1"])
+    cli = main(
+        [
+            *tiny_args(tmp_path, "--model.loss.init_args.adversarial", "hinge", "--data.batch_size", "2"),
+            "--trainer.max_steps",
+            "1",
+        ]
+    )
     assert cli.model.loss.adversarial == "hinge"
     assert cli.datamodule.batch_size == 2
     assert cli.model.generator.size_multiple == 4  # from tiny.yaml layered over gan.yaml
 
 
 def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "inpaint_lightning", *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "inpaint_lightning", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_wrong_key_and_wrong_type_fail_at_startup(tmp_path):
@@ -72,7 +91,10 @@ def test_wrong_key_and_wrong_type_fail_at_startup(tmp_path):
 def test_missing_data_root_is_one_clear_message(tmp_path):
     result = _run(["fit", "--config", str(GAN_YAML), "--data.root", str(tmp_path / "nowhere")], tmp_path)
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines()[-1] == f"error: data.root not found or not a folder: {tmp_path / 'nowhere'}"
+    assert (
+        result.stderr.strip().splitlines()[-1]
+        == f"error: data.root not found or not a folder: {tmp_path / 'nowhere'}"
+    )
     assert "Traceback" not in result.stderr
 
 
@@ -86,8 +108,17 @@ def test_print_config_and_console_script(tmp_path):
 
 
 def test_ddp_two_processes_on_cpu(tmp_path):
-    args = tiny_args(tmp_path, "--trainer.strategy", "ddp", "--trainer.devices", "2", "--trainer.max_steps", "3",
-                     "--trainer.val_check_interval", "3")
+    args = tiny_args(
+        tmp_path,
+        "--trainer.strategy",
+        "ddp",
+        "--trainer.devices",
+        "2",
+        "--trainer.max_steps",
+        "3",
+        "--trainer.val_check_interval",
+        "3",
+    )
     result = _run(args, ROOT)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Starting with 2 processes" in result.stdout + result.stderr
@@ -96,11 +127,31 @@ def test_ddp_two_processes_on_cpu(tmp_path):
 
 
 def test_resume_gives_the_same_weights_as_a_straight_run(tmp_path):
-    straight = main(tiny_args(tmp_path / "a", "--trainer.max_steps", "6", "--trainer.limit_train_batches", "4"))
-    main(tiny_args(tmp_path / "b", "--trainer.max_steps", "3", "--trainer.limit_train_batches", "4",
-                   "--checkpoint.every_n_train_steps", "3"))
-    resumed = main(tiny_args(tmp_path / "b", "--trainer.max_steps", "6", "--trainer.limit_train_batches", "4",
-                             "--ckpt_path", "last"))
+    straight = main(
+        tiny_args(tmp_path / "a", "--trainer.max_steps", "6", "--trainer.limit_train_batches", "4")
+    )
+    main(
+        tiny_args(
+            tmp_path / "b",
+            "--trainer.max_steps",
+            "3",
+            "--trainer.limit_train_batches",
+            "4",
+            "--checkpoint.every_n_train_steps",
+            "3",
+        )
+    )
+    resumed = main(
+        tiny_args(
+            tmp_path / "b",
+            "--trainer.max_steps",
+            "6",
+            "--trainer.limit_train_batches",
+            "4",
+            "--ckpt_path",
+            "last",
+        )
+    )
     assert resumed.trainer.global_step == 6
     for net in ("generator", "discriminator"):
         a = getattr(straight.model, net).state_dict()

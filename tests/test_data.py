@@ -23,7 +23,7 @@ def test_embedded_batches_have_documented_keys_ranges_and_composition():
     image, mask, masked = batch["image"], batch["mask"], batch["masked"]
     assert image.shape == (4, 3, 32, 32) and mask.shape == (4, 1, 32, 32) and masked.shape == image.shape
     assert image.dtype == mask.dtype == torch.float32
-    assert 0 <= image.min() and image.max() <= 1 and image.std() > 0.05  # real photo content, in [0, 1]
+    assert image.min() >= 0 and image.max() <= 1 and image.std() > 0.05  # real photo content, in [0, 1]
     assert set(mask.unique().tolist()) == {0.0, 1.0}
     torch.testing.assert_close(masked, image * (1 - mask))
     assert 0.03 < mask.mean() < 0.55
@@ -62,7 +62,10 @@ def test_worker_layout_does_not_change_batches():
 
 def test_epoch_sampler_shards_and_skips():
     ds = list(range(10))
-    s0, s1 = EpochSampler(ds, num_replicas=2, rank=0, seed=1), EpochSampler(ds, num_replicas=2, rank=1, seed=1)
+    s0, s1 = (
+        EpochSampler(ds, num_replicas=2, rank=0, seed=1),
+        EpochSampler(ds, num_replicas=2, rank=1, seed=1),
+    )
     s0.set_epoch(2)
     s1.set_epoch(2)
     a, b = list(s0), list(s1)
@@ -107,8 +110,14 @@ def test_corrupt_files_are_skipped_with_a_warning_and_never_crash(image_folder):
     truncated.write_bytes(truncated.read_bytes()[:700])  # header fine, pixels missing
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        dm = InpaintDataModule(root=str(image_folder), image_size=32, batch_size=2, num_workers=0,
-                               val_ratio=0.01, test_ratio=0.01)
+        dm = InpaintDataModule(
+            root=str(image_folder),
+            image_size=32,
+            batch_size=2,
+            num_workers=0,
+            val_ratio=0.01,
+            test_ratio=0.01,
+        )
         dm.setup("fit")
         seen = [b["image"].shape[0] for b in dm.train_dataloader()]
         seen += [b["image"].shape[0] for b in dm.val_dataloader()]
@@ -128,9 +137,16 @@ def test_file_masks_follow_the_image_geometry(tmp_path):
     for i in range(4):
         Image.fromarray(img).convert("RGB").save(tmp_path / "img" / f"{i}.png")
     Image.fromarray(img).save(tmp_path / "masks" / "m.png")
-    dm = InpaintDataModule(root=str(tmp_path / "img"), image_size=32, batch_size=4, num_workers=0,
-                           val_ratio=0.25, test_ratio=0.0, crop_scale=(0.3, 0.6),
-                           corruption=HoleCorruption(FolderMasks(str(tmp_path / "masks"))))
+    dm = InpaintDataModule(
+        root=str(tmp_path / "img"),
+        image_size=32,
+        batch_size=4,
+        num_workers=0,
+        val_ratio=0.25,
+        test_ratio=0.0,
+        crop_scale=(0.3, 0.6),
+        corruption=HoleCorruption(FolderMasks(str(tmp_path / "masks"))),
+    )
     dm.setup("fit")
     agree, flipped = [], []
     for epoch in range(3):

@@ -5,7 +5,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from inpaint_lightning.data.io import UnreadableImageError, filter_readable, list_images, read_image, read_mask
+from inpaint_lightning.data.io import (
+    UnreadableImageError,
+    filter_readable,
+    list_images,
+    read_image,
+    read_mask,
+)
 
 
 def test_greyscale_becomes_three_equal_channels(tmp_path):
@@ -57,7 +63,9 @@ def test_broken_files_raise_unreadable(tmp_path, kind):
     elif kind == "garbage":
         path.write_bytes(b"this is not a jpeg" * 10)
     else:
-        Image.fromarray(np.random.default_rng(0).integers(0, 255, (64, 64, 3), np.uint8)).save(path, quality=95)
+        Image.fromarray(np.random.default_rng(0).integers(0, 255, (64, 64, 3), np.uint8)).save(
+            path, quality=95
+        )
         path.write_bytes(path.read_bytes()[:600])
     with pytest.raises(UnreadableImageError, match="bad.jpg"):
         read_image(path)

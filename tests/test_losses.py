@@ -13,14 +13,17 @@ def sp(x: float) -> float:
     return math.log1p(math.exp(x))
 
 
-@pytest.mark.parametrize(("kind", "d_expected", "g_expected"), [
-    # nsgan: D = mean softplus(-real) + mean softplus(fake); G = mean softplus(-fake)
-    ("nsgan", (sp(-2) + sp(1)) / 2 + (sp(0.5) + sp(-3)) / 2, (sp(-0.5) + sp(3)) / 2),
-    # hinge: D = mean relu(1 - real) + mean relu(1 + fake) = (0 + 2)/2 + (1.5 + 0)/2; G = -mean fake
-    ("hinge", 1.0 + 0.75, 1.25),
-    # lsgan: D = mean (real - 1)^2 + mean fake^2 = (1 + 4)/2 + (0.25 + 9)/2; G = mean (fake - 1)^2
-    ("lsgan", 2.5 + 4.625, (0.25 + 16) / 2),
-])
+@pytest.mark.parametrize(
+    ("kind", "d_expected", "g_expected"),
+    [
+        # nsgan: D = mean softplus(-real) + mean softplus(fake); G = mean softplus(-fake)
+        ("nsgan", (sp(-2) + sp(1)) / 2 + (sp(0.5) + sp(-3)) / 2, (sp(-0.5) + sp(3)) / 2),
+        # hinge: D = mean relu(1 - real) + mean relu(1 + fake) = (0 + 2)/2 + (1.5 + 0)/2; G = -mean fake
+        ("hinge", 1.0 + 0.75, 1.25),
+        # lsgan: D = mean (real - 1)^2 + mean fake^2 = (1 + 4)/2 + (0.25 + 9)/2; G = mean (fake - 1)^2
+        ("lsgan", 2.5 + 4.625, (0.25 + 16) / 2),
+    ],
+)
 def test_adversarial_losses_match_hand_computed_values(kind, d_expected, g_expected):
     assert d_loss(kind, REAL, FAKE).item() == pytest.approx(d_expected, rel=1e-6)
     assert g_loss(kind, FAKE).item() == pytest.approx(g_expected, rel=1e-6)
@@ -66,7 +69,8 @@ def test_generator_loss_combines_weighted_terms_and_logs_each():
 
 def test_discriminator_loss_logs_logits():
     loss = InpaintingLoss("lsgan")
-    total, logs = loss.discriminator_loss(ConstantD(1.0), torch.ones(1, 3, 4, 4), torch.zeros(1, 3, 4, 4),
-                                          torch.ones(1, 1, 4, 4))
+    total, logs = loss.discriminator_loss(
+        ConstantD(1.0), torch.ones(1, 3, 4, 4), torch.zeros(1, 3, 4, 4), torch.ones(1, 1, 4, 4)
+    )
     assert total.item() == pytest.approx(0.0 + 1.0)
     assert logs["d/real_logit"].item() == pytest.approx(1.0)

@@ -55,7 +55,9 @@ def test_folder_masks_resize_threshold_invert(tmp_path):
     assert set(np.unique(m)) == {0.0, 1.0}
     assert m[2:, :20].all() and not m[:, 20:].any()  # nearest 2x resize keeps the edge at 1/3
     assert not m[:2, :2].any()  # the one pixel below threshold, doubled
-    inv = FolderMasks(str(tmp_path / "masks"), invert=True)(40, 60, np.random.default_rng(0), index=0, train=False)
+    inv = FolderMasks(str(tmp_path / "masks"), invert=True)(
+        40, 60, np.random.default_rng(0), index=0, train=False
+    )
     np.testing.assert_array_equal(inv, 1.0 - m)
 
 

@@ -17,8 +17,12 @@ from inpaint_lightning.module import InpaintingGAN, composite
 
 
 def tiny_model(**kw) -> InpaintingGAN:
-    return InpaintingGAN(GatedUNet(base_channels=8, depth=2, dilations=(1,), max_channels=16),
-                         PatchDiscriminator(base_channels=8, n_layers=2), lpips="off", **kw)
+    return InpaintingGAN(
+        GatedUNet(base_channels=8, depth=2, dilations=(1,), max_channels=16),
+        PatchDiscriminator(base_channels=8, n_layers=2),
+        lpips="off",
+        **kw,
+    )
 
 
 def tiny_data() -> InpaintDataModule:
@@ -26,9 +30,17 @@ def tiny_data() -> InpaintDataModule:
 
 
 def trainer(**kw) -> L.Trainer:
-    return L.Trainer(accelerator="cpu", devices=1, logger=False, enable_checkpointing=False,
-                     enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0,
-                     limit_val_batches=1, **kw)
+    return L.Trainer(
+        accelerator="cpu",
+        devices=1,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+        limit_val_batches=1,
+        **kw,
+    )
 
 
 class GradNorms(L.Callback):
@@ -42,7 +54,9 @@ class GradNorms(L.Callback):
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
         for net in (pl_module.generator, pl_module.discriminator):
             grads = [p.grad.float() for p in net.parameters() if p.grad is not None]
-            self.norms.append(torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads])).item())
+            self.norms.append(
+                torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads])).item()
+            )
         scaler = getattr(trainer.precision_plugin, "scaler", None)
         self.scales.append(scaler.get_scale() if scaler is not None else 1.0)
 
@@ -60,8 +74,7 @@ def test_gradient_clipping_under_16_mixed_clips_unscaled_gradients():
     L.seed_everything(0)
     record = GradNorms()
     scaler = torch.amp.GradScaler("cpu", init_scale=2.0**12)
-    t = trainer(max_steps=3, callbacks=[record],
-                plugins=[MixedPrecision("16-mixed", "cpu", scaler=scaler)])
+    t = trainer(max_steps=3, callbacks=[record], plugins=[MixedPrecision("16-mixed", "cpu", scaler=scaler)])
     t.fit(tiny_model(gradient_clip_val=0.01), tiny_data())
     assert len(record.norms) == 6  # D and G, three batches
     assert all(s >= 2.0**10 for s in record.scales)  # loss scaling really was active

@@ -19,14 +19,16 @@ from inpaint_lightning.data.masks import FreeFormMasks, MaskSource
 class Corruption(ABC):
     """Base of every corruption (see :class:`HoleCorruption`)."""
 
-    def spatial_target(self, height: int, width: int, rng: np.random.Generator, index: int,
-                       train: bool) -> np.ndarray | None:
+    def spatial_target(
+        self, height: int, width: int, rng: np.random.Generator, index: int, train: bool
+    ) -> np.ndarray | None:
         """An ``H x W`` array to push through the image's geometric augmentation (e.g. a mask file), or None."""
         return None
 
     @abstractmethod
-    def __call__(self, image: Tensor, rng: np.random.Generator, index: int, train: bool,
-                 target: Tensor | None = None) -> dict[str, Tensor]:
+    def __call__(
+        self, image: Tensor, rng: np.random.Generator, index: int, train: bool, target: Tensor | None = None
+    ) -> dict[str, Tensor]:
         """Corrupt a clean ``3 x H x W`` image in [0, 1]; return ``masked`` (3xHxW) and ``mask`` (1xHxW)."""
 
 
@@ -42,14 +44,16 @@ class HoleCorruption(Corruption):
         self.masks: MaskSource = masks if masks is not None else FreeFormMasks()
         self.fill = fill
 
-    def spatial_target(self, height: int, width: int, rng: np.random.Generator, index: int,
-                       train: bool) -> np.ndarray | None:
+    def spatial_target(
+        self, height: int, width: int, rng: np.random.Generator, index: int, train: bool
+    ) -> np.ndarray | None:
         if self.masks.geometric:
             return self.masks(height, width, rng, index, train)
         return None
 
-    def __call__(self, image: Tensor, rng: np.random.Generator, index: int, train: bool,
-                 target: Tensor | None = None) -> dict[str, Tensor]:
+    def __call__(
+        self, image: Tensor, rng: np.random.Generator, index: int, train: bool, target: Tensor | None = None
+    ) -> dict[str, Tensor]:
         if target is None:
             target = torch.from_numpy(self.masks(image.shape[-2], image.shape[-1], rng, index, train))
         mask = (target.float() > 0.5).float().reshape(1, *image.shape[-2:])

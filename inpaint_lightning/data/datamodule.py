@@ -79,8 +79,9 @@ class InpaintDataModule(L.LightningDataModule):
     def setup(self, stage: str | None = None) -> None:
         if not self.splits:
             if self.root is None:
-                self.splits = embedded_splits(max(self.embedded_tile, self.image_size), self.val_ratio,
-                                              self.test_ratio, self.split_seed)
+                self.splits = embedded_splits(
+                    max(self.embedded_tile, self.image_size), self.val_ratio, self.test_ratio, self.split_seed
+                )
             else:
                 self.splits = folder_splits(self.root, self.val_ratio, self.test_ratio, self.split_seed)
         size = self.image_size
@@ -89,19 +90,34 @@ class InpaintDataModule(L.LightningDataModule):
         else:
             train_tf = train_transform(size, crop_scale=self.crop_scale, hflip=False, affine=False, color=0.0)
         self.datasets = {
-            "train": InpaintDataset(self.splits["train"], train_tf, self.corruption, train=True,
-                                    seed=self._train_seed()),
-            "val": InpaintDataset(self.splits["val"], eval_transform(size), self.eval_corruption, train=False,
-                                  seed=self.eval_seed),
-            "test": InpaintDataset(self.splits["test"], eval_transform(size), self.eval_corruption, train=False,
-                                   seed=self.eval_seed),
+            "train": InpaintDataset(
+                self.splits["train"], train_tf, self.corruption, train=True, seed=self._train_seed()
+            ),
+            "val": InpaintDataset(
+                self.splits["val"],
+                eval_transform(size),
+                self.eval_corruption,
+                train=False,
+                seed=self.eval_seed,
+            ),
+            "test": InpaintDataset(
+                self.splits["test"],
+                eval_transform(size),
+                self.eval_corruption,
+                train=False,
+                seed=self.eval_seed,
+            ),
         }
         self.datasets["predict"] = self.datasets["test"]
 
     def _loader(self, split: str, **kwargs) -> DataLoader:
         return DataLoader(
-            self.datasets[split], batch_size=self.batch_size, num_workers=self.num_workers,
-            pin_memory=torch.cuda.is_available(), persistent_workers=self.num_workers > 0, **kwargs,
+            self.datasets[split],
+            batch_size=self.batch_size,
+            num_workers=self.num_workers,
+            pin_memory=torch.cuda.is_available(),
+            persistent_workers=self.num_workers > 0,
+            **kwargs,
         )
 
     def train_dataloader(self) -> DataLoader:

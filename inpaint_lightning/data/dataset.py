@@ -28,8 +28,9 @@ class InpaintDataset(Dataset):
     exactly after a resume or in any worker layout.
     """
 
-    def __init__(self, images: ImageList, transform: A.Compose, corruption: Corruption, train: bool,
-                 seed: int = 0) -> None:
+    def __init__(
+        self, images: ImageList, transform: A.Compose, corruption: Corruption, train: bool, seed: int = 0
+    ) -> None:
         self.images, self.transform, self.corruption = images, transform, corruption
         self.train, self.seed = train, seed
         self._skipped: set[str] = set()
@@ -48,7 +49,9 @@ class InpaintDataset(Dataset):
                 name = self.images.name(j)
                 if name not in self._skipped:
                     self._skipped.add(name)
-                    warnings.warn(f"Skipping unreadable image ({len(self._skipped)} so far): {err}", stacklevel=2)
+                    warnings.warn(
+                        f"Skipping unreadable image ({len(self._skipped)} so far): {err}", stacklevel=2
+                    )
         raise RuntimeError(f"No readable image among the {n} in this dataset")
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
@@ -62,8 +65,12 @@ class InpaintDataset(Dataset):
         clean = torch.from_numpy(np.ascontiguousarray(out["image"])).permute(2, 0, 1).float().div_(255.0)
         mask = torch.from_numpy(np.ascontiguousarray(out["mask"])).float() if target is not None else None
         corrupted = self.corruption(clean, rng, sample_index, self.train, target=mask)
-        return {"image": clean, "mask": corrupted["mask"], "masked": corrupted["masked"],
-                "index": torch.tensor(item)}
+        return {
+            "image": clean,
+            "mask": corrupted["mask"],
+            "masked": corrupted["masked"],
+            "index": torch.tensor(item),
+        }
 
 
 class EpochSampler(DistributedSampler):
@@ -74,16 +81,23 @@ class EpochSampler(DistributedSampler):
     calls ``set_epoch`` on it and leaves it in place under DDP (it already is a ``DistributedSampler``).
     """
 
-    def __init__(self, dataset: Dataset, num_replicas: int = 1, rank: int = 0, seed: int = 0,
-                 drop_last: bool = True) -> None:
-        super().__init__(dataset, num_replicas=num_replicas, rank=rank, shuffle=True, seed=seed,
-                         drop_last=drop_last and len(dataset) >= num_replicas)  # type: ignore[arg-type]
+    def __init__(
+        self, dataset: Dataset, num_replicas: int = 1, rank: int = 0, seed: int = 0, drop_last: bool = True
+    ) -> None:
+        super().__init__(
+            dataset,
+            num_replicas=num_replicas,
+            rank=rank,
+            shuffle=True,
+            seed=seed,
+            drop_last=drop_last and len(dataset) >= num_replicas,
+        )  # type: ignore[arg-type]
         self.skip = 0  # samples of this epoch already consumed before a mid-epoch resume
 
     def __iter__(self) -> Iterator[int]:
         n = len(self.dataset)  # type: ignore[arg-type]
         offset = self.epoch * n
-        indices = list(super().__iter__())[self.skip:]
+        indices = list(super().__iter__())[self.skip :]
         self.skip = 0
         return iter(offset + i for i in indices)
 

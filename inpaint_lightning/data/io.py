@@ -6,6 +6,7 @@ same way here is what keeps the data pipeline (and later inference) free of spec
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from pathlib import Path
 
@@ -53,10 +54,8 @@ def _open(path: Path) -> Image.Image:
         if img is not None:
             img.close()
         raise UnreadableImageError(f"{path}: {err}") from err
-    try:
+    with contextlib.suppress(Exception):  # broken EXIF must not cost the image
         img = ImageOps.exif_transpose(img)
-    except Exception:  # broken EXIF must not cost the image
-        pass
     return img
 
 
@@ -103,8 +102,9 @@ def read_image(path: str | Path) -> np.ndarray:
     return _pil_to_rgb(img)
 
 
-def read_mask(path: str | Path, size: tuple[int, int] | None = None, invert: bool = False,
-              threshold: float = 0.5) -> np.ndarray:
+def read_mask(
+    path: str | Path, size: tuple[int, int] | None = None, invert: bool = False, threshold: float = 0.5
+) -> np.ndarray:
     """Read a mask file as float32 ``H x W`` in {0, 1} with **1 = hole**.
 
     Any mode is reduced to luminance (alpha-only masks use their alpha), grey levels are thresholded at

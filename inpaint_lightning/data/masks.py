@@ -8,8 +8,8 @@ sources pair files with samples one-to-one in evaluation.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from abc import ABC, abstractmethod
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -26,8 +26,9 @@ class MaskSource(ABC):
     geometric: bool = False
 
     @abstractmethod
-    def __call__(self, height: int, width: int, rng: np.random.Generator, index: int = 0,
-                 train: bool = True) -> np.ndarray:
+    def __call__(
+        self, height: int, width: int, rng: np.random.Generator, index: int = 0, train: bool = True
+    ) -> np.ndarray:
         """A float32 ``height x width`` mask in {0, 1}, 1 = hole."""
 
 
@@ -62,11 +63,19 @@ class FreeFormMasks(MaskSource):
         hole_range: tuple[float, float] = (0.05, 0.5),
         max_tries: int = 20,
     ) -> None:
-        for name, (lo, hi) in dict(strokes=strokes, vertices=vertices, stroke_width=stroke_width,
-                                   stroke_length=stroke_length, boxes=boxes, box_size=box_size,
-                                   hole_range=hole_range).items():
+        for name, (lo, hi) in dict(
+            strokes=strokes,
+            vertices=vertices,
+            stroke_width=stroke_width,
+            stroke_length=stroke_length,
+            boxes=boxes,
+            box_size=box_size,
+            hole_range=hole_range,
+        ).items():
             if lo > hi or lo < 0:
-                raise ValueError(f"FreeFormMasks.{name} must be (min, max) with 0 <= min <= max, got {(lo, hi)}")
+                raise ValueError(
+                    f"FreeFormMasks.{name} must be (min, max) with 0 <= min <= max, got {(lo, hi)}"
+                )
         if hole_range[1] > 1:
             raise ValueError(f"FreeFormMasks.hole_range must lie in [0, 1], got {hole_range}")
         if strokes[1] == 0 and boxes[1] == 0:
@@ -95,11 +104,12 @@ class FreeFormMasks(MaskSource):
             bh = max(1, round(rng.uniform(*self.box_size) * h))
             bw = max(1, round(rng.uniform(*self.box_size) * w))
             top, left = rng.integers(0, h - bh + 1), rng.integers(0, w - bw + 1)
-            mask[top:top + bh, left:left + bw] = 1
+            mask[top : top + bh, left : left + bw] = 1
         return mask.astype(np.float32)
 
-    def __call__(self, height: int, width: int, rng: np.random.Generator, index: int = 0,
-                 train: bool = True) -> np.ndarray:
+    def __call__(
+        self, height: int, width: int, rng: np.random.Generator, index: int = 0, train: bool = True
+    ) -> np.ndarray:
         lo, hi = self.hole_range
         best, best_gap = None, math.inf
         for _ in range(self.max_tries):
@@ -136,7 +146,8 @@ class FolderMasks(MaskSource):
     def __len__(self) -> int:
         return len(self.files)
 
-    def __call__(self, height: int, width: int, rng: np.random.Generator, index: int = 0,
-                 train: bool = True) -> np.ndarray:
+    def __call__(
+        self, height: int, width: int, rng: np.random.Generator, index: int = 0, train: bool = True
+    ) -> np.ndarray:
         i = int(rng.integers(len(self.files))) if train else index % len(self.files)
         return read_mask(self.files[i], size=(height, width), invert=self.invert, threshold=self.threshold)

@@ -20,8 +20,14 @@ SPLITS = ("train", "val", "test")
 
 #: Real colour photographs shipped inside scikit-image's wheel (no network needed).
 EMBEDDED_PHOTOS: tuple[str, ...] = (
-    "astronaut.png", "chelsea.png", "coffee.png", "hubble_deep_field.jpg", "ihc.png",
-    "motorcycle_left.png", "retina.jpg", "rocket.jpg",
+    "astronaut.png",
+    "chelsea.png",
+    "coffee.png",
+    "hubble_deep_field.jpg",
+    "ihc.png",
+    "motorcycle_left.png",
+    "retina.jpg",
+    "rocket.jpg",
 )
 
 
@@ -61,8 +67,8 @@ def split_indices(n: int, val_ratio: float, test_ratio: float, seed: int) -> dic
         raise ValueError(f"Too few images ({n}) for a train/val/test split of {val_ratio}/{test_ratio}")
     return {
         "val": sorted(order[:n_val]),
-        "test": sorted(order[n_val:n_val + n_test]),
-        "train": sorted(order[n_val + n_test:]),
+        "test": sorted(order[n_val : n_val + n_test]),
+        "train": sorted(order[n_val + n_test :]),
     }
 
 
@@ -71,11 +77,15 @@ def _folder(path: Path) -> ImageList:
         raise DataNotFoundError(f"Image folder not found: {path}")
     files = filter_readable(list_images(path))
     if not files:
-        raise DataNotFoundError(f"Image folder contains no readable images (jpg, png, webp, bmp, tif): {path}")
+        raise DataNotFoundError(
+            f"Image folder contains no readable images (jpg, png, webp, bmp, tif): {path}"
+        )
     return ImageList(paths=files)
 
 
-def folder_splits(root: str | os.PathLike, val_ratio: float, test_ratio: float, seed: int) -> dict[str, ImageList]:
+def folder_splits(
+    root: str | os.PathLike, val_ratio: float, test_ratio: float, seed: int
+) -> dict[str, ImageList]:
     """Splits of a folder tree: ``root/{train,val,test}`` subfolders when ``root/train`` exists, else a ratio split.
 
     With subfolders, a missing ``test`` reuses ``val`` and a missing ``val`` is split off ``train``.
@@ -118,7 +128,7 @@ def embedded_photos(tile: int = 128, max_side: int = 768, min_std: float = 12.0)
         h, w = img.shape[:2]
         for top in range(0, h - tile + 1, tile):
             for left in range(0, w - tile + 1, tile):
-                crop = img[top:top + tile, left:left + tile]
+                crop = img[top : top + tile, left : left + tile]
                 if crop.std() >= min_std:
                     arrays.append(np.ascontiguousarray(crop))
                     names.append(f"{Path(fname).stem}@{top},{left}")

@@ -6,11 +6,18 @@ import albumentations as A
 import cv2
 
 
-def train_transform(size: int, crop_scale: tuple[float, float] = (0.3, 1.0), hflip: bool = True,
-                    affine: bool = True, color: float = 0.1) -> A.Compose:
+def train_transform(
+    size: int,
+    crop_scale: tuple[float, float] = (0.3, 1.0),
+    hflip: bool = True,
+    affine: bool = True,
+    color: float = 0.1,
+) -> A.Compose:
     """Random resized crop to ``size``, flips, mild affine and colour jitter (colour touches the image only)."""
     ops: list[A.BasicTransform] = [
-        A.RandomResizedCrop(size=(size, size), scale=crop_scale, ratio=(3 / 4, 4 / 3), interpolation=cv2.INTER_AREA),
+        A.RandomResizedCrop(
+            size=(size, size), scale=crop_scale, ratio=(3 / 4, 4 / 3), interpolation=cv2.INTER_AREA
+        ),
     ]
     if hflip:
         ops.append(A.HorizontalFlip(p=0.5))
@@ -23,7 +30,9 @@ def train_transform(size: int, crop_scale: tuple[float, float] = (0.3, 1.0), hfl
 
 def eval_transform(size: int) -> A.Compose:
     """Deterministic: shortest side resized to ``size``, then centre crop."""
-    return A.Compose([
-        A.SmallestMaxSize(max_size=size, interpolation=cv2.INTER_AREA),
-        A.CenterCrop(height=size, width=size),
-    ])
+    return A.Compose(
+        [
+            A.SmallestMaxSize(max_size=size, interpolation=cv2.INTER_AREA),
+            A.CenterCrop(height=size, width=size),
+        ]
+    )

@@ -31,33 +31,47 @@ class InpaintingLoss(nn.Module):
         adversarial_weight: weight of the generator's adversarial term.
     """
 
-    def __init__(self, adversarial: AdversarialKind = "nsgan", hole_l1: float = 6.0, valid_l1: float = 1.0,
-                 adversarial_weight: float = 0.1) -> None:
+    def __init__(
+        self,
+        adversarial: AdversarialKind = "nsgan",
+        hole_l1: float = 6.0,
+        valid_l1: float = 1.0,
+        adversarial_weight: float = 0.1,
+    ) -> None:
         super().__init__()
         if adversarial not in get_args(AdversarialKind):
             raise ValueError(f"unknown adversarial loss {adversarial!r}; choose nsgan, hinge or lsgan")
         self.adversarial = adversarial
         self.hole_l1, self.valid_l1, self.adversarial_weight = hole_l1, valid_l1, adversarial_weight
 
-    def discriminator_loss(self, discriminator: nn.Module, real: Tensor, fake: Tensor,
-                           mask: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+    def discriminator_loss(
+        self, discriminator: nn.Module, real: Tensor, fake: Tensor, mask: Tensor
+    ) -> tuple[Tensor, dict[str, Tensor]]:
         """D phase: ``fake`` must be detached from the generator by the caller."""
         real_logits = discriminator(real, mask)
         fake_logits = discriminator(fake, mask)
         loss = d_loss(self.adversarial, real_logits, fake_logits)
-        logs = {"d/loss": loss.detach(), "d/real_logit": real_logits.detach().mean(),
-                "d/fake_logit": fake_logits.detach().mean()}
+        logs = {
+            "d/loss": loss.detach(),
+            "d/real_logit": real_logits.detach().mean(),
+            "d/fake_logit": fake_logits.detach().mean(),
+        }
         return loss, logs
 
-    def generator_loss(self, discriminator: nn.Module, real: Tensor, pred: Tensor, composite: Tensor,
-                       mask: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+    def generator_loss(
+        self, discriminator: nn.Module, real: Tensor, pred: Tensor, composite: Tensor, mask: Tensor
+    ) -> tuple[Tensor, dict[str, Tensor]]:
         """G phase: reconstruction of ``pred`` plus fooling the discriminator on the ``composite``."""
         hole = masked_l1(pred, real, mask)
         valid = masked_l1(pred, real, 1.0 - mask)
         adv = g_loss(self.adversarial, discriminator(composite, mask))
         loss = self.hole_l1 * hole + self.valid_l1 * valid + self.adversarial_weight * adv
-        logs = {"g/loss": loss.detach(), "g/l1_hole": hole.detach(), "g/l1_valid": valid.detach(),
-                "g/adversarial": adv.detach()}
+        logs = {
+            "g/loss": loss.detach(),
+            "g/l1_hole": hole.detach(),
+            "g/l1_valid": valid.detach(),
+            "g/adversarial": adv.detach(),
+        }
         return loss, logs
 
 

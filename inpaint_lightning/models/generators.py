@@ -28,8 +28,15 @@ class GatedUNet(nn.Module):
         max_channels: channel cap.
     """
 
-    def __init__(self, in_channels: int = 4, out_channels: int = 3, base_channels: int = 32, depth: int = 3,
-                 dilations: tuple[int, ...] = (2, 4, 8, 1), max_channels: int = 256) -> None:
+    def __init__(
+        self,
+        in_channels: int = 4,
+        out_channels: int = 3,
+        base_channels: int = 32,
+        depth: int = 3,
+        dilations: tuple[int, ...] = (2, 4, 8, 1),
+        max_channels: int = 256,
+    ) -> None:
         super().__init__()
         if depth < 1:
             raise ValueError(f"depth must be >= 1, got {depth}")
@@ -38,12 +45,16 @@ class GatedUNet(nn.Module):
         widths = [min(base_channels * 2**i, max_channels) for i in range(depth + 1)]
         self.stem = GatedConv2d(in_channels, widths[0], kernel_size=5)
         self.down = nn.ModuleList(
-            nn.Sequential(GatedConv2d(widths[i], widths[i + 1], stride=2), GatedConv2d(widths[i + 1], widths[i + 1]))
+            nn.Sequential(
+                GatedConv2d(widths[i], widths[i + 1], stride=2), GatedConv2d(widths[i + 1], widths[i + 1])
+            )
             for i in range(depth)
         )
         self.bottleneck = nn.ModuleList(GatedConv2d(widths[-1], widths[-1], dilation=d) for d in dilations)
         self.up = nn.ModuleList(
-            nn.Sequential(GatedConv2d(widths[i + 1] + widths[i], widths[i]), GatedConv2d(widths[i], widths[i]))
+            nn.Sequential(
+                GatedConv2d(widths[i + 1] + widths[i], widths[i]), GatedConv2d(widths[i], widths[i])
+            )
             for i in reversed(range(depth))
         )
         self.upsample = nn.Upsample(scale_factor=2, mode="nearest")

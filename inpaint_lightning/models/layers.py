@@ -15,8 +15,15 @@ class GatedConv2d(nn.Module):
     to pass on, which a plain convolution (or a hand-set partial-conv mask) cannot.
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3, stride: int = 1,
-                 dilation: int = 1, activation: bool = True) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int = 3,
+        stride: int = 1,
+        dilation: int = 1,
+        activation: bool = True,
+    ) -> None:
         super().__init__()
         padding = dilation * (kernel_size - 1) // 2
         self.conv = nn.Conv2d(in_channels, 2 * out_channels, kernel_size, stride, padding, dilation)
@@ -27,7 +34,9 @@ class GatedConv2d(nn.Module):
         return self.activation(features) * torch.sigmoid(gate)
 
 
-def sn_conv(in_channels: int, out_channels: int, kernel_size: int, stride: int = 1, padding: int = 0) -> nn.Module:
+def sn_conv(
+    in_channels: int, out_channels: int, kernel_size: int, stride: int = 1, padding: int = 0
+) -> nn.Module:
     """Spectrally normalised convolution: bounds the discriminator's Lipschitz constant (Miyato et al. 2018)."""
     return spectral_norm(nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding))
 
