@@ -7,7 +7,7 @@ from typing import Any
 
 import lightning as L
 import torch
-from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger, WandbLogger
+from lightning.pytorch.loggers import TensorBoardLogger, WandbLogger
 from torch import Tensor
 from torchvision.utils import make_grid, save_image
 
@@ -62,7 +62,7 @@ class ImagePanels(L.Callback):
                 logger.log_image("val/panel", [grid], step=step, caption=["masked | output | clean"])
             elif isinstance(logger, TensorBoardLogger):
                 logger.experiment.add_image("val/panel", grid, global_step=step)
-            elif isinstance(logger, CSVLogger) or logger.log_dir:
-                folder = Path(logger.log_dir or trainer.default_root_dir) / "panels"
+            elif logger.log_dir:  # CSV and any other logger with a folder
+                folder = Path(logger.log_dir) / "panels"
                 folder.mkdir(parents=True, exist_ok=True)
                 save_image(grid, folder / f"val_step{step:07d}.png")

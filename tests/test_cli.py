@@ -161,3 +161,13 @@ def test_resume_gives_the_same_weights_as_a_straight_run(tmp_path):
     # and both optimizers really resumed: Adam's step counters continued from 3
     for opt in resumed.trainer.optimizers:
         assert next(iter(opt.state.values()))["step"].item() == 6
+
+
+def test_checkpoint_alone_rebuilds_the_trained_model(tmp_path):
+    cli = main(tiny_args(tmp_path))
+    from inpaint_lightning.module import InpaintingGAN
+
+    loaded = InpaintingGAN.load_from_checkpoint(tmp_path / "ckpt" / "last.ckpt", map_location="cpu")
+    assert loaded.generator.size_multiple == cli.model.generator.size_multiple == 4  # tiny.yaml's depth 2
+    for key, value in cli.model.generator.state_dict().items():
+        torch.testing.assert_close(loaded.generator.state_dict()[key], value)

@@ -68,8 +68,8 @@ class InpaintDataModule(L.LightningDataModule):
         self.crop_scale, self.augment, self.embedded_tile = crop_scale, augment, embedded_tile
         self.splits: dict[str, ImageList] = {}
         self.datasets: dict[str, InpaintDataset] = {}
-        if root is not None:  # fail at start-up, before a model is built or a step is run
-            folder_splits(root, val_ratio, test_ratio, split_seed)
+        if root is not None:  # listed now: a wrong path fails at start-up, before a model is built
+            self.splits = folder_splits(root, val_ratio, test_ratio, split_seed)
 
     def _train_seed(self) -> int:
         if self.seed is not None:
@@ -77,13 +77,9 @@ class InpaintDataModule(L.LightningDataModule):
         return int(os.environ.get("PL_GLOBAL_SEED", 0))
 
     def setup(self, stage: str | None = None) -> None:
-        if not self.splits:
-            if self.root is None:
-                self.splits = embedded_splits(
-                    max(self.embedded_tile, self.image_size), self.val_ratio, self.test_ratio, self.split_seed
-                )
-            else:
-                self.splits = folder_splits(self.root, self.val_ratio, self.test_ratio, self.split_seed)
+        if not self.splits:  # folder splits were listed in __init__; the embedded photos are cut here
+            tile = max(self.embedded_tile, self.image_size)
+            self.splits = embedded_splits(tile, self.val_ratio, self.test_ratio, self.split_seed)
         size = self.image_size
         if self.augment:
             train_tf = train_transform(size, crop_scale=self.crop_scale)

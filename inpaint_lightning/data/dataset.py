@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import warnings
 from collections.abc import Iterator
 
@@ -105,8 +106,6 @@ class EpochSampler(DistributedSampler):
 def worker_count(requested: int) -> int:
     """Cap DataLoader workers at the CPUs this process may use."""
     try:
-        import os
-
         cpus = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         cpus = math.inf
