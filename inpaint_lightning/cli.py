@@ -59,6 +59,8 @@ class InpaintCLI(LightningCLI):
             config.trainer.strategy = f"{strategy}_find_unused_parameters_true"
 
     def _instantiate_trainer(self, config: dict, callbacks: list) -> Trainer:
+        if config.get("enable_checkpointing") is False:  # the `checkpoint` group must not contradict it
+            callbacks = [c for c in callbacks if not isinstance(c, ModelCheckpoint)]
         # Rich progress bar by default, unless bars are off or another bar was configured.
         configured = [c for c in (config.get("callbacks") or []) + callbacks if isinstance(c, ProgressBar)]
         if config.get("enable_progress_bar") is not False and not configured:

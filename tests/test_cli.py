@@ -171,3 +171,9 @@ def test_checkpoint_alone_rebuilds_the_trained_model(tmp_path):
     assert loaded.generator.size_multiple == cli.model.generator.size_multiple == 4  # tiny.yaml's depth 2
     for key, value in cli.model.generator.state_dict().items():
         torch.testing.assert_close(loaded.generator.state_dict()[key], value)
+
+
+def test_checkpointing_can_be_turned_off(tmp_path):
+    cli = main(tiny_args(tmp_path, "--trainer.enable_checkpointing", "false", "--trainer.max_steps", "1"))
+    assert cli.trainer.checkpoint_callback is None
+    assert not (tmp_path / "ckpt").exists()
