@@ -31,8 +31,8 @@ from inpaint_lightning.optim import GANAdam
 
 
 def composite(pred: Tensor, image: Tensor, mask: Tensor) -> Tensor:
-    """Keep known pixels, take the prediction in the hole: ``mask * pred + (1 - mask) * image``."""
-    return mask * pred + (1.0 - mask) * image
+    """Keep known pixels, take the prediction (clamped to [0, 1]) in the hole: ``mask * pred + (1 - mask) * image``."""
+    return mask * pred.clamp(0.0, 1.0) + (1.0 - mask) * image
 
 
 @contextmanager
@@ -50,7 +50,7 @@ class InpaintingGAN(L.LightningModule):
     """GAN inpainting: generator input is masked image ++ mask; outputs are composited before metrics.
 
     Args:
-        generator: maps ``B x 4 x H x W`` (masked RGB, mask) to ``B x 3 x H x W`` in [0, 1].
+        generator: maps ``B x 4 x H x W`` (masked RGB, mask) to ``B x 3 x H x W`` (trained towards [0, 1]).
         discriminator: maps (image, mask) to patch logits.
         loss: the objective with ``discriminator_loss``/``generator_loss`` phases.
         g_optimizer / d_optimizer: optimizer factories for generator and discriminator.
@@ -143,8 +143,8 @@ class InpaintingGAN(L.LightningModule):
         if self.scheduler_interval == "step":
             self._step_schedulers()
         logs = {f"train/{k}": v for k, v in {**d_logs, **g_logs}.items()}
-        logs["train/lr_g"] = torch.tensor(g_opt.param_groups[0]["lr"])
-        logs["train/lr_d"] = torch.tensor(d_opt.param_groups[0]["lr"])
+        logs["train/lr_g"] = float(g_opt.param_groups[0]["lr"])
+        logs["train/lr_d"] = float(d_opt.param_groups[0]["lr"])
         self.log_dict(logs, prog_bar=False, on_step=True, on_epoch=False, batch_size=image.shape[0])
         self.log("g_loss", g_logs["g/loss"], prog_bar=True, logger=False, batch_size=image.shape[0])
         self.log("d_loss", d_logs["d/loss"], prog_bar=True, logger=False, batch_size=image.shape[0])
@@ -173,7 +173,7 @@ class InpaintingGAN(L.LightningModule):
         output = composite(self.generator(torch.cat([batch["masked"], mask], dim=1)), image, mask)
         metrics = self.metrics[split].to(self.device)
         with torch.autocast(self.device.type, enabled=False):
-            metrics.update(output.float().clamp(0, 1), image.float())
+            metrics.update(output.float(), image.float())
             hole = (output.float() - image.float()).abs().mul(mask).sum() / mask.sum().clamp_min(1) / 3
         self.log(f"{split}/l1_hole", hole, batch_size=image.shape[0], sync_dist=True)
         return {"output": output.detach()}

@@ -46,3 +46,15 @@ def test_panel_rows_are_masked_output_clean_for_fixed_samples(tmp_path):
     right_a = a.crop((2 * w // 3 + 1, 0, w, a.size[1])).tobytes()
     right_b = b.crop((2 * w // 3 + 1, 0, w, b.size[1])).tobytes()
     assert right_a == right_b
+
+
+def test_tensorboard_logger_gets_panels_as_images(tmp_path):
+    main(tiny_args(tmp_path, "--trainer.logger", "lightning.pytorch.loggers.TensorBoardLogger",
+                   "--trainer.logger.init_args.save_dir", str(tmp_path / "tb")))
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(next((tmp_path / "tb").rglob("events.out.tfevents.*")).parent))
+    events.Reload()
+    assert "val/panel" in events.Tags()["images"]
+    assert len(events.Images("val/panel")) == 2
+    assert "train/g/loss" in events.Tags()["scalars"]

@@ -6,13 +6,13 @@ from inpaint_lightning.models.layers import GatedConv2d, pad_to_multiple
 
 
 @pytest.mark.parametrize("size", [(32, 32), (37, 45), (8, 70)])
-def test_generator_any_size_in_range_and_differentiable(size):
+def test_generator_any_size_and_differentiable(size):
     torch.manual_seed(0)
     g = GatedUNet(base_channels=8, depth=3, dilations=(2, 1), max_channels=16)
     x = torch.cat([torch.rand(2, 3, *size), (torch.rand(2, 1, *size) > 0.5).float()], dim=1)
     y = g(x)
     assert y.shape == (2, 3, *size)
-    assert y.min() >= 0 and y.max() <= 1
+    assert torch.isfinite(y).all() and (y - 0.5).abs().mean() < 0.5  # linear head, centred on mid-grey
     y.mean().backward()
     assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in g.parameters())
 

@@ -104,10 +104,13 @@ def test_lr_schedulers_step_per_batch_when_asked():
 def test_composite_keeps_known_pixels_exactly():
     image, pred = torch.rand(2, 3, 8, 8), torch.rand(2, 3, 8, 8)
     mask = (torch.rand(2, 1, 8, 8) > 0.5).float()
+    pred[0, 0, 0, 0], pred[0, 1, 0, 0] = 1.7, -0.3  # out-of-range predictions are clamped
+    mask[0, 0, 0, 0] = 1.0
     out = composite(pred, image, mask)
     known = (mask == 0).expand_as(image)
     assert torch.equal(out[known], image[known])
-    assert torch.equal(out[~known], pred[~known])
+    assert torch.equal(out[~known], pred.clamp(0, 1)[~known])
+    assert out[0, 0, 0, 0] == 1.0 and out[0, 1, 0, 0] == 0.0
 
 
 def test_validation_metrics_are_logged_on_composited_output():

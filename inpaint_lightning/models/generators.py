@@ -1,5 +1,9 @@
 """Generators: ``forward(x)`` takes the masked image (3 channels, [0, 1]) concatenated with the mask
-(1 channel, 1 = hole) and returns the predicted image (3 channels, [0, 1]) at the same size.
+(1 channel, 1 = hole) and returns the predicted image (3 channels) at the same size.
+
+Outputs are linear (trained towards [0, 1]; :func:`inpaint_lightning.module.composite` clamps them): a
+sigmoid output saturates when a higher learning rate overshoots early, and the fill then stops learning
+(measured: G lr 1e-3 diverged with a sigmoid head, trained fine without).
 
 Every generator accepts any H x W (it pads internally to ``size_multiple`` and crops back).
 """
@@ -71,4 +75,4 @@ class GatedUNet(nn.Module):
             y = y + block(y)
         for block in self.up:
             y = block(torch.cat([self.upsample(y), skips.pop()], dim=1))
-        return torch.sigmoid(self.head(y))[..., :h, :w]
+        return (self.head(y) * 0.5 + 0.5)[..., :h, :w]  # centred on mid-grey, like the input
