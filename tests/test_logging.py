@@ -49,8 +49,15 @@ def test_panel_rows_are_masked_output_clean_for_fixed_samples(tmp_path):
 
 
 def test_tensorboard_logger_gets_panels_as_images(tmp_path):
-    main(tiny_args(tmp_path, "--trainer.logger", "lightning.pytorch.loggers.TensorBoardLogger",
-                   "--trainer.logger.init_args.save_dir", str(tmp_path / "tb")))
+    main(
+        tiny_args(
+            tmp_path,
+            "--trainer.logger",
+            "lightning.pytorch.loggers.TensorBoardLogger",
+            "--trainer.logger.init_args.save_dir",
+            str(tmp_path / "tb"),
+        )
+    )
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     events = EventAccumulator(str(next((tmp_path / "tb").rglob("events.out.tfevents.*")).parent))

@@ -88,22 +88,16 @@ class InpaintDataModule(L.LightningDataModule):
         self.datasets = {
             "train": InpaintDataset(
                 self.splits["train"], train_tf, self.corruption, train=True, seed=self._train_seed()
-            ),
-            "val": InpaintDataset(
-                self.splits["val"],
-                eval_transform(size),
-                self.eval_corruption,
-                train=False,
-                seed=self.eval_seed,
-            ),
-            "test": InpaintDataset(
-                self.splits["test"],
-                eval_transform(size),
-                self.eval_corruption,
-                train=False,
-                seed=self.eval_seed,
-            ),
+            )
         }
+        for split in ("val", "test"):
+            self.datasets[split] = InpaintDataset(
+                self.splits[split],
+                eval_transform(size),
+                self.eval_corruption,
+                train=False,
+                seed=self.eval_seed,
+            )
         self.datasets["predict"] = self.datasets["test"]
 
     def _loader(self, split: str, **kwargs) -> DataLoader:
