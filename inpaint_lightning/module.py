@@ -171,7 +171,7 @@ class InpaintingGAN(L.LightningModule):
     def _evaluate(self, batch: dict[str, Tensor], split: str) -> dict[str, Tensor]:
         image, mask = batch["image"], batch["mask"]
         output = composite(self.generator(torch.cat([batch["masked"], mask], dim=1)), image, mask)
-        metrics = self.metrics[split].to(self.device)
+        metrics = self.metrics[split]
         with torch.autocast(self.device.type, enabled=False):
             metrics.update(output.float(), image.float())
             hole = (output.float() - image.float()).abs().mul(mask).sum() / mask.sum().clamp_min(1) / 3
@@ -183,13 +183,17 @@ class InpaintingGAN(L.LightningModule):
         self.log_dict(values, prog_bar=True, sync_dist=True)  # already reduced by torchmetrics: a no-op mean
         self.metrics[split].reset()
 
+    def _start_metrics(self, split: str) -> None:
+        # Metrics are not submodules, so they follow the model's device here, once per epoch. Resetting here
+        # also gives fresh states in this loop's grad mode: states left by a `validate` run are inference
+        # tensors, which a later validation inside `fit` (no_grad, not inference mode) could not update.
+        self.metrics[split].to(self.device).reset()
+
     def on_validation_epoch_start(self) -> None:
-        # Fresh metric states in this loop's grad mode: states left by a `validate` run are inference tensors,
-        # which a later validation inside `fit` (no_grad, not inference mode) could not update in place.
-        self.metrics["val"].reset()
+        self._start_metrics("val")
 
     def on_test_epoch_start(self) -> None:
-        self.metrics["test"].reset()
+        self._start_metrics("test")
 
     def validation_step(self, batch: dict[str, Tensor], batch_idx: int) -> dict[str, Tensor]:
         return self._evaluate(batch, "val")

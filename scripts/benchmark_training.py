@@ -16,8 +16,7 @@ import time
 
 import lightning as L
 import torch
-
-from inpaint_lightning.cli import InpaintCLI
+from _common import build_cli
 
 
 class StepTimer(L.Callback):
@@ -35,34 +34,16 @@ class StepTimer(L.Callback):
 def one_run(args: argparse.Namespace, extra: list[str]) -> float:
     timer = StepTimer()
     with tempfile.TemporaryDirectory() as tmp:
-        cli = InpaintCLI(
-            run=False,
-            args=[
-                "--config",
-                args.config,
-                "--data.image_size",
-                str(args.image_size),
-                "--data.batch_size",
-                str(args.batch_size),
-                "--trainer.max_steps",
-                str(args.steps),
-                "--trainer.limit_val_batches",
-                "0",
-                "--trainer.logger",
-                "false",
-                "--trainer.enable_checkpointing",
-                "false",
-                "--trainer.enable_progress_bar",
-                "false",
-                "--trainer.enable_model_summary",
-                "false",
-                "--trainer.default_root_dir",
-                tmp,
-                "--checkpoint.dirpath",
-                tmp,
-                *extra,
-            ],
-        )
+        cli = build_cli(
+            args.config, args.image_size, args.steps,
+            "--data.batch_size", str(args.batch_size),
+            "--trainer.limit_val_batches", "0",
+            "--trainer.logger", "false",
+            "--trainer.enable_checkpointing", "false",
+            "--trainer.enable_model_summary", "false",
+            "--trainer.default_root_dir", tmp,
+            *extra,
+        )  # fmt: skip
         cli.trainer.callbacks.append(timer)
         cli.trainer.fit(cli.model, cli.datamodule)
     return statistics.median(timer.times[5:])

@@ -16,8 +16,8 @@ import time
 import cv2
 import numpy as np
 import torch
+from _common import build_cli
 
-from inpaint_lightning.cli import InpaintCLI
 from inpaint_lightning.metrics import image_metrics, make_lpips
 
 
@@ -43,29 +43,14 @@ def main() -> int:
     parser.add_argument("--image-size", type=int, default=64)
     parser.add_argument("--config", default="configs/gan.yaml")
     args, extra = parser.parse_known_args()
-    torch.set_num_threads(max(1, torch.get_num_threads()))
-    cli = InpaintCLI(
-        run=False,
-        args=[
-            "--config",
-            args.config,
-            "--data.image_size",
-            str(args.image_size),
-            "--trainer.max_steps",
-            str(args.steps),
-            "--trainer.val_check_interval",
-            str(max(args.steps // 3, 1)),
-            "--trainer.logger",
-            "lightning.pytorch.loggers.CSVLogger",
-            "--trainer.logger.init_args.save_dir",
-            "logs/learning_check",
-            "--checkpoint.dirpath",
-            "logs/learning_check/checkpoints",
-            "--trainer.enable_progress_bar",
-            "false",
-            *extra,
-        ],
-    )
+    cli = build_cli(
+        args.config, args.image_size, args.steps,
+        "--trainer.val_check_interval", str(max(args.steps // 3, 1)),
+        "--trainer.logger", "lightning.pytorch.loggers.CSVLogger",
+        "--trainer.logger.init_args.save_dir", "logs/learning_check",
+        "--checkpoint.dirpath", "logs/learning_check/checkpoints",
+        *extra,
+    )  # fmt: skip
     trainer, model, dm = cli.trainer, cli.model, cli.datamodule
     start = trainer.validate(model, dm, verbose=False)[0]
     t0 = time.perf_counter()

@@ -100,7 +100,12 @@ def test_missing_data_root_is_one_clear_message(tmp_path):
 
 def test_print_config_and_console_script(tmp_path):
     result = _run(["fit", "--config", str(GAN_YAML), "--print_config"], tmp_path)
-    assert result.returncode == 0 and "GatedUNet" in result.stdout and "auto_configure" not in result.stdout
+    assert result.returncode == 0 and "GatedUNet" in result.stdout
+    # auto_configure_optimizers is off: no top-level --optimizer/--lr_scheduler that would silently replace
+    # the module's two optimizers
+    top_level = {line.split(":")[0] for line in result.stdout.splitlines() if line and not line[0].isspace()}
+    assert {"model", "data", "trainer", "checkpoint"} <= top_level
+    assert not {"optimizer", "lr_scheduler"} & top_level
     script = Path(sys.executable).parent / "inpaint-lightning"
     assert script.exists()
     help_out = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=120)

@@ -113,12 +113,27 @@ def test_composite_keeps_known_pixels_exactly():
     assert out[0, 0, 0, 0] == 1.0 and out[0, 1, 0, 0] == 0.0
 
 
-def test_validation_metrics_are_logged_on_composited_output():
-    model, t = tiny_model(), trainer(max_steps=1)
+class KeepOutputs(L.Callback):
+    def __init__(self) -> None:
+        self.pairs: list[tuple[dict, dict]] = []
+
+    def on_validation_batch_end(self, trainer, pl_module, outputs, batch, batch_idx, dataloader_idx=0):
+        self.pairs.append((outputs, batch))
+
+
+def test_validation_metrics_are_computed_on_the_composited_output():
+    """The output validation scores keeps every known pixel of the clean image exactly."""
+    keep = KeepOutputs()
+    model, t = tiny_model(), trainer(max_steps=1, callbacks=[keep])
     t.fit(model, tiny_data())
     metrics = t.validate(model, tiny_data(), verbose=False)[0]
     assert {"val/psnr", "val/ssim", "val/l1_hole"} <= set(metrics)
     assert 0 < metrics["val/ssim"] <= 1
+    outputs, batch = keep.pairs[-1]
+    out = outputs["output"]
+    known = (batch["mask"] == 0).expand_as(out)
+    assert torch.equal(out[known], batch["image"][known])
+    assert not torch.equal(out[~known], batch["image"][~known])  # the hole is the model's
 
 
 def _offline(monkeypatch, tmp_path):

@@ -72,6 +72,14 @@ def split_indices(n: int, val_ratio: float, test_ratio: float, seed: int) -> dic
     }
 
 
+def ratio_splits(images: ImageList, val_ratio: float, test_ratio: float, seed: int) -> dict[str, ImageList]:
+    """Split one list by :func:`split_indices`; with ``test_ratio = 0`` the test split reuses validation."""
+    idx = split_indices(len(images), val_ratio, test_ratio, seed)
+    if not idx["test"]:
+        idx["test"] = idx["val"]
+    return {split: images.subset(idx[split]) for split in SPLITS}
+
+
 def _folder(path: Path) -> ImageList:
     if not path.is_dir():
         raise DataNotFoundError(f"Image folder not found: {path}")
@@ -104,10 +112,7 @@ def folder_splits(
         splits["test"] = _folder(root / "test") if (root / "test").is_dir() else splits["val"]
         return splits
     images = _folder(root)
-    idx = split_indices(len(images), val_ratio, test_ratio, seed)
-    if not idx["test"]:
-        idx["test"] = idx["val"]
-    return {split: images.subset(idx[split]) for split in SPLITS}
+    return ratio_splits(images, val_ratio, test_ratio, seed)
 
 
 def embedded_photos(tile: int = 128, max_side: int = 768, min_std: float = 12.0) -> ImageList:
@@ -137,7 +142,4 @@ def embedded_photos(tile: int = 128, max_side: int = 768, min_std: float = 12.0)
 
 def embedded_splits(tile: int, val_ratio: float, test_ratio: float, seed: int) -> dict[str, ImageList]:
     images = embedded_photos(tile=tile)
-    idx = split_indices(len(images), val_ratio, test_ratio, seed)
-    if not idx["test"]:
-        idx["test"] = idx["val"]
-    return {split: images.subset(idx[split]) for split in SPLITS}
+    return ratio_splits(images, val_ratio, test_ratio, seed)
