@@ -11,6 +11,7 @@ discriminator's step is therefore not counted, and ``max_steps``, ``every_n_trai
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Literal
@@ -23,6 +24,7 @@ from lightning.pytorch.core.optimizer import LightningOptimizer
 from torch import Tensor, nn
 from torchmetrics import MetricCollection
 
+from inpaint_lightning.ema import update_ema
 from inpaint_lightning.losses.inpainting import InpaintingLoss
 from inpaint_lightning.metrics import LpipsNet, image_metrics, make_lpips
 from inpaint_lightning.models.discriminators import PatchDiscriminator
@@ -57,6 +59,10 @@ class InpaintingGAN(L.LightningModule):
         g_scheduler / d_scheduler: optional LR scheduler factories.
         scheduler_interval: step schedulers every ``epoch`` or every ``step`` (batch).
         gradient_clip_val: clip each network's gradient norm to this (on unscaled gradients under 16-mixed).
+        ema_decay: keep an exponential moving average of the generator with this decay (None: no EMA). The EMA
+            generator is what validation, test, predict and export use, and it is saved in checkpoints.
+        ema_start: global step from which weights are averaged; before it the EMA copies the generator. The
+            decay warms up from 0.18 to ``ema_decay`` over the following steps (see ``_ema_decay_now``).
         lpips: LPIPS backbone for validation/test (``alex``, ``vgg``) or ``off``.
         on_missing_weights: when LPIPS weights are absent offline: ``error`` at start-up, or ``disable`` LPIPS.
     """
@@ -72,6 +78,8 @@ class InpaintingGAN(L.LightningModule):
         d_scheduler: LRSchedulerCallable | None = None,
         scheduler_interval: Literal["epoch", "step"] = "epoch",
         gradient_clip_val: float | None = None,
+        ema_decay: float | None = 0.999,
+        ema_start: int = 0,
         lpips: LpipsNet = "alex",
         on_missing_weights: Literal["error", "disable"] = "error",
     ) -> None:
@@ -88,6 +96,12 @@ class InpaintingGAN(L.LightningModule):
         self.g_scheduler, self.d_scheduler = g_scheduler, d_scheduler
         self.scheduler_interval = scheduler_interval
         self.gradient_clip_val = gradient_clip_val
+        if ema_decay is not None and not 0.0 <= ema_decay < 1.0:
+            raise ValueError(f"ema_decay must be in [0, 1) or null, got {ema_decay}")
+        self.ema_decay, self.ema_start = ema_decay, ema_start
+        self.generator_ema: nn.Module | None = None
+        if ema_decay is not None:
+            self.generator_ema = copy.deepcopy(self.generator).requires_grad_(False)
         lpips_metric = make_lpips(lpips, on_missing_weights)
         # A plain dict, not submodules: metric networks stay out of checkpoints and the model summary.
         self.metrics: dict[str, MetricCollection] = {
@@ -96,9 +110,14 @@ class InpaintingGAN(L.LightningModule):
         }
 
     # ----------------------------------------------------------------------------------------------- forward
+    @property
+    def inference_generator(self) -> nn.Module:
+        """The generator to evaluate and deploy: the EMA one when there is one."""
+        return self.generator_ema if self.generator_ema is not None else self.generator
+
     def forward(self, masked: Tensor, mask: Tensor) -> Tensor:
         """Composited inpainting of ``masked`` (B x 3 x H x W in [0, 1]) with ``mask`` (B x 1 x H x W, 1 = hole)."""
-        pred = self.generator(torch.cat([masked, mask], dim=1))
+        pred = self.inference_generator(torch.cat([masked, mask], dim=1))
         return composite(pred, masked, mask)
 
     # ---------------------------------------------------------------------------------------------- training
@@ -122,11 +141,13 @@ class InpaintingGAN(L.LightningModule):
     def training_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
         g_opt, d_opt = self.optimizers()
         image, mask, masked = batch["image"], batch["mask"], batch["masked"]
-        pred = self.generator(torch.cat([masked, mask], dim=1))  # once per batch, used by both phases
-        comp = composite(pred, image, mask)
+        stages = self._stages(torch.cat([masked, mask], dim=1))  # once per batch, used by both phases
+        comp = composite(stages[-1], image, mask)
 
         self.toggle_optimizer(d_opt)
-        d_total, d_logs = self.loss.discriminator_loss(self.discriminator, image, comp.detach(), mask)
+        d_total, d_logs = self.loss.discriminator_loss(
+            self.discriminator, image, comp.detach(), mask, step=self.global_step
+        )
         d_opt.zero_grad(set_to_none=True)
         self.manual_backward(d_total)
         with _not_counted(d_opt):
@@ -134,11 +155,13 @@ class InpaintingGAN(L.LightningModule):
         self.untoggle_optimizer(d_opt)
 
         self.toggle_optimizer(g_opt)
-        g_total, g_logs = self.loss.generator_loss(self.discriminator, image, pred, comp, mask)
+        g_total, g_logs = self.loss.generator_loss(self.discriminator, image, stages, comp, mask)
         g_opt.zero_grad(set_to_none=True)
         self.manual_backward(g_total)
         g_opt.step()
         self.untoggle_optimizer(g_opt)
+        if self.generator_ema is not None:
+            update_ema(self.generator_ema, self.generator, self._ema_decay_now())
 
         if self.scheduler_interval == "step":
             self._step_schedulers()
@@ -148,6 +171,23 @@ class InpaintingGAN(L.LightningModule):
         self.log_dict(logs, prog_bar=False, on_step=True, on_epoch=False, batch_size=image.shape[0])
         self.log("g_loss", g_logs["g/loss"], prog_bar=True, logger=False, batch_size=image.shape[0])
         self.log("d_loss", d_logs["d/loss"], prog_bar=True, logger=False, batch_size=image.shape[0])
+
+    def _ema_decay_now(self) -> float:
+        """0 (copy) until ``ema_start``; then ``min(ema_decay, (1 + t) / (10 + t))`` for t steps since the start.
+
+        The warm-up (as TensorFlow's ExponentialMovingAverage with ``num_updates``) keeps the average from being
+        dominated by early, poor weights in short runs; after a few thousand steps it is just ``ema_decay``.
+        """
+        t = self.global_step - self.ema_start
+        if t <= 0:
+            return 0.0
+        return min(float(self.ema_decay), (1.0 + t) / (10.0 + t))
+
+    def _stages(self, x: Tensor) -> list[Tensor]:
+        """Every stage's raw prediction (multi-stage generators give more than one), the final one last."""
+        if hasattr(self.generator, "forward_stages"):
+            return self.generator.forward_stages(x)
+        return [self.generator(x)]
 
     def _step_schedulers(self) -> None:
         schedulers = self.lr_schedulers()
@@ -170,7 +210,7 @@ class InpaintingGAN(L.LightningModule):
     # ------------------------------------------------------------------------------------------- evaluation
     def _evaluate(self, batch: dict[str, Tensor], split: str) -> dict[str, Tensor]:
         image, mask = batch["image"], batch["mask"]
-        output = composite(self.generator(torch.cat([batch["masked"], mask], dim=1)), image, mask)
+        output = self(batch["masked"], mask)
         metrics = self.metrics[split]
         with torch.autocast(self.device.type, enabled=False):
             metrics.update(output.float(), image.float())

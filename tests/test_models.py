@@ -1,7 +1,9 @@
 import pytest
 import torch
 
-from inpaint_lightning.models import GatedUNet, PatchDiscriminator
+from inpaint_lightning.models import FFCResNet, GatedUNet, MultiScaleDiscriminator, PatchDiscriminator
+from inpaint_lightning.models.ffc import FourierUnit
+from inpaint_lightning.models.generators import pyramid_fill
 from inpaint_lightning.models.layers import GatedConv2d, pad_to_multiple
 
 
@@ -41,11 +43,85 @@ def test_pad_to_multiple_pads_and_reports_size():
 
 
 @pytest.mark.parametrize("size", [32, 64])
-def test_patch_discriminator_returns_patch_logits_and_uses_the_mask(size):
+def test_patch_discriminator_returns_patch_logits_features_and_uses_the_mask(size):
     torch.manual_seed(0)
     d = PatchDiscriminator(base_channels=8, n_layers=2)
     img = torch.rand(2, 3, size, size)
-    logits = d(img, torch.zeros(2, 1, size, size))
+    out = d(img, torch.zeros(2, 1, size, size))
+    (logits,) = out.logits
     assert logits.ndim == 4 and logits.shape[:2] == (2, 1) and logits.shape[-1] > 1
-    assert not torch.allclose(logits, d(img, torch.ones(2, 1, size, size)))
-    assert hasattr(d.net[0], "parametrizations")  # spectral norm is on
+    assert [f.shape[1] for f in out.features] == [8, 16, 32]
+    assert not torch.allclose(logits, d(img, torch.ones(2, 1, size, size)).logits[0])
+    assert hasattr(d.blocks[0][0], "parametrizations")  # spectral norm is on
+    sum(t.sum() for t in out.logits).backward()
+    assert all(p.grad is not None for p in d.parameters())
+
+
+def test_multiscale_discriminator_judges_a_pyramid():
+    torch.manual_seed(0)
+    d = MultiScaleDiscriminator(num_scales=3, base_channels=4, n_layers=2)
+    out = d(torch.rand(2, 3, 64, 48), torch.zeros(2, 1, 64, 48))
+    assert len(out.logits) == 3 and len(out.features) == 9
+    widths = [t.shape[-1] for t in out.logits]
+    assert widths[0] > widths[1] > widths[2]  # each scale sees a half-size image
+    # The mask follows the pyramid: a hole changes every scale's logits.
+    holed = d(torch.rand(2, 3, 64, 48), torch.ones(2, 1, 64, 48))
+    assert all(not torch.allclose(a, b) for a, b in zip(out.logits, holed.logits, strict=True))
+
+
+@pytest.mark.parametrize("size", [(32, 32), (37, 45)])
+def test_ffc_resnet_any_size_backward_and_global_branch(size):
+    torch.manual_seed(0)
+    g = FFCResNet(base_channels=8, n_downsampling=2, n_blocks=2)
+    x = torch.cat([torch.rand(2, 3, *size), (torch.rand(2, 1, *size) > 0.5).float()], dim=1)
+    y = g(x)
+    assert y.shape == (2, 3, *size) and torch.isfinite(y).all()
+    y.square().mean().backward()
+    fourier = [m for m in g.modules() if isinstance(m, FourierUnit)]
+    assert len(fourier) == 2 * 2 and all(m.conv.weight.grad.abs().sum() > 0 for m in fourier)
+
+
+def test_ffc_resnet_lama_fourier_size():
+    assert 26e6 < sum(p.numel() for p in FFCResNet().parameters()) < 28e6  # LaMa's "lama-fourier": 27M
+
+
+def test_fourier_unit_sees_the_whole_image():
+    """A 1x1 conv in the frequency domain: changing one corner pixel changes the output far away."""
+    torch.manual_seed(0)
+    unit = FourierUnit(2, 2).eval()
+    x = torch.rand(1, 2, 16, 16)
+    y = x.clone()
+    y[..., 0, 0] += 1.0
+    assert (unit(x) - unit(y))[..., 8:, 8:].abs().max() > 1e-4
+
+
+def test_fourier_unit_runs_in_fp32_under_bf16_autocast():
+    torch.manual_seed(0)
+    unit = FourierUnit(2, 2).eval()
+    x = torch.rand(1, 2, 12, 10)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        y = unit(x.bfloat16())
+    assert y.dtype == torch.bfloat16
+    torch.testing.assert_close(y.float(), unit(x), atol=0.03, rtol=0.03)
+
+
+def test_pyramid_fill_keeps_known_pixels_and_fills_smoothly():
+    img = torch.zeros(1, 3, 16, 16)
+    img[..., :, :8] = 0.2
+    img[..., :, 8:] = 0.8
+    mask = torch.zeros(1, 1, 16, 16)
+    mask[..., 4:12, 4:12] = 1
+    out = pyramid_fill(img * (1 - mask), mask)
+    torch.testing.assert_close(out * (1 - mask), img * (1 - mask))
+    hole = out[0, 0, 4:12, 4:12]
+    assert hole[:, 0].mean() < hole[:, -1].mean()  # left of the hole darker, like its surroundings
+    assert 0.2 - 1e-6 <= hole.min() and hole.max() <= 0.8 + 1e-6
+    assert pyramid_fill(img, torch.ones(1, 1, 16, 16)).allclose(torch.full_like(img, 0.5))  # nothing known
+
+
+def test_residual_pyramid_generator_starts_from_the_smooth_fill():
+    g = GatedUNet(base_channels=8, depth=2, dilations=(1,), max_channels=16, prefill="pyramid", residual=True)
+    torch.nn.init.zeros_(g.head.weight)
+    torch.nn.init.zeros_(g.head.bias)
+    img, mask = torch.rand(1, 3, 20, 20), (torch.rand(1, 1, 20, 20) > 0.7).float()
+    torch.testing.assert_close(g(torch.cat([img * (1 - mask), mask], 1)), pyramid_fill(img * (1 - mask), mask))

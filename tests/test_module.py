@@ -13,6 +13,7 @@ from inpaint_lightning.data import InpaintDataModule
 from inpaint_lightning.errors import MissingWeightsError
 from inpaint_lightning.metrics import make_lpips
 from inpaint_lightning.models import GatedUNet, PatchDiscriminator
+from inpaint_lightning.ema import update_ema
 from inpaint_lightning.module import InpaintingGAN, composite
 
 
@@ -169,3 +170,58 @@ def test_lpips_is_built_when_weights_are_cached():
     same = torch.rand(2, 3, 32, 32)
     assert lpips(same, same).item() == pytest.approx(0.0, abs=1e-6)
     assert lpips(same, torch.rand(2, 3, 32, 32)).item() > 0.05
+
+
+def test_update_ema_averages_parameters_and_copies_buffers():
+    model, ema = torch.nn.BatchNorm2d(2), torch.nn.BatchNorm2d(2)
+    with torch.no_grad():
+        model.weight.fill_(1.0)
+        ema.weight.fill_(0.0)
+        model.running_mean.fill_(3.0)
+    update_ema(ema, model, decay=0.9)
+    torch.testing.assert_close(ema.weight, torch.full((2,), 0.1))
+    torch.testing.assert_close(ema.running_mean, torch.full((2,), 3.0))
+    update_ema(ema, model, decay=0.0)
+    torch.testing.assert_close(ema.weight, model.weight)
+
+
+def test_ema_generator_tracks_training_is_used_for_evaluation_and_is_checkpointed(tmp_path):
+    torch.manual_seed(0)
+    model = tiny_model(ema_decay=0.9, ema_start=2)
+    start = [p.detach().clone() for p in model.generator_ema.parameters()]
+    snapshots = []
+
+    class Snap(L.Callback):
+        def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+            snapshots.append(
+                ([p.detach().clone() for p in pl_module.generator.parameters()],
+                 [p.detach().clone() for p in pl_module.generator_ema.parameters()])
+            )
+
+    t = trainer(max_steps=4, callbacks=[Snap()])
+    t.fit(model, datamodule=tiny_data())
+    # Before ema_start the EMA copies the generator; afterwards it averages with a warm-up decay.
+    for g, e in zip(*snapshots[1]):
+        torch.testing.assert_close(e, g)
+    # Step 3: t = 1, decay min(0.9, 2 / 11); step 4: t = 2, min(0.9, 3 / 12) = 0.25.
+    for g, e, prev in zip(snapshots[3][0], snapshots[3][1], snapshots[2][1]):
+        torch.testing.assert_close(e, 0.25 * prev + 0.75 * g)
+    assert any(not torch.equal(a, b) for a, b in zip(start, model.generator_ema.parameters()))
+    assert not any(p.requires_grad for p in model.generator_ema.parameters())
+    # Evaluation and inference go through the EMA generator.
+    x = torch.rand(1, 3, 32, 32)
+    m = torch.zeros(1, 1, 32, 32)
+    m[..., 8:24, 8:24] = 1
+    with torch.no_grad():
+        expected = composite(model.generator_ema(torch.cat([x, m], 1)), x, m)
+        torch.testing.assert_close(model.eval()(x, m), expected)
+        assert not torch.allclose(model(x, m), composite(model.generator(torch.cat([x, m], 1)), x, m))
+    path = tmp_path / "m.ckpt"
+    t.save_checkpoint(path)
+    keys = torch.load(path, weights_only=False)["state_dict"].keys()
+    assert any(k.startswith("generator_ema.") for k in keys) and not any("vgg" in k for k in keys)
+
+
+def test_no_ema_evaluates_the_generator_itself():
+    model = tiny_model(ema_decay=None)
+    assert model.generator_ema is None and model.inference_generator is model.generator

@@ -129,12 +129,16 @@ class FolderMasks(MaskSource):
 
     Files are resized with nearest neighbour to the image, thresholded at ``threshold`` and optionally inverted
     (for sets where black marks the hole). Training draws a random file; validation/test use file
-    ``index % count``, so every epoch and every run pairs the same image with the same mask.
+    ``index % count``, so every epoch and every run pairs the same image with the same mask. Sets sorted by hole
+    size (like NVIDIA's irregular masks) would pair a short validation split with the smallest holes only:
+    ``shuffle_seed`` pairs through a fixed permutation of the files instead.
     """
 
     geometric = True
 
-    def __init__(self, root: str, invert: bool = False, threshold: float = 0.5) -> None:
+    def __init__(
+        self, root: str, invert: bool = False, threshold: float = 0.5, shuffle_seed: int | None = None
+    ) -> None:
         path = Path(root).expanduser()
         if not path.is_dir():
             raise DataNotFoundError(f"Mask folder not found: {path}")
@@ -142,6 +146,9 @@ class FolderMasks(MaskSource):
         if not self.files:
             raise DataNotFoundError(f"Mask folder contains no readable mask images: {path}")
         self.root, self.invert, self.threshold = path, invert, threshold
+        if shuffle_seed is not None:
+            order = np.random.default_rng(shuffle_seed).permutation(len(self.files))
+            self.files = [self.files[i] for i in order]
 
     def __len__(self) -> int:
         return len(self.files)

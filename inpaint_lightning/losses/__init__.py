@@ -1,6 +1,20 @@
 """Loss functions and the GAN objective."""
 
-from inpaint_lightning.losses.adversarial import d_loss, g_loss
-from inpaint_lightning.losses.inpainting import InpaintingLoss, masked_l1
+from inpaint_lightning.losses.adversarial import d_loss, feature_matching, g_loss, r1_penalty
+from inpaint_lightning.losses.augment import DiffAugment
+from inpaint_lightning.losses.inpainting import InpaintingLoss, hole_total_variation, masked_l1
+from inpaint_lightning.losses.perceptual import VGGFeatures, gram, perceptual_and_style
 
-__all__ = ["InpaintingLoss", "d_loss", "g_loss", "masked_l1"]
+__all__ = [
+    "DiffAugment",
+    "InpaintingLoss",
+    "VGGFeatures",
+    "d_loss",
+    "feature_matching",
+    "g_loss",
+    "gram",
+    "hole_total_variation",
+    "masked_l1",
+    "perceptual_and_style",
+    "r1_penalty",
+]

@@ -1,6 +1,27 @@
 """Networks, independent of Lightning: generators, discriminators and their layers."""
 
-from inpaint_lightning.models.discriminators import PatchDiscriminator
-from inpaint_lightning.models.generators import GatedUNet
+from inpaint_lightning.models.discriminators import (
+    DiscriminatorOutput,
+    MultiScaleDiscriminator,
+    PatchDiscriminator,
+)
+from inpaint_lightning.models.generators import (
+    AOTGenerator,
+    DeepFillV2,
+    FFCResNet,
+    GatedUNet,
+    InpaintGenerator,
+    PConvUNet,
+)
 
-__all__ = ["GatedUNet", "PatchDiscriminator"]
+__all__ = [
+    "AOTGenerator",
+    "DeepFillV2",
+    "DiscriminatorOutput",
+    "FFCResNet",
+    "GatedUNet",
+    "InpaintGenerator",
+    "MultiScaleDiscriminator",
+    "PConvUNet",
+    "PatchDiscriminator",
+]

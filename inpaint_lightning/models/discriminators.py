@@ -1,41 +1,88 @@
-"""Discriminators: ``forward(image, mask)`` returns a map of real/fake logits, one per receptive-field patch."""
+"""Discriminators: ``forward(image, mask)`` returns :class:`DiscriminatorOutput` (patch logits per scale and the
+intermediate feature maps used for feature matching)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from inpaint_lightning.models.layers import sn_conv
+
+
+@dataclass
+class DiscriminatorOutput:
+    """``logits``: one ``B x 1 x h x w`` map per scale; ``features``: hidden activations, coarse-to-deep."""
+
+    logits: list[Tensor]
+    features: list[Tensor]
 
 
 class PatchDiscriminator(nn.Module):
     """Spectral-norm PatchGAN (pix2pix layout; SN as in DeepFill v2's SN-PatchGAN).
 
     Judges overlapping patches rather than the whole image, which is what matters for a local fill, and sees
-    the mask as a fourth channel so it knows where to look. Spectral norm keeps it from overpowering the
-    generator without gradient penalties.
+    the mask as a fourth channel so it knows where to look (the loss can also label a fake's known region real,
+    as LaMa does: see :class:`~inpaint_lightning.losses.InpaintingLoss`). Spectral norm keeps it from
+    overpowering the generator.
 
     Args:
-        in_channels: RGB + mask.
+        in_channels: RGB + mask (3 to ignore the mask).
         base_channels: width of the first layer (doubles per layer up to 8x).
         n_layers: stride-2 layers; 3 gives a 70 x 70 receptive field.
     """
 
     def __init__(self, in_channels: int = 4, base_channels: int = 64, n_layers: int = 3) -> None:
         super().__init__()
-        layers: list[nn.Module] = [sn_conv(in_channels, base_channels, 4, 2, 1), nn.LeakyReLU(0.2)]
+        blocks: list[nn.Module] = [nn.Sequential(sn_conv(in_channels, base_channels, 4, 2, 1), nn.LeakyReLU(0.2))]
         width = base_channels
         for i in range(1, n_layers + 1):
             stride = 2 if i < n_layers else 1
             nxt = base_channels * min(2**i, 8)
-            layers += [sn_conv(width, nxt, 4, stride, 1), nn.LeakyReLU(0.2)]
+            blocks.append(nn.Sequential(sn_conv(width, nxt, 4, stride, 1), nn.LeakyReLU(0.2)))
             width = nxt
-        layers.append(sn_conv(width, 1, 4, 1, 1))
-        self.net = nn.Sequential(*layers)
+        self.blocks = nn.ModuleList(blocks)
+        self.head = sn_conv(width, 1, 4, 1, 1)
         self.in_channels = in_channels
 
-    def forward(self, image: Tensor, mask: Tensor) -> Tensor:
+    def forward(self, image: Tensor, mask: Tensor) -> DiscriminatorOutput:
         x = image * 2.0 - 1.0
         if self.in_channels == image.shape[1] + 1:
             x = torch.cat([x, mask], dim=1)
-        return self.net(x)
+        features = []
+        for block in self.blocks:
+            x = block(x)
+            features.append(x)
+        return DiscriminatorOutput([self.head(x)], features)
+
+
+class MultiScaleDiscriminator(nn.Module):
+    """Several PatchGANs on an image pyramid (pix2pixHD, Wang et al. 2018).
+
+    The full-resolution one judges texture, the downsampled ones judge larger structures with the same
+    receptive field in pixels of their scale: useful for large holes at 256 px and up.
+
+    Args:
+        num_scales: number of discriminators; scale ``i`` sees the image average-pooled ``2**i`` times.
+        in_channels / base_channels / n_layers: of each :class:`PatchDiscriminator`.
+    """
+
+    def __init__(self, num_scales: int = 3, in_channels: int = 4, base_channels: int = 64, n_layers: int = 3):
+        super().__init__()
+        self.scales = nn.ModuleList(
+            PatchDiscriminator(in_channels, base_channels, n_layers) for _ in range(num_scales)
+        )
+
+    def forward(self, image: Tensor, mask: Tensor) -> DiscriminatorOutput:
+        logits: list[Tensor] = []
+        features: list[Tensor] = []
+        for i, disc in enumerate(self.scales):
+            if i:
+                image = F.avg_pool2d(image, 3, stride=2, padding=1, count_include_pad=False)
+                mask = F.max_pool2d(mask, 3, stride=2, padding=1)
+            out = disc(image, mask)
+            logits += out.logits
+            features += out.features
+        return DiscriminatorOutput(logits, features)

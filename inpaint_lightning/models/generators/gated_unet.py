@@ -1,27 +1,20 @@
-"""Generators: ``forward(x)`` takes the masked image (3 channels, [0, 1]) concatenated with the mask
-(1 channel, 1 = hole) and returns the predicted image (3 channels) at the same size.
-
-Outputs are linear (trained towards [0, 1]; :func:`inpaint_lightning.module.composite` clamps them): a
-sigmoid output saturates when a higher learning rate overshoots early, and the fill then stops learning
-(measured: G lr 1e-3 diverged with a sigmoid head, trained fine without).
-
-Every generator accepts any H x W (it pads internally to ``size_multiple`` and crops back).
-"""
+"""Gated-convolution U-Net: the CPU-friendly default generator."""
 
 from __future__ import annotations
 
 import torch
 from torch import Tensor, nn
 
-from inpaint_lightning.models.layers import GatedConv2d, pad_to_multiple
+from inpaint_lightning.models.generators.base import InpaintGenerator, Prefill
+from inpaint_lightning.models.layers import GatedConv2d
 
 
-class GatedUNet(nn.Module):
-    """U-Net of gated convolutions with a dilated bottleneck (DeepFill v2's gated conv in a U-Net layout).
+class GatedUNet(InpaintGenerator):
+    """U-Net of gated convolutions with a dilated bottleneck (gated conv from DeepFill v2, Yu et al. 2019).
 
     Gated convolutions handle free-form holes; skip connections keep the known region's detail; dilated
-    convolutions in the bottleneck give the receptive field to borrow texture from far away. Good default for
-    CPU-sized experiments; LaMa-style Fourier models come later as other classes.
+    convolutions in the bottleneck give the receptive field to borrow texture from far away. Cheap enough for
+    CPU experiments; for large holes at high resolution prefer :class:`FFCResNet` (LaMa).
 
     Args:
         in_channels: masked RGB + mask.
@@ -30,6 +23,7 @@ class GatedUNet(nn.Module):
         depth: number of stride-2 downsamplings (inputs are padded to a multiple of ``2**depth``).
         dilations: dilation of each residual gated conv in the bottleneck.
         max_channels: channel cap.
+        prefill / residual: see :class:`InpaintGenerator`.
     """
 
     def __init__(
@@ -40,8 +34,10 @@ class GatedUNet(nn.Module):
         depth: int = 3,
         dilations: tuple[int, ...] = (2, 4, 8, 1),
         max_channels: int = 256,
+        prefill: Prefill = "none",
+        residual: bool = False,
     ) -> None:
-        super().__init__()
+        super().__init__(prefill, residual)
         if depth < 1:
             raise ValueError(f"depth must be >= 1, got {depth}")
         self.in_channels, self.out_channels = in_channels, out_channels
@@ -64,9 +60,7 @@ class GatedUNet(nn.Module):
         self.upsample = nn.Upsample(scale_factor=2, mode="nearest")
         self.head = nn.Conv2d(widths[0], out_channels, kernel_size=3, padding=1)
 
-    def forward(self, x: Tensor) -> Tensor:
-        x, (h, w) = pad_to_multiple(x, self.size_multiple)
-        x = torch.cat([x[:, :-1] * 2.0 - 1.0, x[:, -1:]], dim=1)  # image to [-1, 1], mask stays {0, 1}
+    def body(self, x: Tensor) -> Tensor:
         skips = [self.stem(x)]
         for block in self.down:
             skips.append(block(skips[-1]))
@@ -75,4 +69,4 @@ class GatedUNet(nn.Module):
             y = y + block(y)
         for block in self.up:
             y = block(torch.cat([self.upsample(y), skips.pop()], dim=1))
-        return (self.head(y) * 0.5 + 0.5)[..., :h, :w]  # centred on mid-grey, like the input
+        return self.head(y)

@@ -1,0 +1,86 @@
+"""What every generator shares: the input/output contract, padding, optional pre-fill and residual output.
+
+Contract: ``forward(x)`` takes ``B x 4 x H x W`` = masked RGB in [0, 1] ++ mask (1 = hole) and returns
+``B x 3 x H x W`` at the same (any) size, trained towards [0, 1]. Subclasses implement only :meth:`body` on a
+normalised, padded input, so padding, normalisation and the output head behave the same across the zoo.
+
+Outputs are linear (``0.5 + 0.5 * body``; :func:`inpaint_lightning.module.composite` clamps them): a sigmoid
+output saturated when a higher learning rate overshot early and the fill stopped learning (measured: G lr 1e-3
+diverged with a sigmoid head and trained fine without).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from inpaint_lightning.models.layers import pad_to_multiple
+
+Prefill = Literal["none", "pyramid"]
+
+
+def pyramid_fill(image: Tensor, mask: Tensor) -> Tensor:
+    """Fill the hole (mask = 1) smoothly from its surroundings by push-pull on an image pyramid.
+
+    Push: halve the resolution repeatedly, averaging only known pixels, until every level-pixel has seen some
+    known pixel (or the image is 1 x 1). Pull: upsample coarse levels back and use them only where a level has
+    no known pixel. Known pixels are returned unchanged. Like OpenCV's Telea or biharmonic fills it gives a
+    smooth, colour-correct starting point, but it is a few pooling ops: differentiable, any size, GPU and ONNX.
+    """
+    known = 1.0 - mask
+    levels: list[tuple[Tensor, Tensor]] = [(image * known, known)]
+    while min(levels[-1][0].shape[-2:]) > 1:
+        img, w = levels[-1]
+        s_img = F.avg_pool2d(img * w, 2, ceil_mode=True)
+        s_w = F.avg_pool2d(w, 2, ceil_mode=True)
+        has = (s_w > 0).to(image.dtype)
+        levels.append((s_img / s_w.clamp_min(1e-6) * has, has))
+    img, w = levels[-1]
+    fill = img * w + 0.5 * (1.0 - w)  # no known pixel anywhere: mid-grey
+    for img, w in reversed(levels[:-1]):
+        up = F.interpolate(fill, size=img.shape[-2:], mode="bilinear", align_corners=False)
+        fill = img * w + up * (1.0 - w)
+    return image * known + fill * mask
+
+
+class InpaintGenerator(nn.Module):
+    """Base class of every generator (see the module docstring for the contract).
+
+    Args:
+        prefill: what the hole holds when the network sees it: ``none`` (whatever the data wrote there, black by
+            default) or ``pyramid`` (:func:`pyramid_fill`, a smooth fill from the hole's surroundings).
+        residual: predict a correction to the (pre-filled) input instead of the image itself. With ``pyramid``
+            this starts training from a smooth fill, so the network spends its capacity on structure and texture.
+    """
+
+    size_multiple: int = 1  # inputs are padded to a multiple of this and cropped back
+
+    def __init__(self, prefill: Prefill = "none", residual: bool = False) -> None:
+        super().__init__()
+        if prefill not in ("none", "pyramid"):
+            raise ValueError(f"prefill must be 'none' or 'pyramid', got {prefill!r}")
+        self.prefill, self.residual = prefill, residual
+
+    def body(self, x: Tensor) -> Tensor | list[Tensor]:
+        """Map the normalised input (``B x 4``: RGB in [-1, 1], mask in {0, 1}; padded) to RGB in about [-1, 1].
+
+        Multi-stage generators (coarse-to-fine) return every stage's output, the final one last; earlier stages
+        get their own reconstruction loss (:meth:`forward_stages`).
+        """
+        raise NotImplementedError
+
+    def forward_stages(self, x: Tensor) -> list[Tensor]:
+        """Every stage's prediction in image space (``B x 3 x H x W``), the final one last."""
+        masked, mask = x[:, :3], x[:, 3:4]
+        if self.prefill == "pyramid":
+            masked = pyramid_fill(masked, mask)
+        padded, (h, w) = pad_to_multiple(torch.cat([masked * 2.0 - 1.0, mask], dim=1), self.size_multiple)
+        out = self.body(padded)
+        base = masked if self.residual else 0.5
+        return [base + 0.5 * y[..., :h, :w] for y in (out if isinstance(out, list) else [out])]
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.forward_stages(x)[-1]
