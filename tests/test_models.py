@@ -120,8 +120,16 @@ def test_pyramid_fill_keeps_known_pixels_and_fills_smoothly():
 
 
 def test_residual_pyramid_generator_starts_from_the_smooth_fill():
+    torch.manual_seed(0)
     g = GatedUNet(base_channels=8, depth=2, dilations=(1,), max_channels=16, prefill="pyramid", residual=True)
-    torch.nn.init.zeros_(g.head.weight)
-    torch.nn.init.zeros_(g.head.bias)
-    img, mask = torch.rand(1, 3, 20, 20), (torch.rand(1, 1, 20, 20) > 0.7).float()
-    torch.testing.assert_close(g(torch.cat([img * (1 - mask), mask], 1)), pyramid_fill(img * (1 - mask), mask))
+    img, mask = torch.rand(2, 3, 20, 20), (torch.rand(2, 1, 20, 20) > 0.7).float()
+    x = torch.cat([img * (1 - mask), mask], 1)
+    torch.testing.assert_close(g(x), pyramid_fill(img * (1 - mask), mask))  # the zero gate: exactly the fill
+    # The gate gets a gradient at once, the body as soon as the gate is open.
+    (g(x) - img).square().mean().backward()
+    assert g.residual_gate.grad.abs() > 0
+    with torch.no_grad():
+        g.residual_gate.fill_(0.1)
+    g.zero_grad()
+    (g(x) - img).square().mean().backward()
+    assert g.stem.conv.weight.grad.abs().sum() > 0
