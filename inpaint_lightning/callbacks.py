@@ -1,4 +1,4 @@
-"""Callbacks: validation image panels for whichever logger is configured."""
+"""Callbacks: validation image panels for whichever logger is configured, and checkpointing that resumes."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 
 import lightning as L
 import torch
+from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import TensorBoardLogger, WandbLogger
 from torch import Tensor
 from torchvision.utils import make_grid, save_image
@@ -66,3 +67,24 @@ class ImagePanels(L.Callback):
                 folder = Path(logger.log_dir) / "panels"
                 folder.mkdir(parents=True, exist_ok=True)
                 save_image(grid, folder / f"val_step{step:07d}.png")
+
+
+class Checkpoint(ModelCheckpoint):
+    """:class:`ModelCheckpoint` whose ``last.ckpt`` is rewritten at *every* validation and at the end of training.
+
+    Since Lightning 2.5 ``save_last=True`` refreshes ``last.ckpt`` only when a top-k checkpoint is written in the
+    same step: a validation that does not improve the monitored metric leaves ``last.ckpt`` behind, and
+    ``fit --ckpt_path last`` would silently resume from an older step.
+    """
+
+    def _refresh_last(self, trainer: L.Trainer) -> None:
+        if self.save_last and not self._should_skip_saving_checkpoint(trainer):
+            self._save_last_checkpoint(trainer, self._monitor_candidates(trainer))
+
+    def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        super().on_validation_end(trainer, pl_module)
+        self._refresh_last(trainer)
+
+    def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        super().on_train_end(trainer, pl_module)
+        self._refresh_last(trainer)

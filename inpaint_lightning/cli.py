@@ -10,6 +10,7 @@ from lightning.pytorch import LightningModule, Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint, ProgressBar, RichProgressBar
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveConfigCallback
 
+from inpaint_lightning.callbacks import Checkpoint
 from inpaint_lightning.data.datamodule import InpaintDataModule
 from inpaint_lightning.errors import StartupError
 from inpaint_lightning.module import InpaintingGAN
@@ -37,7 +38,7 @@ class InpaintCLI(LightningCLI):
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
         # A fixed checkpoint folder (not one per logger version) is what lets `fit --ckpt_path last` find
         # last.ckpt from a new process; as its own group every option is a flag: --checkpoint.dirpath DIR.
-        parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
+        parser.add_lightning_class_args(Checkpoint, "checkpoint")
         parser.set_defaults(
             {
                 "checkpoint.dirpath": "logs/checkpoints",

@@ -28,7 +28,7 @@ from inpaint_lightning.ema import update_ema
 from inpaint_lightning.losses.inpainting import InpaintingLoss
 from inpaint_lightning.metrics import LpipsNet, image_metrics, make_lpips
 from inpaint_lightning.models.discriminators import PatchDiscriminator
-from inpaint_lightning.models.generators import GatedUNet
+from inpaint_lightning.models.generators import FFCResNet
 from inpaint_lightning.optim import GANAdam
 
 
@@ -89,7 +89,13 @@ class InpaintingGAN(L.LightningModule):
         from_cli = _given_hyperparameters.get() is not None
         self.save_hyperparameters(ignore=[] if from_cli else ["generator", "discriminator", "loss"])
         self.automatic_optimization = False
-        self.generator = generator if generator is not None else GatedUNet()
+        self.generator = (
+            generator
+            if generator is not None
+            else FFCResNet(
+                base_channels=32, n_blocks=6, prefill="pyramid", residual=True
+            )  # as configs/gan.yaml
+        )
         self.discriminator = discriminator if discriminator is not None else PatchDiscriminator()
         self.loss = loss if loss is not None else InpaintingLoss()
         self.g_optimizer, self.d_optimizer = g_optimizer, d_optimizer

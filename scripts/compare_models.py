@@ -43,6 +43,7 @@ def telea(masked: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 def evaluate(fill, loader, lpips) -> tuple[dict[str, float], torch.Tensor]:
     """Metrics of ``fill(masked, mask) -> composited`` over the loader, and the first 8 outputs."""
     metrics = image_metrics("", lpips)
+    metrics.reset()  # the LPIPS object may have been used before: start from empty states
     shown = []
     with torch.no_grad():
         for batch in loader:
@@ -65,10 +66,13 @@ def data_flags(args: argparse.Namespace, n_photos: int) -> list[str]:
 
 
 def train_one(model_cfg: str, args: argparse.Namespace, extra: list[str], out: Path, n_photos: int) -> dict:
-    layered = [] if Path(model_cfg).resolve() == Path("configs/gan.yaml").resolve() else ["--config", model_cfg]
+    layered = (
+        [] if Path(model_cfg).resolve() == Path("configs/gan.yaml").resolve() else ["--config", model_cfg]
+    )
     cli = build_cli(
         "configs/gan.yaml", args.image_size, -1,
         *layered,
+        "--data.image_size", str(args.image_size),  # after the model config, which may set its own
         *data_flags(args, n_photos),
         "--trainer.max_time", f"00:00:{args.minutes:02d}:00",
         "--trainer.limit_val_batches", "0",
@@ -125,14 +129,16 @@ def main() -> int:
         results[name] = json.loads(done.read_text())
 
     # Baselines on the same pairs (same data module settings; no training).
-    cli = build_cli("configs/gan.yaml", args.image_size, 1, *data_flags(args, n_photos), "--trainer.logger", "false")
+    cli = build_cli(
+        "configs/gan.yaml", args.image_size, 1, *data_flags(args, n_photos), "--trainer.logger", "false"
+    )
     dm = cli.datamodule
     dm.setup("validate")
     assert len(dm.datasets["val"]) == args.val_count, len(dm.datasets["val"])
     lpips = make_lpips("alex")
     baselines = {
         "opencv telea": evaluate(telea, dm.val_dataloader(), lpips),
-        "pyramid fill": evaluate(lambda x, m: pyramid_fill(x, m), dm.val_dataloader(), lpips.clone()),
+        "pyramid fill": evaluate(lambda x, m: pyramid_fill(x, m), dm.val_dataloader(), lpips),
     }
     batch = next(iter(dm.val_dataloader()))
     n = min(8, batch["image"].shape[0])
@@ -140,7 +146,13 @@ def main() -> int:
     columns = [shown_input, baselines["opencv telea"][1][:n]]
     columns += [torch.load(root / name / "fills.pt")[:n] for name in results]
     columns.append(batch["image"][:n])
-    save_image(torch.stack(columns, dim=1).flatten(0, 1), root / "grid.png", nrow=len(columns), padding=2, pad_value=1.0)
+    save_image(
+        torch.stack(columns, dim=1).flatten(0, 1),
+        root / "grid.png",
+        nrow=len(columns),
+        padding=2,
+        pad_value=1.0,
+    )
 
     lines = [
         f"{args.val_count} validation photos at {args.image_size} px, masks from {args.masks}; "

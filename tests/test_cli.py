@@ -33,6 +33,11 @@ def test_fit_runs_validates_checkpoints_and_logs(tmp_path, precision):
         "train/g/adversarial",
         "train/lr_g",
         "train/lr_d",
+        # the default recipe's realism terms, each logged
+        "train/g/perceptual",
+        "train/g/style",
+        "train/g/feature_matching",
+        "train/d/r1",  # lazy: step 0 is an R1 step
     } <= train_keys
     assert sum(1 for r in rows if r.get("val/psnr")) == 2  # val_check_interval 2 within 4 steps
     ckpts = {p.name for p in (tmp_path / "ckpt").iterdir()}
@@ -100,7 +105,7 @@ def test_missing_data_root_is_one_clear_message(tmp_path):
 
 def test_print_config_and_console_script(tmp_path):
     result = _run(["fit", "--config", str(GAN_YAML), "--print_config"], tmp_path)
-    assert result.returncode == 0 and "GatedUNet" in result.stdout
+    assert result.returncode == 0 and "FFCResNet" in result.stdout
     # auto_configure_optimizers is off: no top-level --optimizer/--lr_scheduler that would silently replace
     # the module's two optimizers
     top_level = {line.split(":")[0] for line in result.stdout.splitlines() if line and not line[0].isspace()}
@@ -173,7 +178,9 @@ def test_checkpoint_alone_rebuilds_the_trained_model(tmp_path):
     from inpaint_lightning.module import InpaintingGAN
 
     loaded = InpaintingGAN.load_from_checkpoint(tmp_path / "ckpt" / "last.ckpt", map_location="cpu")
-    assert loaded.generator.size_multiple == cli.model.generator.size_multiple == 4  # tiny.yaml's depth 2
+    assert (
+        loaded.generator.size_multiple == cli.model.generator.size_multiple == 4
+    )  # tiny.yaml: 2 downsamplings
     for key, value in cli.model.generator.state_dict().items():
         torch.testing.assert_close(loaded.generator.state_dict()[key], value)
 
@@ -182,3 +189,12 @@ def test_checkpointing_can_be_turned_off(tmp_path):
     cli = main(tiny_args(tmp_path, "--trainer.enable_checkpointing", "false", "--trainer.max_steps", "1"))
     assert cli.trainer.checkpoint_callback is None
     assert not (tmp_path / "ckpt").exists()
+
+
+def test_last_checkpoint_follows_every_validation_even_without_improvement(tmp_path):
+    # Monitoring `step` in min mode: only the first validation is ever "best". Lightning's own save_last would
+    # then leave last.ckpt at step 2; resuming must start from step 4.
+    main(tiny_args(tmp_path, "--checkpoint.monitor", "step", "--checkpoint.mode", "min"))
+    ckpts = {p.name: torch.load(p, weights_only=False)["global_step"] for p in (tmp_path / "ckpt").iterdir()}
+    assert ckpts["last.ckpt"] == 4
+    assert sorted(v for k, v in ckpts.items() if k != "last.ckpt") == [2]

@@ -32,7 +32,7 @@ def test_resolved_config_is_sent_to_the_logger(tmp_path):
     main(tiny_args(tmp_path))
     hparams = next((tmp_path / "logs").rglob("hparams.yaml"))
     logged = yaml.safe_load(hparams.read_text())["config"]
-    assert logged["model"]["generator"]["class_path"] == "inpaint_lightning.models.GatedUNet"
+    assert logged["model"]["generator"]["class_path"] == "inpaint_lightning.models.FFCResNet"
     assert logged["data"]["image_size"] == 32 and logged["trainer"]["max_steps"] == 4
 
 

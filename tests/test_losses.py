@@ -122,7 +122,9 @@ def test_vgg_perceptual_loss_ranks_a_blur_above_a_tiny_shift_of_colour():
 
 def test_missing_vgg_weights_fail_with_the_file_name(tmp_path, monkeypatch):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
-    monkeypatch.setattr(torch.hub, "download_url_to_file", lambda *a, **k: (_ for _ in ()).throw(OSError("offline")))
+    monkeypatch.setattr(
+        torch.hub, "download_url_to_file", lambda *a, **k: (_ for _ in ()).throw(OSError("offline"))
+    )
     with pytest.raises(MissingWeightsError, match="vgg16-397923af.pth"):
         InpaintingLoss(perceptual=1.0)
 
@@ -203,7 +205,9 @@ def test_lazy_r1_runs_every_interval_scaled_by_it():
     total, logs = loss.discriminator_loss(SquareD(), real, fake, mask, step=8)
     expected_r1 = (4 * real.pow(2).sum(dim=(1, 2, 3))).mean()
     assert logs["d/r1"].item() == pytest.approx(expected_r1.item(), rel=1e-5)
-    assert total.item() == pytest.approx(logs["d/adversarial"].item() + 2.0 / 2 * 4 * expected_r1.item(), rel=1e-5)
+    assert total.item() == pytest.approx(
+        logs["d/adversarial"].item() + 2.0 / 2 * 4 * expected_r1.item(), rel=1e-5
+    )
 
 
 def test_diffaugment_moves_the_mask_with_the_image_and_keeps_gradients():

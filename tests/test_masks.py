@@ -74,10 +74,13 @@ def test_folder_masks_shuffle_seed_fixes_a_different_pairing(tmp_path):
     _write_masks(tmp_path / "masks")
     plain = FolderMasks(str(tmp_path / "masks"))
     pairs = {
-        seed: [FolderMasks(str(tmp_path / "masks"), shuffle_seed=seed).files for _ in range(2)] for seed in (1, 2, 3)
+        seed: [FolderMasks(str(tmp_path / "masks"), shuffle_seed=seed).files for _ in range(2)]
+        for seed in (1, 2, 3)
     }
     assert all(a == b for a, b in pairs.values())  # deterministic per seed
-    assert any(a != plain.files for a, _ in pairs.values()) and all(sorted(a) == plain.files for a, _ in pairs.values())
+    assert any(a != plain.files for a, _ in pairs.values()) and all(
+        sorted(a) == plain.files for a, _ in pairs.values()
+    )
 
 
 def test_folder_masks_missing_or_empty_folder(tmp_path):

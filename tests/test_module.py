@@ -10,10 +10,10 @@ import torchvision
 from lightning.pytorch.plugins.precision import MixedPrecision
 
 from inpaint_lightning.data import InpaintDataModule
+from inpaint_lightning.ema import update_ema
 from inpaint_lightning.errors import MissingWeightsError
 from inpaint_lightning.metrics import make_lpips
 from inpaint_lightning.models import GatedUNet, PatchDiscriminator
-from inpaint_lightning.ema import update_ema
 from inpaint_lightning.module import InpaintingGAN, composite
 
 
@@ -194,19 +194,21 @@ def test_ema_generator_tracks_training_is_used_for_evaluation_and_is_checkpointe
     class Snap(L.Callback):
         def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
             snapshots.append(
-                ([p.detach().clone() for p in pl_module.generator.parameters()],
-                 [p.detach().clone() for p in pl_module.generator_ema.parameters()])
+                (
+                    [p.detach().clone() for p in pl_module.generator.parameters()],
+                    [p.detach().clone() for p in pl_module.generator_ema.parameters()],
+                )
             )
 
     t = trainer(max_steps=4, callbacks=[Snap()])
     t.fit(model, datamodule=tiny_data())
     # Before ema_start the EMA copies the generator; afterwards it averages with a warm-up decay.
-    for g, e in zip(*snapshots[1]):
+    for g, e in zip(*snapshots[1], strict=True):
         torch.testing.assert_close(e, g)
     # Step 3: t = 1, decay min(0.9, 2 / 11); step 4: t = 2, min(0.9, 3 / 12) = 0.25.
-    for g, e, prev in zip(snapshots[3][0], snapshots[3][1], snapshots[2][1]):
+    for g, e, prev in zip(snapshots[3][0], snapshots[3][1], snapshots[2][1], strict=True):
         torch.testing.assert_close(e, 0.25 * prev + 0.75 * g)
-    assert any(not torch.equal(a, b) for a, b in zip(start, model.generator_ema.parameters()))
+    assert any(not torch.equal(a, b) for a, b in zip(start, model.generator_ema.parameters(), strict=True))
     assert not any(p.requires_grad for p in model.generator_ema.parameters())
     # Evaluation and inference go through the EMA generator.
     x = torch.rand(1, 3, 32, 32)

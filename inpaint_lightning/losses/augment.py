@@ -38,7 +38,9 @@ class DiffAugment(nn.Module):
         super().__init__()
         unknown = set(policy) - {"color", "translation", "cutout"}
         if unknown:
-            raise ValueError(f"unknown DiffAugment policy {sorted(unknown)}; choose color, translation, cutout")
+            raise ValueError(
+                f"unknown DiffAugment policy {sorted(unknown)}; choose color, translation, cutout"
+            )
         self.policy = tuple(policy)
         self.ada_target, self.ada_speed = ada_target, ada_speed
         self.register_buffer("p", torch.tensor(float(p)))  # saved in checkpoints: ADA resumes where it was

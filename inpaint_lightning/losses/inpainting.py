@@ -87,7 +87,11 @@ class InpaintingLoss(nn.Module):
             raise ValueError(f"unknown adversarial loss {adversarial!r}; choose nsgan, hinge or lsgan")
         if r1_interval < 1:
             raise ValueError(f"r1_interval must be >= 1, got {r1_interval}")
-        self.adversarial, self.adversarial_weight, self.mask_aware = adversarial, adversarial_weight, mask_aware
+        self.adversarial, self.adversarial_weight, self.mask_aware = (
+            adversarial,
+            adversarial_weight,
+            mask_aware,
+        )
         self.hole_l1, self.valid_l1, self.stage_l1 = hole_l1, valid_l1, stage_l1
         self.feature_matching, self.perceptual, self.style, self.tv = feature_matching, perceptual, style, tv
         self.r1_gamma, self.r1_interval = r1_gamma, r1_interval
@@ -95,7 +99,9 @@ class InpaintingLoss(nn.Module):
         # Built now, so missing ImageNet weights stop the run at start-up rather than at the first step.
         self.vgg = VGGFeatures(perceptual_net, perceptual_layers) if perceptual or style else None
 
-    def _discriminate(self, discriminator: nn.Module, image: Tensor, mask: Tensor) -> tuple[DiscriminatorOutput, Tensor]:
+    def _discriminate(
+        self, discriminator: nn.Module, image: Tensor, mask: Tensor
+    ) -> tuple[DiscriminatorOutput, Tensor]:
         if self.augment is not None:
             image, mask = self.augment(image, mask)
         return discriminator(image, mask), mask
@@ -106,7 +112,9 @@ class InpaintingLoss(nn.Module):
         """D phase at generator step ``step`` (for lazy R1); ``fake`` must be detached by the caller."""
         real_out, _ = self._discriminate(discriminator, real, mask)
         fake_out, fake_mask = self._discriminate(discriminator, fake, mask)
-        adv = d_loss(self.adversarial, real_out.logits, fake_out.logits, fake_mask if self.mask_aware else None)
+        adv = d_loss(
+            self.adversarial, real_out.logits, fake_out.logits, fake_mask if self.mask_aware else None
+        )
         loss = adv
         logs = {
             "d/adversarial": adv.detach(),

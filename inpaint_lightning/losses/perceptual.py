@@ -52,7 +52,9 @@ def load_vgg_features(name: VggName = "vgg16") -> nn.Sequential:
             f"weights to 0."
         ) from None
     features = tv_vgg.make_layers(tv_vgg.cfgs[_CFG[name]])
-    features.load_state_dict({k[len("features.") :]: v for k, v in state.items() if k.startswith("features.")})
+    features.load_state_dict(
+        {k[len("features.") :]: v for k, v in state.items() if k.startswith("features.")}
+    )
     return features.eval().requires_grad_(False)
 
 
@@ -70,7 +72,9 @@ class VGGFeatures(nn.Module):
     not see it) and follows the input's device on first use.
     """
 
-    def __init__(self, name: VggName = "vgg16", layers: tuple[str, ...] = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")):
+    def __init__(
+        self, name: VggName = "vgg16", layers: tuple[str, ...] = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")
+    ):
         super().__init__()
         unknown = set(layers) - set(VGG_LAYERS[name])
         if unknown:
@@ -96,5 +100,7 @@ class VGGFeatures(nn.Module):
 def perceptual_and_style(fake: list[Tensor], real: list[Tensor]) -> tuple[Tensor, Tensor]:
     """``(mean_l L1(phi_l(fake), phi_l(real)), mean_l L1(gram(phi_l(fake)), gram(phi_l(real))))``."""
     perceptual = sum((f - r.detach()).abs().mean() for f, r in zip(fake, real, strict=True)) / len(fake)
-    style = sum((gram(f) - gram(r.detach())).abs().mean() for f, r in zip(fake, real, strict=True)) / len(fake)
+    style = sum((gram(f) - gram(r.detach())).abs().mean() for f, r in zip(fake, real, strict=True)) / len(
+        fake
+    )
     return perceptual, style

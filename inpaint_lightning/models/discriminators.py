@@ -36,7 +36,9 @@ class PatchDiscriminator(nn.Module):
 
     def __init__(self, in_channels: int = 4, base_channels: int = 64, n_layers: int = 3) -> None:
         super().__init__()
-        blocks: list[nn.Module] = [nn.Sequential(sn_conv(in_channels, base_channels, 4, 2, 1), nn.LeakyReLU(0.2))]
+        blocks: list[nn.Module] = [
+            nn.Sequential(sn_conv(in_channels, base_channels, 4, 2, 1), nn.LeakyReLU(0.2))
+        ]
         width = base_channels
         for i in range(1, n_layers + 1):
             stride = 2 if i < n_layers else 1
@@ -64,6 +66,9 @@ class MultiScaleDiscriminator(nn.Module):
     The full-resolution one judges texture, the downsampled ones judge larger structures with the same
     receptive field in pixels of their scale: useful for large holes at 256 px and up.
 
+    Coarser scales whose image would be smaller than the PatchGAN needs (``4 * 2**n_layers`` pixels) are
+    skipped, so small crops still train (with fewer scales).
+
     Args:
         num_scales: number of discriminators; scale ``i`` sees the image average-pooled ``2**i`` times.
         in_channels / base_channels / n_layers: of each :class:`PatchDiscriminator`.
@@ -74,6 +79,7 @@ class MultiScaleDiscriminator(nn.Module):
         self.scales = nn.ModuleList(
             PatchDiscriminator(in_channels, base_channels, n_layers) for _ in range(num_scales)
         )
+        self.min_size = 4 * 2**n_layers
 
     def forward(self, image: Tensor, mask: Tensor) -> DiscriminatorOutput:
         logits: list[Tensor] = []
@@ -82,6 +88,8 @@ class MultiScaleDiscriminator(nn.Module):
             if i:
                 image = F.avg_pool2d(image, 3, stride=2, padding=1, count_include_pad=False)
                 mask = F.max_pool2d(mask, 3, stride=2, padding=1)
+                if min(image.shape[-2:]) < self.min_size:
+                    break
             out = disc(image, mask)
             logits += out.logits
             features += out.features

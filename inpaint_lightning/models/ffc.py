@@ -94,7 +94,9 @@ class FFC(nn.Module):
 
         self.l2l, self.l2g = conv(self.in_local, out_local), conv(self.in_local, out_global)
         self.g2l = conv(self.in_global, out_local)
-        self.g2g = SpectralTransform(self.in_global, out_global, stride) if self.in_global and out_global else None
+        self.g2g = (
+            SpectralTransform(self.in_global, out_global, stride) if self.in_global and out_global else None
+        )
         self.bn_local = nn.BatchNorm2d(out_local) if out_local else None
         self.bn_global = nn.BatchNorm2d(out_global) if out_global else None
         self.act = nn.ReLU(inplace=True) if activation else nn.Identity()
@@ -121,4 +123,3 @@ class FFCResBlock(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return x + self.conv2(self.conv1(x))
-
