@@ -1,4 +1,6 @@
-"""Command line: ``python -m inpaint_lightning {fit,validate,test,predict}`` (also ``inpaint-lightning``)."""
+"""Command line: ``python -m inpaint_lightning {fit,validate,test,predict}`` through LightningCLI, and the
+standalone commands of :mod:`inpaint_lightning.commands` (``masks``, ``evaluate``, ``inpaint``, ``export``,
+``serve``). Also installed as ``inpaint-lightning``."""
 
 from __future__ import annotations
 
@@ -11,6 +13,8 @@ from lightning.pytorch.callbacks import ModelCheckpoint, ProgressBar, RichProgre
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveConfigCallback
 
 from inpaint_lightning.callbacks import Checkpoint
+from inpaint_lightning.commands import COMMANDS
+from inpaint_lightning.commands import run as run_command
 from inpaint_lightning.data.datamodule import InpaintDataModule
 from inpaint_lightning.errors import StartupError
 from inpaint_lightning.module import InpaintingGAN
@@ -83,11 +87,24 @@ class InpaintCLI(LightningCLI):
 
 def main(args: list[str] | None = None) -> InpaintCLI | None:
     """Entry point; errors that mean "cannot start" print one message and exit with status 2."""
+    argv = list(sys.argv[1:] if args is None else args)
     try:
+        if argv and argv[0] in COMMANDS:
+            status = run_command(argv[0], argv[1:])
+            if status:
+                raise SystemExit(status)
+            return None
+        if not argv or argv[0] in ("-h", "--help"):
+            _print_standalone_commands()
         return InpaintCLI(args=args)
     except StartupError as err:
         print(f"error: {err}", file=sys.stderr)
         raise SystemExit(2) from None
+
+
+def _print_standalone_commands() -> None:
+    lines = [f"  {name:<10} {text}" for name, (_, text) in COMMANDS.items()]
+    print("standalone commands (python -m inpaint_lightning <command> --help):\n" + "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

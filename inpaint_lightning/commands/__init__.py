@@ -1,0 +1,25 @@
+"""Subcommands outside Lightning's trainer loop (``masks``, ``evaluate``, ``inpaint``, ``export``, ``serve``).
+
+Each is a module here with ``main(argv: list[str]) -> int``; ``inpaint_lightning.cli.main`` sends
+``python -m inpaint_lightning <name> ...`` to it and everything else to LightningCLI (fit/validate/test/predict).
+Modules are imported only when their command runs, so ``fit`` never pays for FastAPI or onnxruntime.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+#: command name -> module under inpaint_lightning.commands, and its one-line help.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "masks": ("masks", "write a fixed, seeded mask set to a folder"),
+    "evaluate": ("evaluate", "score a checkpoint, a classical baseline or a folder of predictions"),
+    "inpaint": ("inpaint", "inpaint a folder of images with a checkpoint"),
+    "export": ("export", "export the (EMA) generator to ONNX or TorchScript"),
+    "serve": ("serve", "HTTP service and painting page (FastAPI)"),
+}
+
+
+def run(name: str, argv: list[str]) -> int:
+    """Run command ``name`` with its own arguments; returns the exit status."""
+    module = importlib.import_module(f"inpaint_lightning.commands.{COMMANDS[name][0]}")
+    return int(module.main(argv) or 0)
