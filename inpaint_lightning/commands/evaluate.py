@@ -1,0 +1,193 @@
+"""``python -m inpaint_lightning evaluate``: score a checkpoint, a classical baseline or a folder of predictions
+on fixed image/mask pairs, with the metrics of :mod:`inpaint_lightning.evaluation.metrics`.
+
+Writes into ``--output``: ``metrics.json`` and ``metrics.csv`` (overall and per 10 % hole-ratio bucket),
+``per_image.csv``, ``report.html`` and ``grid.png`` (best and worst examples), and with ``--save-outputs`` the
+composited outputs in ``outputs/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+from torch import Tensor
+from torch.utils.data import DataLoader
+from tqdm import tqdm
+
+from inpaint_lightning.data.pairs import pair_folders
+from inpaint_lightning.errors import StartupError
+from inpaint_lightning.evaluation.baselines import BASELINES, baseline
+from inpaint_lightning.evaluation.data import EvalPairs, collate
+from inpaint_lightning.evaluation.distribution import DistributionMetrics
+from inpaint_lightning.evaluation.report import format_table, save_results, write_html
+from inpaint_lightning.evaluation.scorer import Scorer
+
+Method = Callable[[dict], Tensor]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m inpaint_lightning evaluate",
+        description="Score inpainting on fixed image/mask pairs (masks: white = hole unless --invert-masks).",
+    )
+    parser.add_argument("--images", type=Path, required=True, help="folder of ground-truth images")
+    parser.add_argument("--masks", type=Path, help="folder of masks (default: <stem>_mask*.png in --images)")
+    parser.add_argument("--output", type=Path, required=True, help="folder for metrics and the report")
+    what = parser.add_mutually_exclusive_group(required=True)
+    what.add_argument("--checkpoint", type=Path, help="a training checkpoint (its EMA generator is used)")
+    what.add_argument("--method", choices=BASELINES, help="a classical baseline")
+    what.add_argument("--predictions", type=Path, help="folder of outputs named <image stem>.<ext>")
+    parser.add_argument("--invert-masks", action="store_true", help="masks mark the hole in black")
+    parser.add_argument("--size", type=int, help="crop images to NxN (short side scaled, centre crop)")
+    parser.add_argument("--lpips", choices=["alex", "vgg", "off"], default="alex")
+    parser.add_argument("--fid", action="store_true", help="also FID (Inception weights needed)")
+    parser.add_argument("--kid", action="store_true", help="also KID (Inception weights needed)")
+    parser.add_argument("--inception-weights", type=Path, help="torch-fidelity Inception weights file")
+    parser.add_argument("--no-composite", action="store_true", help="score predictions as they are")
+    parser.add_argument("--batch-size", type=int, default=8, help="used with --size (native sizes: 1)")
+    parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--limit", type=int, help="score only the first N pairs")
+    parser.add_argument("--pair-seed", type=int, default=0, help="mask assignment when names do not match")
+    parser.add_argument("--radius", type=int, default=3, help="inpainting radius of telea/ns")
+    parser.add_argument("--report", type=int, default=8, help="best and worst N in the visual report")
+    parser.add_argument("--save-outputs", action="store_true", help="write composited outputs to outputs/")
+    parser.add_argument("--wandb", metavar="PROJECT", help="log the table to this W&B project")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def _composite(pred: Tensor, image: Tensor, mask: Tensor) -> Tensor:
+    return mask * pred.clamp(0, 1) + (1 - mask) * image
+
+
+def make_method(args: argparse.Namespace, device: torch.device) -> tuple[str, Method]:
+    """(label, batch -> composited output on ``device``)."""
+    if args.checkpoint is not None:
+        from inpaint_lightning.checkpoint import load_generator
+
+        generator = load_generator(args.checkpoint, map_location=device)
+
+        def run_model(batch: dict) -> Tensor:
+            masked, mask = batch["masked"].to(device), batch["mask"].to(device)
+            pred = generator(torch.cat([masked, mask], dim=1))
+            return _composite(pred, batch["image"].to(device), mask)
+
+        return f"checkpoint {args.checkpoint}", run_model
+    if args.method is not None:
+        fill = baseline(args.method, args.radius)
+
+        def run_baseline(batch: dict) -> Tensor:
+            out = []
+            for image, mask in zip(batch["image"], batch["mask"], strict=True):
+                rgb = (image.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+                filled = fill(rgb, mask[0].numpy())
+                out.append(torch.from_numpy(filled).permute(2, 0, 1).float() / 255)
+            result = torch.stack(out)
+            return _composite(result, batch["image"], batch["mask"]).to(device)
+
+        return args.method, run_baseline
+
+    def run_predictions(batch: dict) -> Tensor:
+        pred = batch["prediction"].to(device)
+        if args.no_composite:
+            return pred
+        return _composite(pred, batch["image"].to(device), batch["mask"].to(device))
+
+    return f"predictions {args.predictions}", run_predictions
+
+
+def _check_output(args: argparse.Namespace) -> None:
+    inputs = [p for p in (args.images, args.masks, args.predictions) if p is not None]
+    out = args.output.resolve()
+    if any(out == p.resolve() for p in inputs):
+        raise StartupError(f"--output {args.output} is an input folder; choose a new folder")
+    if args.predictions is not None and not args.predictions.is_dir():
+        raise StartupError(f"predictions folder not found: {args.predictions}")
+
+
+def evaluate(args: argparse.Namespace) -> dict:
+    """Run the evaluation described by parsed ``args``; returns the summary (also written to ``--output``)."""
+    _check_output(args)
+    device = torch.device(args.device)
+    pairs = pair_folders(args.images, args.masks, seed=args.pair_seed)
+    if args.limit is not None:
+        pairs = pairs[: args.limit]
+    label, method = make_method(args, device)
+    distribution = None
+    if args.fid or args.kid:
+        distribution = DistributionMetrics(fid=args.fid, kid=args.kid, weights_path=args.inception_weights)
+    scorer = Scorer(args.lpips, distribution, keep=args.report).to(device)
+    dataset = EvalPairs(pairs, size=args.size, invert=args.invert_masks, predictions=args.predictions)
+    loader = DataLoader(
+        dataset, batch_size=args.batch_size if args.size else 1, num_workers=args.workers, collate_fn=collate
+    )
+    outputs_dir = args.output / "outputs"
+    if args.save_outputs:
+        outputs_dir.mkdir(parents=True, exist_ok=True)
+    start, scored_time = time.perf_counter(), 0.0
+    with torch.inference_mode():
+        for batch in tqdm(loader, desc=f"evaluate {label}", disable=args.quiet, unit="batch"):
+            if batch is None:
+                continue
+            t0 = time.perf_counter()
+            output = method(batch)
+            scorer.update(
+                output, batch["image"].to(device), batch["mask"].to(device), batch["name"],
+                masked=batch["masked"].to(device),
+            )  # fmt: skip
+            scored_time += time.perf_counter() - t0
+            if args.save_outputs:
+                for name, img in zip(batch["name"], output, strict=True):
+                    rgb = (img.clamp(0, 1) * 255).round().byte().permute(1, 2, 0).cpu().numpy()
+                    cv2.imwrite(str(outputs_dir / f"{name}.png"), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    if not scorer.records:
+        raise StartupError("no pair could be scored (all files unreadable or predictions missing)")
+    elapsed = time.perf_counter() - start
+    summary = scorer.summary()
+    meta = {
+        "method": label,
+        "images": str(args.images),
+        "masks": str(args.masks or args.images),
+        "size": args.size,
+        "invert_masks": args.invert_masks,
+        "lpips_net": args.lpips,
+        "images_per_second": len(scorer.records) / elapsed,
+        "seconds": elapsed,
+        "method_and_metric_seconds": scored_time,
+    }
+    save_results(scorer, summary, args.output, meta)
+    write_html(scorer, summary, args.output, title=f"inpaint_lightning evaluate: {label}")
+    if args.wandb:
+        import wandb
+
+        from inpaint_lightning.evaluation.report import summary_rows
+
+        run = wandb.init(project=args.wandb, job_type="evaluate", config=meta)
+        rows = summary_rows(summary)
+        columns = list(dict.fromkeys(k for row in rows for k in row))
+        run.log(
+            {"evaluate/table": wandb.Table(columns=columns, data=[[r.get(c) for c in columns] for r in rows])}
+        )
+        run.summary.update({f"evaluate/{k}": v for k, v in summary["overall"].items()})
+        run.finish()
+    return {**summary, "meta": meta}
+
+
+def main(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    result = evaluate(args)
+    meta = result["meta"]
+    print(format_table(result, title=meta["method"]))
+    print(
+        f"\n{result['overall']['count']} images, {meta['images_per_second']:.2f} images/s; "
+        f"results in {args.output} (metrics.json, metrics.csv, per_image.csv, report.html)"
+    )
+    return 0

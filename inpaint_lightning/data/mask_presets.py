@@ -1,0 +1,96 @@
+"""Named mask generators for fixed evaluation sets: LaMa-style stroke presets, boxes, and hole-ratio bands.
+
+LaMa evaluates on ``thin``/``medium``/``thick`` stroke masks; Partial Convolutions (and most papers after it)
+report per hole-ratio band (0-10 %, ..., 50-60 %). The sizes here are fractions of the image's short side, so a
+preset means the same thing at 256 and at 512 px.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from inpaint_lightning.data.masks import FreeFormMasks, MaskSource
+
+#: Stroke/box presets. Stroke widths are fractions of the short side: thin ~1-4 %, medium ~4-12 %, thick 10-25 %.
+PRESETS: dict[str, dict] = {
+    "thin": dict(
+        strokes=(4, 10), vertices=(4, 12), stroke_width=(0.01, 0.035), stroke_length=(0.05, 0.3),
+        boxes=(0, 0), hole_range=(0.01, 0.3), max_tries=50,
+    ),
+    "medium": dict(
+        strokes=(2, 6), vertices=(4, 10), stroke_width=(0.04, 0.12), stroke_length=(0.05, 0.25),
+        boxes=(0, 1), box_size=(0.1, 0.3), hole_range=(0.1, 0.4), max_tries=50,
+    ),
+    "thick": dict(
+        strokes=(1, 4), vertices=(3, 8), stroke_width=(0.1, 0.25), stroke_length=(0.1, 0.3),
+        boxes=(0, 2), box_size=(0.15, 0.4), hole_range=(0.2, 0.6), max_tries=50,
+    ),
+    "boxes": dict(strokes=(0, 0), boxes=(1, 3), box_size=(0.1, 0.5), hole_range=(0.05, 0.5), max_tries=50),
+}  # fmt: skip
+
+#: The Partial Convolutions test-set bands, as (low, high) hole fractions.
+BANDS: tuple[tuple[float, float], ...] = tuple((i / 10, (i + 1) / 10) for i in range(6))
+
+
+def band_name(band: tuple[float, float]) -> str:
+    """``(0.1, 0.2)`` -> ``"10-20"`` (folder names of a banded mask set)."""
+    return f"{round(band[0] * 100):02d}-{round(band[1] * 100):02d}"
+
+
+def parse_band(text: str) -> tuple[float, float]:
+    """``"10-20"`` (percent) -> ``(0.1, 0.2)``."""
+    try:
+        lo, hi = (float(v) / 100 for v in text.split("-"))
+    except ValueError:
+        raise ValueError(f"a band is LOW-HIGH in percent, e.g. 10-20; got {text!r}") from None
+    if not 0 <= lo < hi <= 1:
+        raise ValueError(f"a band needs 0 <= LOW < HIGH <= 100; got {text!r}")
+    return lo, hi
+
+
+class BandMasks(MaskSource):
+    """Free-form masks whose hole fraction is guaranteed to lie in ``[low, high)``.
+
+    Strokes (and an occasional box) are added one at a time until the hole reaches ``low``; a draw that
+    overshoots ``high`` starts again. Stroke width grows with the band so wide bands need few strokes and narrow
+    low bands stay made of thin strokes, as in the irregular mask set.
+    """
+
+    def __init__(self, low: float, high: float, max_restarts: int = 1000) -> None:
+        if not 0 <= low < high <= 1:
+            raise ValueError(f"BandMasks needs 0 <= low < high <= 1, got {(low, high)}")
+        self.low, self.high, self.max_restarts = low, high, max_restarts
+        width = (0.015 + 0.1 * high, 0.03 + 0.2 * high)
+        self._stroke = FreeFormMasks(
+            strokes=(1, 1), vertices=(2, 6), stroke_width=width, stroke_length=(0.05, 0.3), boxes=(0, 0),
+            hole_range=(0.0, 1.0), max_tries=1,
+        )  # fmt: skip
+        self._box = FreeFormMasks(
+            strokes=(0, 0),
+            boxes=(1, 1),
+            box_size=(0.1, max(0.1, high * 0.8)),
+            hole_range=(0.0, 1.0),
+            max_tries=1,
+        )
+
+    def __call__(
+        self, height: int, width: int, rng: np.random.Generator, index: int = 0, train: bool = True
+    ) -> np.ndarray:
+        area = height * width
+        for _ in range(self.max_restarts):
+            mask = np.zeros((height, width), np.float32)
+            while mask.sum() < self.low * area or mask.sum() == 0:
+                part = self._box if rng.random() < 0.1 else self._stroke
+                np.maximum(mask, part(height, width, rng), out=mask)
+            if mask.sum() < self.high * area:
+                return mask
+        raise RuntimeError(
+            f"could not draw a mask in band {band_name((self.low, self.high))} at {height}x{width}"
+        )
+
+
+def preset_masks(name: str) -> MaskSource:
+    """The mask generator of preset ``name`` (one of :data:`PRESETS`)."""
+    if name not in PRESETS:
+        raise ValueError(f"unknown mask preset {name!r}; choose from {', '.join(PRESETS)} or bands")
+    return FreeFormMasks(**PRESETS[name])

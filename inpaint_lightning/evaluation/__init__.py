@@ -1,0 +1,21 @@
+"""Evaluation protocol: per-image metrics, hole-ratio buckets, FID/KID, classical baselines and reports."""
+
+from inpaint_lightning.evaluation.baselines import BASELINES, baseline
+from inpaint_lightning.evaluation.distribution import DistributionMetrics, inception_features
+from inpaint_lightning.evaluation.metrics import PerImageLPIPS, bucket_of, hole_ratio, l1_hole, psnr, ssim
+from inpaint_lightning.evaluation.scorer import Record, Scorer
+
+__all__ = [
+    "BASELINES",
+    "DistributionMetrics",
+    "PerImageLPIPS",
+    "Record",
+    "Scorer",
+    "baseline",
+    "bucket_of",
+    "hole_ratio",
+    "inception_features",
+    "l1_hole",
+    "psnr",
+    "ssim",
+]

@@ -1,0 +1,107 @@
+"""Evaluation samples: paired image/mask files (optionally a prediction file), at native size or a fixed crop."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from inpaint_lightning.data.io import IMAGE_EXTENSIONS, UnreadableImageError, read_image, read_mask
+from inpaint_lightning.data.pairs import Pair
+
+
+def resize_center_crop(image: np.ndarray, size: int) -> np.ndarray:
+    """Scale the short side to ``size`` (area filter when shrinking) and take the central ``size x size``."""
+    h, w = image.shape[:2]
+    scale = size / min(h, w)
+    if scale != 1:
+        interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+        image = cv2.resize(
+            image, (max(size, round(w * scale)), max(size, round(h * scale))), interpolation=interp
+        )
+    h, w = image.shape[:2]
+    top, left = (h - size) // 2, (w - size) // 2
+    return image[top : top + size, left : left + size]
+
+
+def find_prediction(folder: Path, name: str) -> Path | None:
+    """``folder/<name>.<any image extension>``, PNG first."""
+    for ext in (".png", *IMAGE_EXTENSIONS):
+        path = folder / f"{name}{ext}"
+        if path.is_file():
+            return path
+    return None
+
+
+class EvalPairs(Dataset):
+    """``{"image", "mask", "masked", "name"[, "prediction"]}`` tensors per pair; unreadable files give None.
+
+    Args:
+        size: None keeps native resolution (masks are resized to the image); N crops images to N x N
+            (short side scaled to N, centre crop) and resizes masks to N x N.
+        invert: masks with black holes.
+        predictions: folder of outputs named ``<pair name>.<ext>`` to score instead of running a model.
+    """
+
+    def __init__(
+        self,
+        pairs: list[Pair],
+        size: int | None = None,
+        invert: bool = False,
+        predictions: Path | None = None,
+    ) -> None:
+        self.pairs, self.size, self.invert, self.predictions = pairs, size, invert, predictions
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    def __getitem__(self, i: int) -> dict | None:
+        pair = self.pairs[i]
+        try:
+            image = read_image(pair.image)
+            if self.size is not None:
+                image = resize_center_crop(image, self.size)
+            h, w = image.shape[:2]
+            mask = read_mask(pair.mask, size=(h, w), invert=self.invert)
+            sample = {"name": pair.name}
+            if self.predictions is not None:
+                path = find_prediction(self.predictions, pair.name)
+                if path is None:
+                    warnings.warn(
+                        f"no prediction for {pair.name} in {self.predictions}: skipped", stacklevel=2
+                    )
+                    return None
+                pred = read_image(path)
+                if pred.shape[:2] != (h, w):
+                    if self.size is not None and min(pred.shape[:2]) >= self.size:
+                        pred = resize_center_crop(pred, self.size)
+                    if pred.shape[:2] != (h, w):
+                        warnings.warn(
+                            f"{path.name} is {pred.shape[1]}x{pred.shape[0]}, ground truth {w}x{h}: resized",
+                            stacklevel=2,
+                        )
+                        pred = cv2.resize(pred, (w, h), interpolation=cv2.INTER_AREA)
+                sample["prediction"] = torch.from_numpy(pred).permute(2, 0, 1).float() / 255.0
+        except UnreadableImageError as err:
+            warnings.warn(f"skipping unreadable file: {err}", stacklevel=2)
+            return None
+        tensor = torch.from_numpy(image).permute(2, 0, 1).float() / 255.0
+        mask_t = torch.from_numpy(mask)[None]
+        sample.update(image=tensor, mask=mask_t, masked=tensor * (1 - mask_t))
+        return sample
+
+
+def collate(samples: list[dict | None]) -> dict | None:
+    """Stack the readable samples of a batch (None when none is)."""
+    samples = [s for s in samples if s is not None]
+    if not samples:
+        return None
+    out: dict = {"name": [s["name"] for s in samples]}
+    for key in ("image", "mask", "masked", "prediction"):
+        if key in samples[0]:
+            out[key] = torch.stack([s[key] for s in samples])
+    return out

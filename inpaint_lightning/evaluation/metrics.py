@@ -1,0 +1,74 @@
+"""Per-image inpainting metrics, defined once so ``test``, ``evaluate`` and papers can be compared.
+
+All take float tensors in [0, 1], ``B x 3 x H x W`` (masks ``B x 1 x H x W``, 1 = hole), and return one value per
+image (``B``). Dataset figures are the **mean of per-image values** (not PSNR of the pooled MSE), which is what
+most papers report and what makes a per-bucket breakdown add up.
+
+- PSNR: ``10 log10(1 / MSE)`` over all pixels and channels, data range 1. A zero-error image would be ``inf`` and
+  poison the mean, so MSE is floored at ``1e-10`` (PSNR at most 100 dB).
+- SSIM: 11x11 Gaussian window, sigma 1.5, K1 0.01, K2 0.03, data range 1, on RGB (mean over channels), as
+  torchmetrics and ``skimage`` with ``gaussian_weights=True``.
+- LPIPS: AlexNet by default (VGG optional), inputs scaled to [-1, 1], torchmetrics' weights.
+- L1 in the hole: mean absolute error over hole pixels and channels (0 when the mask is empty).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+from torch import Tensor
+from torchmetrics.functional.image import structural_similarity_index_measure
+
+from inpaint_lightning.metrics import make_lpips
+
+MAX_PSNR_MSE_FLOOR = 1e-10
+
+
+def psnr(output: Tensor, target: Tensor) -> Tensor:
+    """Per-image PSNR in dB (data range 1), finite for identical images (see module docstring)."""
+    mse = (output.double() - target.double()).pow(2).flatten(1).mean(1)
+    return (10.0 * torch.log10(1.0 / mse.clamp_min(MAX_PSNR_MSE_FLOOR))).float()
+
+
+def ssim(output: Tensor, target: Tensor) -> Tensor:
+    """Per-image SSIM, 11x11 Gaussian window (sigma 1.5), data range 1."""
+    return structural_similarity_index_measure(
+        output.float(), target.float(), gaussian_kernel=True, sigma=1.5, kernel_size=11,
+        reduction="none", data_range=1.0,
+    )  # fmt: skip
+
+
+def l1_hole(output: Tensor, target: Tensor, mask: Tensor) -> Tensor:
+    """Per-image mean absolute error inside the hole (over hole pixels x 3 channels)."""
+    diff = (output.float() - target.float()).abs() * mask
+    area = mask.flatten(1).sum(1) * output.shape[1]
+    return diff.flatten(1).sum(1) / area.clamp_min(1)
+
+
+def hole_ratio(mask: Tensor) -> Tensor:
+    """Per-image fraction of pixels that are hole."""
+    return mask.float().flatten(1).mean(1)
+
+
+class PerImageLPIPS(torch.nn.Module):
+    """LPIPS per image (torchmetrics' network and weights; its metric class only returns batch means)."""
+
+    def __init__(self, net: Literal["alex", "vgg"] = "alex") -> None:
+        super().__init__()
+        metric = make_lpips(net)
+        assert metric is not None
+        self.net = metric.net
+        self.net_type = net
+
+    @torch.no_grad()
+    def forward(self, output: Tensor, target: Tensor) -> Tensor:
+        return self.net(output.float(), target.float(), normalize=True).flatten()
+
+
+def bucket_of(ratio: float, width: float = 0.1) -> str:
+    """Hole-ratio bucket label, 10 % bins: ``0.05 -> "00-10"``, ``0.1 -> "10-20"``, ``1.0 -> "90-100"``."""
+    steps = round(1 / width)
+    i = min(int(ratio / width + 1e-9), steps - 1)  # a ratio of exactly 1 belongs to the last bin
+    lo, hi = round(i * width * 100), round((i + 1) * width * 100)
+    return f"{lo:02d}-{hi:02d}"

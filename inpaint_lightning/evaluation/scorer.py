@@ -1,0 +1,163 @@
+"""Accumulate per-image scores over a run; summarise overall and per hole-ratio bucket; keep best/worst examples.
+
+The same object serves ``python -m inpaint_lightning evaluate`` and the LightningModule's ``test`` loop, so a
+checkpoint, a classical baseline and a folder of someone else's predictions are scored by identical code.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from inpaint_lightning.evaluation import metrics as M
+from inpaint_lightning.evaluation.distribution import DistributionMetrics
+
+#: Per-image fields averaged in summaries, in table order.
+METRIC_FIELDS = ("psnr", "ssim", "lpips", "l1_hole")
+
+
+@dataclass
+class Record:
+    """One scored image."""
+
+    name: str
+    hole_ratio: float
+    bucket: str
+    psnr: float
+    ssim: float
+    l1_hole: float
+    lpips: float | None = None
+
+
+@dataclass(order=True)
+class Example:
+    """A kept example for the visual report: masked input | output | ground truth (uint8 HxWx3 each)."""
+
+    key: float
+    name: str = field(compare=False)
+    score: float = field(compare=False)
+    masked: np.ndarray = field(compare=False, repr=False)
+    output: np.ndarray = field(compare=False, repr=False)
+    target: np.ndarray = field(compare=False, repr=False)
+
+
+def _to_uint8(x: Tensor, max_side: int) -> np.ndarray:
+    """``3 x H x W`` in [0, 1] -> ``H x W x 3`` uint8, downscaled so the longer side is at most ``max_side``."""
+    h, w = x.shape[-2:]
+    scale = max_side / max(h, w)
+    if scale < 1:
+        x = torch.nn.functional.interpolate(
+            x[None].float(), size=(max(1, round(h * scale)), max(1, round(w * scale))), mode="area"
+        )[0]
+    return (x.float().clamp(0, 1) * 255).round().byte().permute(1, 2, 0).cpu().numpy()
+
+
+class Scorer:
+    """Per-image PSNR/SSIM/LPIPS/L1-in-hole, optional FID/KID, buckets of ``bucket_width`` hole ratio.
+
+    Args:
+        lpips: LPIPS backbone (``alex``, ``vgg``) or ``off``.
+        distribution: FID/KID accumulator, or None.
+        keep: how many best and worst examples (by LPIPS, by PSNR without it) to keep for the visual report.
+        thumbnail: longer side of kept examples, to bound memory on large sets.
+    """
+
+    def __init__(
+        self,
+        lpips: Literal["alex", "vgg", "off"] = "alex",
+        distribution: DistributionMetrics | None = None,
+        keep: int = 8,
+        bucket_width: float = 0.1,
+        thumbnail: int = 384,
+    ) -> None:
+        self.lpips = M.PerImageLPIPS(lpips) if lpips != "off" else None
+        self.lpips_net = lpips
+        self.distribution = distribution
+        self.keep, self.bucket_width, self.thumbnail = keep, bucket_width, thumbnail
+        self.records: list[Record] = []
+        self._best: list[Example] = []  # heap keyed on -badness: holds the `keep` best
+        self._worst: list[Example] = []  # heap keyed on badness: holds the `keep` worst
+
+    def to(self, device: torch.device | str) -> Scorer:
+        if self.lpips is not None:
+            self.lpips.to(device)
+        if self.distribution is not None:
+            self.distribution.to(device)
+        return self
+
+    @torch.no_grad()
+    def update(
+        self, output: Tensor, target: Tensor, mask: Tensor, names: list[str], masked: Tensor | None = None
+    ) -> list[Record]:
+        """Score a batch of composited outputs against ground truth; returns its records."""
+        output, target, mask = output.float().clamp(0, 1), target.float(), mask.float()
+        psnr, ssim = M.psnr(output, target), M.ssim(output, target)
+        l1, ratio = M.l1_hole(output, target, mask), M.hole_ratio(mask)
+        lp = self.lpips(output, target) if self.lpips is not None else None
+        if self.distribution is not None:
+            self.distribution.update(output, target)
+        batch: list[Record] = []
+        for i, name in enumerate(names):
+            record = Record(
+                name=name, hole_ratio=float(ratio[i]), bucket=M.bucket_of(float(ratio[i]), self.bucket_width),
+                psnr=float(psnr[i]), ssim=float(ssim[i]), l1_hole=float(l1[i]),
+                lpips=None if lp is None else float(lp[i]),
+            )  # fmt: skip
+            batch.append(record)
+            if self.keep > 0:
+                shown = masked[i] if masked is not None else target[i] * (1 - mask[i])
+                self._keep(record, shown, output[i], target[i])
+        self.records.extend(batch)
+        return batch
+
+    def _keep(self, record: Record, masked: Tensor, output: Tensor, target: Tensor) -> None:
+        badness = record.lpips if record.lpips is not None else -record.psnr
+        score = record.lpips if record.lpips is not None else record.psnr
+        for heap, key in ((self._best, -badness), (self._worst, badness)):
+            if len(heap) < self.keep or key > heap[0].key:
+                example = Example(
+                    key, record.name, score, _to_uint8(masked, self.thumbnail),
+                    _to_uint8(output, self.thumbnail), _to_uint8(target, self.thumbnail),
+                )  # fmt: skip
+                (heapq.heappush if len(heap) < self.keep else heapq.heapreplace)(heap, example)
+
+    def best(self) -> list[Example]:
+        """Kept best examples, best first."""
+        return sorted(self._best, key=lambda e: -e.key)
+
+    def worst(self) -> list[Example]:
+        """Kept worst examples, worst first."""
+        return sorted(self._worst, key=lambda e: -e.key)
+
+    def summary(self) -> dict:
+        """``{"overall": {count, psnr, ssim, lpips, l1_hole[, fid, kid, kid_std]}, "buckets": {label: {...}}}``."""
+        overall = _mean(self.records)
+        if self.distribution is not None:
+            overall.update(self.distribution.compute())
+        buckets: dict[str, dict] = {}
+        for label in sorted({r.bucket for r in self.records}):
+            buckets[label] = _mean([r for r in self.records if r.bucket == label])
+        return {"overall": overall, "buckets": buckets}
+
+    def rows(self) -> list[dict]:
+        """Per-image records as dicts (for CSV)."""
+        return [asdict(r) for r in self.records]
+
+
+def _mean(records: list[Record]) -> dict:
+    out: dict = {"count": len(records)}
+    if not records:
+        return out
+    out["hole_ratio"] = float(np.mean([r.hole_ratio for r in records]))
+    for name in METRIC_FIELDS:
+        values = [getattr(r, name) for r in records if getattr(r, name) is not None]
+        if values:
+            out[name] = float(np.mean(values))
+            assert math.isfinite(out[name]), f"non-finite mean {name}"
+    return out
