@@ -1,10 +1,20 @@
 """Rebuild the inference generator from a training checkpoint alone (no config file, no discriminator, no
-loss networks): the architecture comes from the checkpoint's hyperparameters, the weights from its EMA copy."""
+loss networks): the architecture comes from the checkpoint's hyperparameters, the weights from its EMA copy.
+
+Loading is safe for files from elsewhere: ``torch.load(..., weights_only=True)`` unpickles only tensors and plain
+containers (no code runs), and the ``class_path`` entries that say which classes to build must name
+``nn.Module`` classes of this project or of ``torch.nn``, so a crafted checkpoint cannot make us call an
+arbitrary function either.
+"""
 
 from __future__ import annotations
 
 import importlib
+import inspect
 import os
+import pickle
+import re
+import zipfile
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,6 +22,9 @@ import torch
 from torch import nn
 
 from inpaint_lightning.errors import StartupError
+
+#: Modules whose classes a checkpoint may ask :func:`load_generator` to build.
+TRUSTED_MODULE_PREFIXES: tuple[str, ...] = ("inpaint_lightning.", "torch.nn.")
 
 
 def instantiate(config: Any) -> Any:
@@ -28,6 +41,61 @@ def instantiate(config: Any) -> Any:
     return config
 
 
+def _check_trusted(config: Any, path: Any) -> None:
+    """Every ``class_path`` in ``config`` must be an ``nn.Module`` class from a trusted module."""
+    if isinstance(config, Mapping):
+        if "class_path" in config:
+            class_path = str(config["class_path"])
+            module_name, _, name = class_path.rpartition(".")
+            if not module_name.startswith(TRUSTED_MODULE_PREFIXES):
+                raise StartupError(
+                    f"{path}: refusing to build {class_path!r} (only classes from "
+                    f"{', '.join(p.rstrip('.') for p in TRUSTED_MODULE_PREFIXES)} are built from checkpoints)"
+                )
+            try:
+                obj = getattr(importlib.import_module(module_name), name)
+            except (ImportError, AttributeError) as err:
+                raise StartupError(f"{path}: generator class {class_path!r} not found ({err})") from None
+            if not (inspect.isclass(obj) and issubclass(obj, nn.Module)):
+                raise StartupError(f"{path}: {class_path!r} is not an nn.Module class")
+        for value in config.values():
+            _check_trusted(value, path)
+    elif isinstance(config, list):
+        for value in config:
+            _check_trusted(value, path)
+
+
+def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """Read a training checkpoint with ``weights_only=True``.
+
+    Raises:
+        StartupError: missing, unreadable/corrupt, holding objects beyond tensors and plain containers, or not a
+            Lightning checkpoint (no ``state_dict``).
+    """
+    if not os.path.isfile(path):
+        raise StartupError(f"checkpoint not found: {path}")
+    try:
+        ckpt = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as err:
+        match = re.search(r"Unsupported global: GLOBAL (\S+)", str(err))
+        first = f"it refers to {match[1]}" if match else type(err).__name__
+        raise StartupError(
+            f"{path}: not loadable with weights_only=True (it holds Python objects other than tensors and "
+            f"plain containers, so it was not written by `python -m inpaint_lightning fit`): {first}"
+        ) from None
+    except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile, KeyError) as err:
+        raise StartupError(
+            f"{path}: not a readable PyTorch checkpoint (corrupt, truncated or another format; "
+            f"{type(err).__name__}: {err})"
+        ) from None
+    if not isinstance(ckpt, Mapping) or not isinstance(ckpt.get("state_dict"), Mapping):
+        raise StartupError(
+            f"{path}: not a Lightning training checkpoint (no state_dict); expected a .ckpt written by "
+            f"`python -m inpaint_lightning fit`"
+        )
+    return dict(ckpt)
+
+
 def load_generator(
     path: str | os.PathLike, ema: bool = True, map_location: str | torch.device = "cpu"
 ) -> nn.Module:
@@ -40,20 +108,26 @@ def load_generator(
         map_location: device to load onto.
 
     Raises:
-        StartupError: the file is missing or is not an inpaint_lightning training checkpoint.
+        StartupError: the file is missing, corrupt, or is not an inpaint_lightning training checkpoint.
     """
-    if not os.path.isfile(path):
-        raise StartupError(f"checkpoint not found: {path}")
-    ckpt = torch.load(path, map_location=map_location, weights_only=False)
-    hparams = ckpt.get("hyper_parameters", {})
-    config = hparams.get("generator")
+    ckpt = load_checkpoint(path, map_location)
+    hparams = ckpt.get("hyper_parameters") or {}
+    config = hparams.get("generator") if isinstance(hparams, Mapping) else None
     if not (isinstance(config, Mapping) and "class_path" in config):
         raise StartupError(
             f"{path} does not record its generator's class_path/init_args (it was not saved by "
             f"`python -m inpaint_lightning fit`): build the generator yourself and load its state_dict."
         )
-    generator = instantiate(dict(config))
+    _check_trusted(config, path)
+    try:
+        generator = instantiate(dict(config))
+    except (TypeError, ValueError) as err:
+        raise StartupError(f"{path}: cannot build the generator from its hyperparameters: {err}") from None
     state = ckpt["state_dict"]
     prefix = "generator_ema." if ema and any(k.startswith("generator_ema.") for k in state) else "generator."
-    generator.load_state_dict({k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)})
-    return generator.eval().requires_grad_(False)
+    weights = {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
+    try:
+        generator.load_state_dict(weights)
+    except RuntimeError as err:
+        raise StartupError(f"{path}: generator weights do not match its architecture: {err}") from None
+    return generator.to(map_location).eval().requires_grad_(False)

@@ -6,12 +6,70 @@ exchange information every layer. This is what lets LaMa fill large holes with r
 fences, tiles) and generalise to resolutions higher than it was trained on.
 
 Every module here maps one tensor to one tensor; an FFC's global channels are the last ``round(C * ratio)``.
+
+ONNX has no export for ``torch.fft`` in the TorchScript-based exporter, so during ``torch.onnx.export`` (or inside
+:func:`dft_by_matmul`) the Fourier unit computes the same real 2-D DFT as matrix products with cos/sin matrices
+built *in the graph* from the input's shape: the exported model keeps dynamic H and W.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import torch
 from torch import Tensor, nn
+
+_DFT_BY_MATMUL = False
+
+
+@contextmanager
+def dft_by_matmul(enabled: bool = True) -> Iterator[None]:
+    """Within this block Fourier units use :func:`rfft2_matmul`/:func:`irfft2_matmul` instead of ``torch.fft``
+    (always the case while ``torch.onnx.export`` runs)."""
+    global _DFT_BY_MATMUL
+    before, _DFT_BY_MATMUL = _DFT_BY_MATMUL, enabled
+    try:
+        yield
+    finally:
+        _DFT_BY_MATMUL = before
+
+
+def _cos_sin(n: int, bins: int, like: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """``cos`` and ``sin`` of ``2 pi k m / n`` as ``n x bins`` matrices (rows m, columns k), and ``n`` as a
+    1-element tensor. ``k * m`` is reduced modulo ``n`` in integers first, so the angles stay exact in fp32 at
+    any size. Every size-dependent value is a tensor op on ``arange(n)``, never a Python number, so a traced
+    graph (ONNX) stays valid at every size."""
+    m = torch.arange(n, device=like.device)
+    k = torch.arange(bins, device=like.device)
+    n_int = m[-1:] + 1
+    angle = (m[:, None] * k[None, :] % n_int).to(like.dtype) * (2.0 * math.pi) / n_int.to(like.dtype)
+    return torch.cos(angle), torch.sin(angle), n_int
+
+
+def rfft2_matmul(x: Tensor) -> tuple[Tensor, Tensor]:
+    """``torch.fft.rfft2(x, norm="ortho")`` as (real, imag), by matrix products (ONNX-exportable)."""
+    h, w = x.shape[-2], x.shape[-1]
+    cw, sw, w_int = _cos_sin(w, w // 2 + 1, x)
+    ch, sh, h_int = _cos_sin(h, h, x)
+    ar, ai = x @ cw, -(x @ sw)  # along W (one-sided)
+    scale = torch.rsqrt((h_int * w_int).to(x.dtype))
+    return (ch @ ar + sh @ ai) * scale, (ch @ ai - sh @ ar) * scale  # along H (ch, sh symmetric)
+
+
+def irfft2_matmul(real: Tensor, imag: Tensor, w: int) -> Tensor:
+    """``torch.fft.irfft2(torch.complex(real, imag), s=(h, w), norm="ortho")`` by matrix products."""
+    h, bins = real.shape[-2], real.shape[-1]
+    ch, sh, h_int = _cos_sin(h, h, real)
+    br, bi = ch @ real - sh @ imag, ch @ imag + sh @ real  # inverse along H
+    cw, sw, w_int = _cos_sin(w, bins, real)
+    # c2r along W: bins 1 .. ceil(w/2)-1 count twice (their conjugates); DC and an even w's Nyquist once, and
+    # their imaginary parts drop out (sin is 0 there), as in torch.fft.irfft.
+    k = torch.arange(bins, device=real.device)
+    weight = (2 - (k == 0).to(torch.int64) - (2 * k == w_int).to(torch.int64)).to(real.dtype)
+    out = (br * weight) @ cw.transpose(0, 1) - (bi * weight) @ sw.transpose(0, 1)
+    return out * torch.rsqrt((h_int * w_int).to(real.dtype))
 
 
 class FourierUnit(nn.Module):
@@ -30,11 +88,19 @@ class FourierUnit(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         dtype = x.dtype
         h, w = x.shape[-2:]
+        matmul = _DFT_BY_MATMUL or torch.onnx.is_in_onnx_export()
         with torch.autocast(device_type=x.device.type, enabled=False):
-            spectrum = torch.fft.rfft2(x.float(), norm="ortho")
-            y = self.act(self.bn(self.conv(torch.cat([spectrum.real, spectrum.imag], dim=1))))
+            if matmul:
+                spectrum = rfft2_matmul(x.float())
+            else:
+                complex_spectrum = torch.fft.rfft2(x.float(), norm="ortho")
+                spectrum = (complex_spectrum.real, complex_spectrum.imag)
+            y = self.act(self.bn(self.conv(torch.cat(spectrum, dim=1))))
             real, imag = y.chunk(2, dim=1)
-            out = torch.fft.irfft2(torch.complex(real, imag), s=(h, w), norm="ortho")
+            if matmul:
+                out = irfft2_matmul(real, imag, w)
+            else:
+                out = torch.fft.irfft2(torch.complex(real, imag), s=(h, w), norm="ortho")
         return out.to(dtype)
 
 

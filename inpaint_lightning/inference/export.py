@@ -1,0 +1,151 @@
+"""Export a generator to ONNX or TorchScript with dynamic batch, height and width.
+
+The exported graph is the generator's contract: input ``input`` = ``B x 4 x H x W`` (masked RGB in [0, 1] ++
+mask, 1 = hole), output ``output`` = ``B x 3 x H x W`` (the raw prediction: composite it with
+``mask * clamp(output, 0, 1) + (1 - mask) * image``). **H and W must be multiples of the model's
+``size_multiple``** (stored in the ONNX metadata; :class:`~inpaint_lightning.inference.Inpainter` pads for you).
+
+Two things in the generators are not traceable at every size as written, and are handled here:
+
+* ``torch.fft`` has no ONNX export in the TorchScript-based exporter: Fourier units switch to the matrix-product
+  DFT of :mod:`inpaint_lightning.models.ffc` while exporting, with the DFT matrices built in the graph from the
+  input's shape, so FFC models keep dynamic H and W.
+* The pyramid pre-fill loops until the image is 1 pixel wide, a number of levels that tracing would freeze at the
+  example's size. :class:`ExportableGenerator` runs an unrolled pre-fill (``PREFILL_LEVELS`` levels, enough for
+  sides up to 2**16) whose extra levels are switched off in the graph, which equals the original at every size.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import warnings
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from inpaint_lightning.models.ffc import dft_by_matmul
+
+PREFILL_LEVELS = 16
+INPUT_NAME, OUTPUT_NAME = "input", "output"
+ExportFormat = Literal["onnx", "torchscript"]
+
+
+def size_multiple_of(generator: nn.Module) -> int:
+    """The multiple H and W are padded to before the generator (1 for plain modules)."""
+    return int(getattr(generator, "size_multiple", 1) or 1)
+
+
+def unrolled_pyramid_fill(image: Tensor, mask: Tensor, levels: int = PREFILL_LEVELS) -> Tensor:
+    """:func:`~inpaint_lightning.models.generators.pyramid_fill` with a fixed number of pyramid levels.
+
+    The original stops pushing once a level is 1 pixel high or wide; here every level is computed and a level
+    beyond that point is ignored through a 0/1 factor computed from the tensor shapes (an in-graph condition,
+    so a traced or exported graph is exact at every size up to ``2**levels``).
+    """
+    known = 1.0 - mask
+    stack: list[tuple[Tensor, Tensor, Tensor]] = []  # (image, weight, "the level above this one exists")
+    img, w = image * known, known
+    for _ in range(levels):
+        shape = torch._shape_as_tensor(img)[-2:]
+        exists_above = (shape.min() > 1).to(image.dtype)
+        stack.append((img, w, exists_above))
+        s_img = F.avg_pool2d(img * w, 2, ceil_mode=True)
+        s_w = F.avg_pool2d(w, 2, ceil_mode=True)
+        has = (s_w > 0).to(image.dtype)
+        img, w = s_img / s_w.clamp_min(1e-6) * has, has
+    fill = img * w + 0.5 * (1.0 - w)
+    for img, w, exists_above in reversed(stack):
+        up = F.interpolate(fill, size=img.shape[-2:], mode="bilinear", align_corners=False)
+        up = exists_above * up + (1.0 - exists_above) * 0.5  # the top level's grey where nothing is known
+        fill = img * w + up * (1.0 - w)
+    return image * known + fill * mask
+
+
+class ExportableGenerator(nn.Module):
+    """A copy of ``generator`` whose pyramid pre-fill traces exactly at every size (see the module docstring)."""
+
+    def __init__(self, generator: nn.Module) -> None:
+        super().__init__()
+        self.generator = copy.deepcopy(generator).eval()
+        self.prefill = getattr(self.generator, "prefill", "none") == "pyramid"
+        if self.prefill:
+            self.generator.prefill = "none"  # done below; the residual base is then the pre-filled input
+        self.size_multiple = size_multiple_of(generator)
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self.prefill:
+            masked, mask = x[:, :3], x[:, 3:4]
+            x = torch.cat([unrolled_pyramid_fill(masked, mask), mask], dim=1)
+        return self.generator(x)
+
+
+def _example(generator: nn.Module, size: int) -> Tensor:
+    multiple = size_multiple_of(generator)
+    side = max(multiple, size // multiple * multiple)
+    gen = torch.Generator().manual_seed(0)
+    x = torch.rand(
+        1, 4, side, side + multiple, generator=gen
+    )  # non-square: H and W stay distinct in the graph
+    x[:, 3:] = (x[:, 3:] > 0.7).float()
+    x[:, :3] *= 1.0 - x[:, 3:]
+    return x
+
+
+def export_onnx(
+    generator: nn.Module, path: str | os.PathLike, opset: int = 17, example_size: int = 64
+) -> None:
+    """Write ``generator`` (eval mode, on CPU, fp32) as ONNX with dynamic batch, height and width.
+
+    Metadata ``size_multiple`` records the multiple H and W must have.
+    """
+    import onnx
+
+    model = ExportableGenerator(generator.float().cpu()).eval()
+    example = _example(generator, example_size)
+    dynamic = {0: "batch", 2: "height", 3: "width"}
+    with torch.no_grad(), dft_by_matmul(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tracer warnings about Python values: handled as described above
+        torch.onnx.export(
+            model,
+            (example,),
+            str(path),
+            input_names=[INPUT_NAME],
+            output_names=[OUTPUT_NAME],
+            dynamic_axes={INPUT_NAME: dynamic, OUTPUT_NAME: dynamic},
+            opset_version=opset,
+            dynamo=False,
+        )
+    proto = onnx.load(str(path))
+    entry = proto.metadata_props.add()
+    entry.key, entry.value = "size_multiple", str(model.size_multiple)
+    entry = proto.metadata_props.add()
+    entry.key, entry.value = "contract", "input: Bx4xHxW masked RGB ++ mask (1 = hole); output: Bx3xHxW"
+    onnx.save(proto, str(path))
+
+
+def export_torchscript(generator: nn.Module, path: str | os.PathLike, example_size: int = 64) -> None:
+    """Write ``generator`` as a traced TorchScript module (``torch.jit.load``; dynamic batch, H and W).
+
+    ``torch.fft`` traces natively here; the pyramid pre-fill is unrolled as for ONNX.
+    """
+    model = ExportableGenerator(generator.float().cpu()).eval()
+    example = _example(generator, example_size)
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        traced = torch.jit.trace(model, (example,), check_trace=False)
+    traced.save(str(path), _extra_files={"size_multiple": str(model.size_multiple)})
+
+
+def export_generator(
+    generator: nn.Module, path: str | os.PathLike, fmt: ExportFormat, example_size: int = 64
+) -> None:
+    """Export in ``fmt`` (``onnx`` or ``torchscript``)."""
+    if fmt == "onnx":
+        export_onnx(generator, path, example_size=example_size)
+    elif fmt == "torchscript":
+        export_torchscript(generator, path, example_size=example_size)
+    else:
+        raise ValueError(f"format must be 'onnx' or 'torchscript', got {fmt!r}")

@@ -1,0 +1,253 @@
+"""Inpaint photos of any size with a trained generator (PyTorch, TorchScript or ONNX Runtime).
+
+>>> inpainter = Inpainter.from_checkpoint("logs/checkpoints/last.ckpt")   # EMA weights when present
+>>> result = inpainter(Image.open("photo.jpg"), Image.open("mask.png"))   # a PIL image of the same size
+
+``mode="crop"`` (default) runs the network only on windows around the holes (bounding box plus a context margin),
+each resized down to ``working_size`` when larger, and pastes the hole back; ``mode="full"`` runs the whole image
+at its own resolution. Either way known pixels are returned unchanged and the output has the input's size.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable
+from typing import Any, Literal
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from inpaint_lightning.inference.convert import to_image, to_mask
+from inpaint_lightning.inference.sizing import (
+    downscale,
+    hole_windows,
+    pad_to_multiple,
+    shrink_size,
+)
+from inpaint_lightning.module import composite
+
+Precision = Literal["fp32", "bf16", "fp16"]
+Mode = Literal["crop", "full"]
+_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+class TorchBackend:
+    """Callable running an ``nn.Module`` (or TorchScript module) generator on ``device`` at ``precision``.
+
+    bf16/fp16 use autocast (Fourier units keep fp32 inside); fp16 needs CUDA.
+    """
+
+    def __init__(
+        self, generator: nn.Module, device: str | torch.device = "cpu", precision: Precision = "fp32"
+    ) -> None:
+        self.device = torch.device(device)
+        if precision not in ("fp32", "bf16", "fp16"):
+            raise ValueError(f"precision must be fp32, bf16 or fp16, got {precision!r}")
+        if precision == "fp16" and self.device.type != "cuda":
+            raise ValueError("precision fp16 needs a CUDA device (use bf16 or fp32 on CPU)")
+        self.precision = precision
+        self.generator = generator.to(self.device).eval()
+        if isinstance(generator, nn.Module):
+            generator.requires_grad_(False)
+        self.size_multiple = int(getattr(generator, "size_multiple", 1) or 1)
+
+    def __call__(self, x: Tensor) -> Tensor:
+        x = x.to(self.device, torch.float32)
+        autocast = (
+            torch.autocast(self.device.type, dtype=_DTYPES[self.precision])
+            if self.precision in _DTYPES
+            else contextlib.nullcontext()
+        )
+        with torch.inference_mode(), autocast:
+            return self.generator(x).float()
+
+
+class Inpainter:
+    """Fill holes in images of any size, type and batch with a generator.
+
+    Args:
+        backend: a callable mapping ``B x 4 x H x W`` (masked RGB ++ mask, H and W multiples of its
+            ``size_multiple``) to the raw ``B x 3 x H x W`` prediction: :class:`TorchBackend` or
+            :class:`~inpaint_lightning.inference.onnx_runtime.OnnxBackend`. Use the ``from_*`` constructors.
+        invert_mask: masks mark the hole in black (default: white/1 = hole).
+        mode: ``crop`` (windows around the holes, see the module docstring) or ``full`` (whole image).
+        working_size: in crop mode, a window whose longer side exceeds this is resized down to it for the
+            network (the fill is resized back); None never resizes.
+        crop_margin: context around each hole in crop mode, as a fraction of the hole's longer side ...
+        min_margin: ... and at least this many pixels.
+    """
+
+    def __init__(
+        self,
+        backend: Callable[[Tensor], Tensor],
+        invert_mask: bool = False,
+        mode: Mode = "crop",
+        working_size: int | None = 512,
+        crop_margin: float = 1.0,
+        min_margin: int = 64,
+    ) -> None:
+        if mode not in ("crop", "full"):
+            raise ValueError(f"mode must be 'crop' or 'full', got {mode!r}")
+        self.backend = backend
+        self.invert_mask, self.mode = invert_mask, mode
+        self.working_size, self.crop_margin, self.min_margin = working_size, crop_margin, min_margin
+        self.size_multiple = int(getattr(backend, "size_multiple", 1) or 1)
+        self.device = torch.device(getattr(backend, "device", "cpu"))
+        self._min_side: int | None = None
+
+    # ------------------------------------------------------------------------------------------ constructors
+    @classmethod
+    def from_generator(
+        cls,
+        generator: nn.Module,
+        device: str | torch.device = "cpu",
+        precision: Precision = "fp32",
+        **options: Any,
+    ) -> Inpainter:
+        """From an ``nn.Module`` mapping ``B x 4 x H x W`` to ``B x 3 x H x W`` (e.g. an ``InpaintGenerator``)."""
+        return cls(TorchBackend(generator, device, precision), **options)
+
+    @classmethod
+    def from_checkpoint(
+        cls,
+        path: str | os.PathLike,
+        device: str | torch.device = "cpu",
+        precision: Precision = "fp32",
+        ema: bool = True,
+        **options: Any,
+    ) -> Inpainter:
+        """From a ``fit`` checkpoint (loaded with ``weights_only=True``; EMA weights when it has them).
+
+        Raises:
+            StartupError: missing file, corrupt file, or not a checkpoint of this project.
+        """
+        from inpaint_lightning.checkpoint import load_generator
+
+        generator = load_generator(path, ema=ema, map_location="cpu")
+        return cls.from_generator(generator, device, precision, **options)
+
+    @classmethod
+    def from_onnx(
+        cls,
+        path: str | os.PathLike,
+        threads: int | None = None,
+        providers: list[str] | None = None,
+        **options: Any,
+    ) -> Inpainter:
+        """From an ONNX file written by ``export --format onnx``, run by ONNX Runtime."""
+        from inpaint_lightning.inference.onnx_runtime import OnnxBackend
+
+        return cls(OnnxBackend(path, threads=threads, providers=providers), **options)
+
+    @classmethod
+    def from_torchscript(
+        cls, path: str | os.PathLike, device: str | torch.device = "cpu", **options: Any
+    ) -> Inpainter:
+        """From a TorchScript file written by ``export --format torchscript``."""
+        from inpaint_lightning.errors import StartupError
+
+        if not os.path.isfile(path):
+            raise StartupError(f"TorchScript model not found: {path}")
+        extra = {"size_multiple": ""}
+        try:
+            module = torch.jit.load(str(path), map_location="cpu", _extra_files=extra)
+        except Exception as err:  # TorchScript raises RuntimeError and friends for foreign files
+            raise StartupError(f"{path}: not a loadable TorchScript model: {err}") from None
+        module.size_multiple = int(extra["size_multiple"] or 1)
+        return cls(TorchBackend(module, device), **options)
+
+    @classmethod
+    def from_file(
+        cls, path: str | os.PathLike, device: str | torch.device = "cpu", **options: Any
+    ) -> Inpainter:
+        """By file name: ``.onnx`` (ONNX Runtime), ``.pt``/``.ts``/``.torchscript`` (TorchScript), otherwise a
+        ``fit`` checkpoint. ``threads`` applies to ONNX Runtime; ``precision`` and ``ema`` to checkpoints."""
+        suffix = os.path.splitext(str(path))[1].lower()
+        threads = options.pop("threads", None)
+        if suffix == ".onnx":
+            options.pop("precision", None)
+            options.pop("ema", None)
+            return cls.from_onnx(path, threads=threads, **options)
+        if suffix in (".pt", ".ts", ".torchscript"):
+            options.pop("precision", None)
+            options.pop("ema", None)
+            return cls.from_torchscript(path, device=device, **options)
+        return cls.from_checkpoint(path, device=device, **options)
+
+    # -------------------------------------------------------------------------------------------- inference
+    def __call__(
+        self, image: Any, mask: Any, *, invert_mask: bool | None = None, mode: Mode | None = None
+    ) -> Any:
+        """Inpaint ``image`` where ``mask`` marks holes; returns the image's type, size and layout.
+
+        ``image``/``mask``: PIL images, numpy arrays, tensors (single or batched, see
+        :mod:`~inpaint_lightning.inference.convert`) or lists of them (of any sizes). A mask of another size
+        than its image is an error.
+        """
+        invert = self.invert_mask if invert_mask is None else invert_mask
+        mode = self.mode if mode is None else mode
+        if isinstance(image, (list, tuple)):
+            masks = mask if isinstance(mask, (list, tuple)) else [mask] * len(image)
+            if len(masks) != len(image):
+                raise ValueError(f"{len(image)} images but {len(masks)} masks")
+            return [self(i, m, invert_mask=invert, mode=mode) for i, m in zip(image, masks, strict=True)]
+        converted = to_image(image)
+        holes = to_mask(mask, invert=invert)
+        img = converted.image
+        if holes.shape[-2:] != img.shape[-2:]:
+            raise ValueError(
+                f"mask size {tuple(holes.shape[-2:])} (H, W) differs from image size {tuple(img.shape[-2:])}"
+            )
+        if holes.shape[0] not in (1, img.shape[0]):
+            raise ValueError(f"{img.shape[0]} images but {holes.shape[0]} masks")
+        holes = holes.expand(img.shape[0], -1, -1, -1)
+        return converted.back(self.inpaint_tensor(img, holes, mode=mode))
+
+    def inpaint_tensor(self, image: Tensor, mask: Tensor, mode: Mode | None = None) -> Tensor:
+        """``image`` (``B x 3 x H x W`` in [0, 1]) with the holes of ``mask`` (``B x 1 x H x W``, 1 = hole)
+        filled; known pixels are returned unchanged. Float32 on the image's device."""
+        mode = self.mode if mode is None else mode
+        if mode not in ("crop", "full"):
+            raise ValueError(f"mode must be 'crop' or 'full', got {mode!r}")
+        image = image.float()
+        mask = (mask.to(image.device).float() > 0.5).float()
+        if mode == "full":
+            return self._fill(image, mask, working_size=None)
+        out = image.clone()
+        for b in range(image.shape[0]):
+            for win in hole_windows(mask[b, 0], self.crop_margin, self.min_margin):
+                rows, cols = win.slices
+                out[b : b + 1, :, rows, cols] = self._fill(
+                    image[b : b + 1, :, rows, cols], mask[b : b + 1, :, rows, cols], self.working_size
+                )
+        return out
+
+    def _fill(self, image: Tensor, mask: Tensor, working_size: int | None) -> Tensor:
+        """Composited fill of one region: downscale to ``working_size`` when larger, pad, run, crop, upscale."""
+        h, w = image.shape[-2:]
+        size = shrink_size(h, w, working_size)
+        small_image, small_mask = downscale(image, mask, size)
+        x = torch.cat([small_image * (1.0 - small_mask), small_mask], dim=1)
+        padded, _ = pad_to_multiple(x, self.size_multiple, self.min_side())
+        pred = self.backend(padded.to(self.device)).to(image.device, torch.float32)[..., : size[0], : size[1]]
+        if size != (h, w):
+            pred = F.interpolate(pred, size=(h, w), mode="bilinear", align_corners=False)
+        return composite(pred, image, mask)
+
+    def min_side(self) -> int:
+        """The smallest padded side the model accepts (reflect-padded convolutions need a few pixels at the
+        coarsest level): found once by trying multiples of ``size_multiple``."""
+        if self._min_side is None:
+            side = self.size_multiple
+            while True:
+                try:
+                    self.backend(torch.zeros(1, 4, side, side, device=self.device))
+                    break
+                except Exception:
+                    if side >= 1024:
+                        raise
+                    side *= 2
+            self._min_side = side
+        return self._min_side
