@@ -10,8 +10,10 @@ from torch.utils.data import DataLoader
 
 from inpaint_lightning.data.corruption import Corruption, HoleCorruption
 from inpaint_lightning.data.dataset import EpochSampler, InpaintDataset, worker_count
+from inpaint_lightning.data.pairs import pair_folders
 from inpaint_lightning.data.sources import ImageList, embedded_splits, folder_splits
 from inpaint_lightning.data.transforms import eval_transform, train_transform
+from inpaint_lightning.evaluation.data import EvalPairs, collate
 
 
 class InpaintDataModule(L.LightningDataModule):
@@ -37,6 +39,13 @@ class InpaintDataModule(L.LightningDataModule):
         crop_scale: area range of the training random resized crop.
         augment: flips, mild affine and colour jitter in training.
         embedded_tile: crop size the embedded photos are cut into.
+        test_images: a folder of test images scored with fixed masks from ``test_masks`` (the evaluation
+            protocol; replaces the test split). Images are centre-cropped to ``image_size``.
+        test_masks: folder of test masks, paired by name or by stable assignment
+            (:func:`inpaint_lightning.data.pairs.pair_folders`); default: ``<stem>_mask*`` files in
+            ``test_images``.
+        test_invert_masks: the test masks mark holes in black.
+        test_pair_seed: seed of the stable assignment of masks to test images.
     """
 
     def __init__(
@@ -55,6 +64,10 @@ class InpaintDataModule(L.LightningDataModule):
         crop_scale: tuple[float, float] = (0.3, 1.0),
         augment: bool = True,
         embedded_tile: int = 128,
+        test_images: str | None = None,
+        test_masks: str | None = None,
+        test_invert_masks: bool = False,
+        test_pair_seed: int = 0,
     ) -> None:
         super().__init__()
         if image_size < 8:
@@ -70,6 +83,10 @@ class InpaintDataModule(L.LightningDataModule):
         self.datasets: dict[str, InpaintDataset] = {}
         if root is not None:  # listed now: a wrong path fails at start-up, before a model is built
             self.splits = folder_splits(root, val_ratio, test_ratio, split_seed)
+        self.test_pairs = None
+        if test_images is not None:
+            self.test_pairs = pair_folders(test_images, test_masks, seed=test_pair_seed)
+        self.test_invert_masks = test_invert_masks
 
     def _train_seed(self) -> int:
         if self.seed is not None:
@@ -99,6 +116,8 @@ class InpaintDataModule(L.LightningDataModule):
                 seed=self.eval_seed,
             )
         self.datasets["predict"] = self.datasets["test"]
+        if self.test_pairs is not None:
+            self.datasets["test"] = EvalPairs(self.test_pairs, size=size, invert=self.test_invert_masks)
 
     def _loader(self, split: str, **kwargs) -> DataLoader:
         return DataLoader(
@@ -143,6 +162,8 @@ class InpaintDataModule(L.LightningDataModule):
         return self._loader("val", shuffle=False)
 
     def test_dataloader(self) -> DataLoader:
+        if self.test_pairs is not None:
+            return self._loader("test", shuffle=False, collate_fn=collate)
         return self._loader("test", shuffle=False)
 
     def predict_dataloader(self) -> DataLoader:

@@ -6,8 +6,9 @@ most papers report and what makes a per-bucket breakdown add up.
 
 - PSNR: ``10 log10(1 / MSE)`` over all pixels and channels, data range 1. A zero-error image would be ``inf`` and
   poison the mean, so MSE is floored at ``1e-10`` (PSNR at most 100 dB).
-- SSIM: 11x11 Gaussian window, sigma 1.5, K1 0.01, K2 0.03, data range 1, on RGB (mean over channels), as
-  torchmetrics and ``skimage`` with ``gaussian_weights=True``.
+- SSIM: 11x11 Gaussian window, sigma 1.5, K1 0.01, K2 0.03, data range 1, on RGB (mean over channels), over
+  the windows inside the image: equal to ``skimage.metrics.structural_similarity(gaussian_weights=True,
+  use_sample_covariance=False, data_range=1, channel_axis=-1)``.
 - LPIPS: AlexNet by default (VGG optional), inputs scaled to [-1, 1], torchmetrics' weights.
 - L1 in the hole: mean absolute error over hole pixels and channels (0 when the mask is empty).
 """
@@ -23,6 +24,7 @@ from torchmetrics.functional.image import structural_similarity_index_measure
 from inpaint_lightning.metrics import make_lpips
 
 MAX_PSNR_MSE_FLOOR = 1e-10
+_SSIM_BORDER = 5  # half the 11-tap Gaussian window
 
 
 def psnr(output: Tensor, target: Tensor) -> Tensor:
@@ -32,11 +34,16 @@ def psnr(output: Tensor, target: Tensor) -> Tensor:
 
 
 def ssim(output: Tensor, target: Tensor) -> Tensor:
-    """Per-image SSIM, 11x11 Gaussian window (sigma 1.5), data range 1."""
-    return structural_similarity_index_measure(
-        output.float(), target.float(), gaussian_kernel=True, sigma=1.5, kernel_size=11,
-        reduction="none", data_range=1.0,
+    """Per-image SSIM, 11x11 Gaussian window (sigma 1.5), data range 1, averaged over the windows that lie
+    inside the image (as scikit-image's ``structural_similarity`` and the reference MATLAB code; torchmetrics
+    alone would also average the 5-pixel border computed on reflected pixels)."""
+    _, full = structural_similarity_index_measure(
+        output.double(), target.double(), gaussian_kernel=True, sigma=1.5, kernel_size=11,
+        reduction="none", data_range=1.0, return_full_image=True,
     )  # fmt: skip
+    if min(full.shape[-2:]) > 2 * _SSIM_BORDER:
+        full = full[..., _SSIM_BORDER:-_SSIM_BORDER, _SSIM_BORDER:-_SSIM_BORDER]
+    return full.flatten(1).mean(1).float()
 
 
 def l1_hole(output: Tensor, target: Tensor, mask: Tensor) -> Tensor:
