@@ -26,6 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from inpaint_lightning.inference.sizing import probe_min_side
 from inpaint_lightning.models.ffc import dft_by_matmul
 
 PREFILL_LEVELS = 16
@@ -82,6 +83,16 @@ class ExportableGenerator(nn.Module):
         return self.generator(x)
 
 
+def _metadata(model: ExportableGenerator) -> dict[str, str]:
+    return {
+        "size_multiple": str(model.size_multiple),
+        "min_side": str(probe_min_side(model, model.size_multiple)),
+        "contract": "input: Bx4xHxW masked RGB ++ mask (1 = hole), H and W multiples of size_multiple and at "
+        "least min_side; output: Bx3xHxW raw prediction (composite: mask * clamp(output, 0, 1) + (1 - mask) * "
+        "image)",
+    }
+
+
 def _example(generator: nn.Module, size: int) -> Tensor:
     multiple = size_multiple_of(generator)
     side = max(multiple, size // multiple * multiple)
@@ -119,10 +130,9 @@ def export_onnx(
             dynamo=False,
         )
     proto = onnx.load(str(path))
-    entry = proto.metadata_props.add()
-    entry.key, entry.value = "size_multiple", str(model.size_multiple)
-    entry = proto.metadata_props.add()
-    entry.key, entry.value = "contract", "input: Bx4xHxW masked RGB ++ mask (1 = hole); output: Bx3xHxW"
+    for key, value in _metadata(model).items():
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = key, value
     onnx.save(proto, str(path))
 
 
@@ -136,7 +146,7 @@ def export_torchscript(generator: nn.Module, path: str | os.PathLike, example_si
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         traced = torch.jit.trace(model, (example,), check_trace=False)
-    traced.save(str(path), _extra_files={"size_multiple": str(model.size_multiple)})
+    traced.save(str(path), _extra_files=_metadata(model))
 
 
 def export_generator(

@@ -24,6 +24,7 @@ from inpaint_lightning.inference.sizing import (
     downscale,
     hole_windows,
     pad_to_multiple,
+    probe_min_side,
     shrink_size,
 )
 from inpaint_lightning.module import composite
@@ -49,9 +50,10 @@ class TorchBackend:
             raise ValueError("precision fp16 needs a CUDA device (use bf16 or fp32 on CPU)")
         self.precision = precision
         self.generator = generator.to(self.device).eval()
-        if isinstance(generator, nn.Module):
+        if not isinstance(generator, torch.jit.ScriptModule):
             generator.requires_grad_(False)
         self.size_multiple = int(getattr(generator, "size_multiple", 1) or 1)
+        self.min_side: int | None = None  # found by probing when not recorded
 
     def __call__(self, x: Tensor) -> Tensor:
         x = x.to(self.device, torch.float32)
@@ -150,13 +152,15 @@ class Inpainter:
 
         if not os.path.isfile(path):
             raise StartupError(f"TorchScript model not found: {path}")
-        extra = {"size_multiple": ""}
+        extra = {"size_multiple": "", "min_side": ""}
         try:
             module = torch.jit.load(str(path), map_location="cpu", _extra_files=extra)
         except Exception as err:  # TorchScript raises RuntimeError and friends for foreign files
             raise StartupError(f"{path}: not a loadable TorchScript model: {err}") from None
-        module.size_multiple = int(extra["size_multiple"] or 1)
-        return cls(TorchBackend(module, device), **options)
+        backend = TorchBackend(module, device)
+        backend.size_multiple = int(extra["size_multiple"] or 1)
+        backend.min_side = int(extra["min_side"] or 0) or None
+        return cls(backend, **options)
 
     @classmethod
     def from_file(
@@ -238,16 +242,10 @@ class Inpainter:
 
     def min_side(self) -> int:
         """The smallest padded side the model accepts (reflect-padded convolutions need a few pixels at the
-        coarsest level): found once by trying multiples of ``size_multiple``."""
+        coarsest level): the backend's ``min_side`` when it records one, else found once by trying."""
         if self._min_side is None:
-            side = self.size_multiple
-            while True:
-                try:
-                    self.backend(torch.zeros(1, 4, side, side, device=self.device))
-                    break
-                except Exception:
-                    if side >= 1024:
-                        raise
-                    side *= 2
-            self._min_side = side
+            recorded = getattr(self.backend, "min_side", None)
+            self._min_side = (
+                int(recorded) if recorded else probe_min_side(self.backend, self.size_multiple, self.device)
+            )
         return self._min_side

@@ -46,6 +46,7 @@ class OnnxBackend:
         self.input_name, self.output_name = inputs[0].name, outputs[0].name
         meta = self.session.get_modelmeta().custom_metadata_map
         self.size_multiple = int(meta.get("size_multiple", 1))
+        self.min_side = int(meta.get("min_side", 0)) or None
         self.path = str(path)
         self.device = torch.device("cpu")
 

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -22,6 +23,23 @@ from torch import Tensor
 
 #: Above this many separate holes, one window around all of them (cheaper than merging many rectangles).
 MAX_WINDOWS = 64
+
+
+def probe_min_side(
+    model: Callable[[Tensor], Tensor], multiple: int, device: torch.device | str = "cpu"
+) -> int:
+    """The smallest square side (a power-of-two multiple of ``multiple``) that ``model`` accepts: reflect-padded
+    convolutions need at least 2 pixels at the coarsest level, so e.g. 16 for a model downsampling 8 times."""
+    side = max(1, int(multiple))
+    while True:
+        try:
+            with torch.no_grad():
+                model(torch.zeros(1, 4, side, side, device=device))
+            return side
+        except Exception:
+            if side >= 1024:
+                raise
+            side *= 2
 
 
 def padded_size(h: int, w: int, multiple: int, min_size: int = 1) -> tuple[int, int]:

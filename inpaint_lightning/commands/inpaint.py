@@ -1,0 +1,94 @@
+"""``python -m inpaint_lightning inpaint``: inpaint a folder of images with their masks, write PNGs.
+
+Images and masks are paired by :func:`inpaint_lightning.data.pairs.pair_folders` (same stem, LaMa's
+``<stem>_mask*.png``, or a stable assignment for generic mask sets); each result is ``<output>/<name>.png`` where
+``name`` is the image's stem (or the mask's, for LaMa's several masks per image). The output folder must not be
+(or lie inside) an input folder, so inputs are never overwritten. Unreadable files are skipped with a warning.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from tqdm import tqdm
+
+from inpaint_lightning.errors import StartupError
+from inpaint_lightning.inference.options import add_model_arguments, inpainter_from_args
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m inpaint_lightning inpaint",
+        description="Inpaint every image of a folder with its mask (white = hole) and write PNGs.",
+    )
+    add_model_arguments(parser)
+    parser.add_argument("--images", type=Path, required=True, help="folder of images (searched recursively)")
+    parser.add_argument(
+        "--masks",
+        type=Path,
+        default=None,
+        help="folder of masks (default: <stem>_mask*.png files inside --images)",
+    )
+    parser.add_argument("--output", type=Path, required=True, help="folder for the results (created)")
+    parser.add_argument(
+        "--seed", type=int, default=0, help="mask order when masks are assigned, not matched by name"
+    )
+    parser.add_argument("--skip-existing", action="store_true", help="keep results already in --output")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    path, folder = path.resolve(), folder.resolve()
+    return path == folder or folder in path.parents
+
+
+def check_output_folder(output: Path, *inputs: Path | None) -> None:
+    """Refuse an output folder that is, or lies inside, an input folder, or is a file."""
+    for folder in inputs:
+        if folder is not None and _inside(output, folder):
+            raise StartupError(
+                f"--output {output} is inside the input folder {folder}: choose another folder "
+                f"(inputs are never overwritten)"
+            )
+    if output.exists() and not output.is_dir():
+        raise StartupError(f"--output {output} exists and is not a folder")
+
+
+def main(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    from inpaint_lightning.data.io import UnreadableImageError, read_image, read_mask
+    from inpaint_lightning.data.pairs import pair_folders
+
+    check_output_folder(args.output, args.images, args.masks)
+    pairs = pair_folders(args.images, args.masks, seed=args.seed)
+    inputs = {p.resolve() for pair in pairs for p in (pair.image, pair.mask)}
+    inpainter = inpainter_from_args(args)
+    args.output.mkdir(parents=True, exist_ok=True)
+
+    written, skipped = 0, []
+    for pair in tqdm(pairs, desc="inpaint", unit="image", disable=args.quiet, file=sys.stderr):
+        target = args.output / f"{pair.name}.png"
+        if target.resolve() in inputs:  # e.g. through a symlinked output folder
+            raise StartupError(f"refusing to overwrite input file {target}")
+        if args.skip_existing and target.exists():
+            continue
+        try:
+            image = read_image(pair.image)
+            mask = read_mask(pair.mask, size=image.shape[:2], invert=args.invert_mask)
+        except (UnreadableImageError, OSError) as err:
+            warnings.warn(f"skipping {pair.name}: {err}", stacklevel=1)
+            skipped.append(pair.name)
+            continue
+        # read_mask already applied --invert-mask: the Inpainter must not invert again.
+        result = inpainter(image, mask.astype(np.float32), invert_mask=False)
+        Image.fromarray(result).save(target)
+        written += 1
+    note = f" ({len(skipped)} skipped: {', '.join(skipped[:5])}{' ...' if len(skipped) > 5 else ''})"
+    print(f"wrote {written} image(s) to {args.output}{note if skipped else ''}", file=sys.stderr)
+    return 0 if written or not pairs or args.skip_existing else 1

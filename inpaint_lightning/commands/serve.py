@@ -1,0 +1,45 @@
+"""``python -m inpaint_lightning serve``: the FastAPI service and painting page (uvicorn).
+
+``GET /`` painting page, ``GET /health``, ``POST /inpaint`` (multipart ``image`` + ``mask``, white = hole -> PNG),
+``GET /docs`` the OpenAPI page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from inpaint_lightning.inference.options import add_model_arguments, inpainter_from_args
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m inpaint_lightning serve",
+        description="Serve a model over HTTP: a painting page at /, POST /inpaint, GET /health.",
+    )
+    add_model_arguments(parser)
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="interface (0.0.0.0 for every one; default local)"
+    )
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--max-upload-mb", type=float, default=20.0, help="largest request body (default 20)")
+    parser.add_argument(
+        "--max-megapixels", type=float, default=40.0, help="largest image accepted (default 40 MP)"
+    )
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    import uvicorn
+
+    from inpaint_lightning.serving.app import create_app
+
+    inpainter = inpainter_from_args(args)
+    inpainter.min_side()  # compile-free warm-up: the first request is not slower
+    app = create_app(
+        inpainter, max_upload_mb=args.max_upload_mb, max_pixels=int(args.max_megapixels * 1_000_000)
+    )
+    print(f"serving {args.checkpoint} on http://{args.host}:{args.port}/", file=sys.stderr)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    return 0

@@ -1,0 +1,68 @@
+"""Command-line options shared by ``inpaint`` and ``serve``: which model, where, and how to size images."""
+
+from __future__ import annotations
+
+import argparse
+
+from inpaint_lightning.inference.inpainter import Inpainter
+
+
+def add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--checkpoint`` (``.ckpt``, ``.onnx`` or TorchScript ``.pt``) and the Inpainter's options."""
+    group = parser.add_argument_group("model")
+    group.add_argument(
+        "--checkpoint",
+        required=True,
+        help="a fit checkpoint (.ckpt, EMA generator), or an exported .onnx (ONNX Runtime) / .pt (TorchScript)",
+    )
+    group.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:1 ... (default cpu)")
+    group.add_argument(
+        "--precision", choices=["fp32", "bf16", "fp16"], default="fp32", help="fp16 only on CUDA"
+    )
+    group.add_argument("--threads", type=int, default=None, help="CPU threads (torch and ONNX Runtime)")
+    group.add_argument(
+        "--no-ema", action="store_true", help="use the raw generator's weights instead of the EMA's"
+    )
+    sizing = parser.add_argument_group("sizing")
+    sizing.add_argument(
+        "--mode",
+        choices=["crop", "full"],
+        default="crop",
+        help="crop: only windows around the holes (fast on large photos); full: the whole image (default crop)",
+    )
+    sizing.add_argument(
+        "--working-size",
+        type=int,
+        default=512,
+        help="crop mode: windows with a longer side above this are resized down to it (0: never; default 512)",
+    )
+    sizing.add_argument(
+        "--crop-margin",
+        type=float,
+        default=1.0,
+        help="crop mode: context around a hole as a fraction of its longer side (default 1.0)",
+    )
+    sizing.add_argument(
+        "--min-margin", type=int, default=64, help="crop mode: at least this many pixels of context"
+    )
+    sizing.add_argument("--invert-mask", action="store_true", help="masks mark holes in black")
+
+
+def inpainter_from_args(args: argparse.Namespace) -> Inpainter:
+    """Build the Inpainter the options describe (StartupError for a bad model file)."""
+    import torch
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    return Inpainter.from_file(
+        args.checkpoint,
+        device=args.device,
+        precision=args.precision,
+        ema=not args.no_ema,
+        threads=args.threads,
+        invert_mask=args.invert_mask,
+        mode=args.mode,
+        working_size=args.working_size or None,
+        crop_margin=args.crop_margin,
+        min_margin=args.min_margin,
+    )

@@ -1,0 +1,169 @@
+"""HTTP service: ``POST /inpaint`` (multipart ``image`` + ``mask`` -> PNG), ``GET /health``, and at ``/`` a page to
+upload a photo, paint the hole, inpaint and download.
+
+Errors are JSON ``{"detail": ...}`` with a 4xx status and never stop the server: 400 for a file that is not an
+image, 413 for an upload over ``max_upload_mb`` (checked on the bytes received, not only on Content-Length) or an
+image over ``max_pixels``, 422 for a mask whose size differs from the image's or a missing field.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import threading
+from importlib import resources
+from typing import Annotated, Any
+
+import numpy as np
+from fastapi import FastAPI, File, Form, HTTPException, UploadFile
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from inpaint_lightning.data.io import _pil_to_rgb
+from inpaint_lightning.inference.convert import to_mask
+from inpaint_lightning.inference.inpainter import Inpainter
+
+
+class UploadLimit:
+    """ASGI middleware: a request body over ``max_bytes`` gets a JSON 413 before the app parses it.
+
+    A declared Content-Length over the limit is refused at once; otherwise the body is read (at most
+    ``max_bytes`` + 1 bytes are kept) and replayed to the app, so chunked uploads are limited too.
+    """
+
+    def __init__(self, app: Any, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope.get("method") not in ("POST", "PUT", "PATCH"):
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(scope, receive, send, int(declared))
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await self._refuse(scope, receive, send, size)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        sent = False
+
+        async def replay() -> dict:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, scope: dict, receive: Any, send: Any, size: int) -> None:
+        limit_mb = self.max_bytes / 2**20
+        response = JSONResponse(
+            {"detail": f"upload too large: {size / 2**20:.3g} MB > limit {limit_mb:.3g} MB"}, status_code=413
+        )
+        response.headers["Connection"] = "close"
+        await response(scope, receive, send)
+
+
+def _decode(data: bytes, what: str, max_pixels: int) -> Image.Image:
+    if not data:
+        raise HTTPException(400, f"{what}: empty file")
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            width, height = probe.size
+        if width * height > max_pixels:
+            raise HTTPException(
+                413,
+                f"{what}: {width} x {height} pixels is over the limit of {max_pixels / 1e6:.0f} megapixels",
+            )
+        img = Image.open(io.BytesIO(data))
+        img.load()
+    except HTTPException:
+        raise
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError) as err:
+        raise HTTPException(400, f"{what}: not a decodable image ({type(err).__name__})") from None
+    with contextlib.suppress(Exception):  # broken EXIF must not cost the image
+        img = ImageOps.exif_transpose(img)
+    return img
+
+
+def create_app(
+    inpainter: Inpainter,
+    max_upload_mb: float = 20.0,
+    max_pixels: int = 40_000_000,
+    title: str = "inpaint_lightning",
+) -> FastAPI:
+    """The FastAPI app (with the upload limit) serving ``inpainter``.
+
+    Args:
+        inpainter: what fills the holes (its mode, working size and mask polarity are the defaults of
+            ``/inpaint``; the form fields ``mode`` and ``invert_mask`` override them per request).
+        max_upload_mb: largest request body accepted (image + mask).
+        max_pixels: largest image accepted, in pixels.
+    """
+    app = FastAPI(title=title, description="Image inpainting: POST an image and a mask (white = hole).")
+    lock = threading.Lock()  # one inference at a time: the model already uses every core it is given
+    page = resources.files("inpaint_lightning.serving").joinpath("static/index.html").read_text("utf-8")
+    app.state.inpainter = inpainter
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def index() -> HTMLResponse:
+        return HTMLResponse(page)
+
+    @app.get("/health")
+    def health() -> dict:
+        return {
+            "status": "ok",
+            "backend": type(inpainter.backend).__name__,
+            "size_multiple": inpainter.size_multiple,
+            "mode": inpainter.mode,
+            "max_upload_mb": max_upload_mb,
+        }
+
+    @app.post(
+        "/inpaint",
+        response_class=Response,
+        responses={200: {"content": {"image/png": {}}, "description": "the inpainted image as PNG"}},
+    )
+    def inpaint(
+        image: Annotated[UploadFile, File(description="the photo (any format Pillow reads)")],
+        mask: Annotated[UploadFile, File(description="the mask, same size, white = hole")],
+        mode: Annotated[str | None, Form(description="crop or full (default: the server's)")] = None,
+        invert_mask: Annotated[bool | None, Form(description="the mask marks holes in black")] = None,
+    ) -> Response:
+        if mode not in (None, "crop", "full"):
+            raise HTTPException(422, f"mode must be 'crop' or 'full', got {mode!r}")
+        img = _decode(image.file.read(), "image", max_pixels)
+        msk = _decode(mask.file.read(), "mask", max_pixels)
+        if img.size != msk.size:
+            raise HTTPException(
+                422,
+                f"mask is {msk.size[0]} x {msk.size[1]} but image is {img.size[0]} x {img.size[1]} (W x H)",
+            )
+        rgb = _pil_to_rgb(img)
+        holes = to_mask(msk, invert=bool(invert_mask) if invert_mask is not None else inpainter.invert_mask)
+        with lock:
+            result = inpainter(rgb, holes[0, 0].numpy(), invert_mask=False, mode=mode)
+        buffer = io.BytesIO()
+        Image.fromarray(np.asarray(result, dtype=np.uint8)).save(buffer, format="PNG", compress_level=1)
+        return Response(
+            buffer.getvalue(),
+            media_type="image/png",
+            headers={"Content-Disposition": 'inline; filename="inpainted.png"'},
+        )
+
+    app.add_middleware(UploadLimit, max_bytes=int(max_upload_mb * 2**20))
+    return app
