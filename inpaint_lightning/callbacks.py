@@ -88,3 +88,63 @@ class Checkpoint(ModelCheckpoint):
     def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         super().on_train_end(trainer, pl_module)
         self._refresh_last(trainer)
+
+
+from lightning.pytorch.callbacks import BasePredictionWriter  # noqa: E402 - appended section
+
+
+class PredictionWriter(BasePredictionWriter):
+    """Writes every ``predict`` output as ``<output_dir>/<name>.png`` (name from the batch's ``name``, e.g. the
+    image's stem with ``data.predict_images``; otherwise the sample index as ``000123``).
+
+    Refuses an ``output_dir`` that is, or lies inside, ``data.predict_images``/``data.predict_masks``, so inputs
+    are never overwritten; samples flagged ``skipped`` (unreadable files, already warned about) are not written.
+    """
+
+    def __init__(self, output_dir: str = "predictions") -> None:
+        super().__init__(write_interval="batch")
+        self.output_dir = Path(output_dir)
+        self.written = 0
+
+    def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+        if stage != "predict":
+            return
+        from inpaint_lightning.errors import StartupError
+
+        out = self.output_dir.expanduser().resolve()
+        for attr in ("predict_images", "predict_masks"):
+            folder = getattr(trainer.datamodule, attr, None) if trainer.datamodule is not None else None
+            if folder is not None:
+                folder = Path(folder).expanduser().resolve()
+                if out == folder or folder in out.parents:
+                    raise StartupError(
+                        f"PredictionWriter output_dir {self.output_dir} is inside data.{attr} {folder}: "
+                        f"choose another folder (inputs are never overwritten)"
+                    )
+        self.output_dir.mkdir(parents=True, exist_ok=True)
+        self.written = 0
+
+    def write_on_batch_end(
+        self,
+        trainer: L.Trainer,
+        pl_module: L.LightningModule,
+        prediction: Any,
+        batch_indices: Any,
+        batch: Any,
+        batch_idx: int,
+        dataloader_idx: int,
+    ) -> None:
+        import numpy as np
+        from PIL import Image
+
+        outputs = prediction["output"].detach().float().clamp(0, 1).cpu()
+        indices = [int(i) for i in prediction.get("index", batch.get("index", range(outputs.shape[0])))]
+        names = batch.get("name") if isinstance(batch, dict) else None
+        skipped = batch.get("skipped") if isinstance(batch, dict) else None
+        for k, out in enumerate(outputs):
+            if skipped is not None and bool(skipped[k]):
+                continue
+            name = str(names[k]) if names is not None else f"{indices[k]:06d}"
+            pixels = (out.permute(1, 2, 0).numpy() * 255.0).round().astype(np.uint8)
+            Image.fromarray(pixels).save(self.output_dir / f"{name}.png")
+            self.written += 1

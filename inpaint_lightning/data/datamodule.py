@@ -46,6 +46,9 @@ class InpaintDataModule(L.LightningDataModule):
             ``test_images``.
         test_invert_masks: the test masks mark holes in black.
         test_pair_seed: seed of the stable assignment of masks to test images.
+        predict_images: ``predict`` runs on this folder of full-size images (with ``predict_masks``, paired by
+            :func:`inpaint_lightning.data.pairs.pair_folders`; one image per batch) instead of the test split.
+        predict_masks: folder of masks for ``predict_images`` (None: ``<stem>_mask*`` files among the images).
     """
 
     def __init__(
@@ -68,6 +71,8 @@ class InpaintDataModule(L.LightningDataModule):
         test_masks: str | None = None,
         test_invert_masks: bool = False,
         test_pair_seed: int = 0,
+        predict_images: str | None = None,
+        predict_masks: str | None = None,
     ) -> None:
         super().__init__()
         if image_size < 8:
@@ -79,6 +84,7 @@ class InpaintDataModule(L.LightningDataModule):
         self.eval_corruption: Corruption = eval_corruption if eval_corruption is not None else self.corruption
         self.eval_seed, self.seed = eval_seed, seed
         self.crop_scale, self.augment, self.embedded_tile = crop_scale, augment, embedded_tile
+        self.predict_images, self.predict_masks = predict_images, predict_masks
         self.splits: dict[str, ImageList] = {}
         self.datasets: dict[str, InpaintDataset] = {}
         if root is not None:  # listed now: a wrong path fails at start-up, before a model is built
@@ -116,6 +122,10 @@ class InpaintDataModule(L.LightningDataModule):
                 seed=self.eval_seed,
             )
         self.datasets["predict"] = self.datasets["test"]
+        if self.predict_images is not None:
+            from inpaint_lightning.data.folder_pairs import FolderPairs
+
+            self.datasets["predict"] = FolderPairs(self.predict_images, self.predict_masks)
         if self.test_pairs is not None:
             self.datasets["test"] = EvalPairs(self.test_pairs, size=size, invert=self.test_invert_masks)
 
@@ -167,4 +177,8 @@ class InpaintDataModule(L.LightningDataModule):
         return self._loader("test", shuffle=False)
 
     def predict_dataloader(self) -> DataLoader:
+        if self.predict_images is not None:  # full-size images of mixed sizes: one per batch
+            return DataLoader(
+                self.datasets["predict"], batch_size=1, shuffle=False, num_workers=self.num_workers
+            )
         return self._loader("predict", shuffle=False)

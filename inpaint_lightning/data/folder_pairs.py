@@ -1,0 +1,70 @@
+"""Full-size image/mask pairs from two folders, for ``predict`` (``data.predict_images`` / ``data.predict_masks``).
+
+Pairing follows :func:`inpaint_lightning.data.pairs.pair_folders` (same stem, LaMa's ``<stem>_mask*``, or a
+stable assignment). Images keep their size (use batch size 1 when sizes differ; the datamodule does); a mask of
+another size is resized to its image with nearest neighbour. A file that fails to decode (truncated further in
+than the header check of ``pair_folders`` reads) gives a warning and a small blank sample with ``skipped`` True,
+which :class:`inpaint_lightning.callbacks.PredictionWriter` does not write.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch.utils.data import Dataset
+
+from inpaint_lightning.data.io import UnreadableImageError, read_image, read_mask
+from inpaint_lightning.data.pairs import Pair, pair_folders
+
+BLANK = 64  # side of the placeholder sample of an unreadable file (large enough for every generator)
+
+
+class FolderPairs(Dataset):
+    """Samples ``image`` (3 x H x W in [0, 1]), ``mask`` (1 x H x W, 1 = hole), ``masked``, ``index``, ``name``,
+    ``skipped``.
+
+    Args:
+        images: folder of images (recursive).
+        masks: folder of masks (None: ``<stem>_mask*`` files inside ``images``).
+        invert_mask: masks mark holes in black.
+        seed: mask order under stable assignment.
+    """
+
+    def __init__(
+        self, images: str | Path, masks: str | Path | None = None, invert_mask: bool = False, seed: int = 0
+    ) -> None:
+        self.pairs: list[Pair] = pair_folders(images, masks, seed=seed)
+        self.invert_mask = invert_mask
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        pair = self.pairs[index]
+        try:
+            rgb = read_image(pair.image)
+            hole = read_mask(pair.mask, size=rgb.shape[:2], invert=self.invert_mask)
+        except (UnreadableImageError, OSError) as err:
+            warnings.warn(f"skipping {pair.name}: {err}", stacklevel=2)
+            image, mask = torch.zeros(3, BLANK, BLANK), torch.zeros(1, BLANK, BLANK)
+            return {
+                "image": image,
+                "mask": mask,
+                "masked": image,
+                "index": index,
+                "name": pair.name,
+                "skipped": True,
+            }
+        image = torch.from_numpy(rgb).permute(2, 0, 1).float() / 255.0
+        mask = torch.from_numpy(hole)[None]
+        return {
+            "image": image,
+            "mask": mask,
+            "masked": image * (1 - mask),
+            "index": index,
+            "name": pair.name,
+            "skipped": False,
+        }
