@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
 import torch
-from torchmetrics import MetricCollection
-from torchmetrics.image import (
-    LearnedPerceptualImagePatchSimilarity,
-    PeakSignalNoiseRatio,
-    StructuralSimilarityIndexMeasure,
-)
+from torchmetrics import Metric, MetricCollection
+from torchmetrics.image import LearnedPerceptualImagePatchSimilarity
 
 from inpaint_lightning.errors import MissingWeightsError
 
@@ -56,12 +53,32 @@ def make_lpips(
         raise MissingWeightsError(message) from None
 
 
+class PerImageMean(Metric):
+    """Mean over images of a per-image metric ``fn(preds, target) -> (B,)``, synced across processes."""
+
+    full_state_update = False
+
+    def __init__(self, fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> None:
+        super().__init__()
+        self.fn = fn
+        self.add_state("total", torch.zeros((), dtype=torch.float64), dist_reduce_fx="sum")
+        self.add_state("count", torch.zeros((), dtype=torch.long), dist_reduce_fx="sum")
+
+    def update(self, preds: torch.Tensor, target: torch.Tensor) -> None:
+        values = self.fn(preds, target)
+        self.total += values.double().sum()
+        self.count += values.numel()
+
+    def compute(self) -> torch.Tensor:
+        return (self.total / self.count.clamp_min(1)).float()
+
+
 def image_metrics(prefix: str, lpips: LearnedPerceptualImagePatchSimilarity | None) -> MetricCollection:
-    """PSNR (per image, then averaged), SSIM (11x11 Gaussian) and LPIPS for images in [0, 1]."""
-    metrics: dict = {
-        "psnr": PeakSignalNoiseRatio(data_range=1.0, dim=(1, 2, 3)),
-        "ssim": StructuralSimilarityIndexMeasure(data_range=1.0),
-    }
+    """PSNR and SSIM per image then averaged, and LPIPS, for images in [0, 1], with exactly the definitions of
+    :mod:`inpaint_lightning.evaluation.metrics` (so validation, ``test`` and ``evaluate`` agree)."""
+    from inpaint_lightning.evaluation import metrics as per_image
+
+    metrics: dict = {"psnr": PerImageMean(per_image.psnr), "ssim": PerImageMean(per_image.ssim)}
     if lpips is not None:
         metrics["lpips"] = lpips
     return MetricCollection(metrics, prefix=prefix)
