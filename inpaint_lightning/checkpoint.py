@@ -78,10 +78,15 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
         ckpt = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
         match = re.search(r"Unsupported global: GLOBAL (\S+)", str(err))
-        first = f"it refers to {match[1]}" if match else type(err).__name__
+        if match is None:  # not a pickle at all, or a broken one
+            raise StartupError(
+                f"{path}: not a readable PyTorch checkpoint (corrupt, truncated or another format; "
+                f"{str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__})"
+            ) from None
         raise StartupError(
             f"{path}: not loadable with weights_only=True (it holds Python objects other than tensors and "
-            f"plain containers, so it was not written by `python -m inpaint_lightning fit`): {first}"
+            f"plain containers, so it was not written by `python -m inpaint_lightning fit`): it refers to "
+            f"{match[1]}"
         ) from None
     except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile, KeyError) as err:
         raise StartupError(

@@ -1,0 +1,155 @@
+"""Export: ONNX Runtime and TorchScript against PyTorch (< 1e-3 at fp32) at sizes other than the export
+example's (dynamic batch, H and W, FFC generators included), the pyramid pre-fill unrolled exactly, and the
+``export`` command."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from inpaint_lightning.cli import main
+from inpaint_lightning.inference import Inpainter, export_onnx, export_torchscript
+from inpaint_lightning.inference.export import unrolled_pyramid_fill
+from inpaint_lightning.inference.onnx_runtime import OnnxBackend
+from inpaint_lightning.models.generators import AOTGenerator, FFCResNet, GatedUNet, pyramid_fill
+
+DEFAULT_GENERATOR = {  # configs/gan.yaml's generator
+    "base_channels": 32,
+    "n_downsampling": 3,
+    "n_blocks": 6,
+    "global_ratio": 0.75,
+    "max_channels": 1024,
+    "prefill": "pyramid",
+    "residual": True,
+}
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def randomized(g: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
+    """Non-trivial BatchNorm statistics so every branch (the Fourier one included) shapes the output."""
+    gen = torch.Generator().manual_seed(seed)
+    for m in g.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.copy_(torch.rand(m.running_mean.shape, generator=gen) * 0.4 - 0.2)
+            m.running_var.copy_(torch.rand(m.running_var.shape, generator=gen) + 0.5)
+    return g.eval()
+
+
+def inputs(b: int, h: int, w: int, seed: int = 1) -> torch.Tensor:
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.rand(b, 4, h, w, generator=gen)
+    x[:, 3:] = (x[:, 3:] > 0.7).float()
+    x[:, :3] *= 1 - x[:, 3:]
+    return x
+
+
+@pytest.fixture(scope="module")
+def default_generator() -> FFCResNet:
+    torch.manual_seed(0)
+    return randomized(FFCResNet(**DEFAULT_GENERATOR))
+
+
+@pytest.fixture(scope="module")
+def default_onnx(default_generator, tmp_path_factory):
+    path = tmp_path_factory.mktemp("onnx") / "default.onnx"
+    export_onnx(default_generator, path)
+    return path
+
+
+@pytest.mark.parametrize("h,w", [(1, 1), (1, 9), (5, 3), (64, 96), (300, 17)])
+def test_unrolled_pyramid_fill_is_exact(h, w):
+    img = torch.rand(2, 3, h, w)
+    for mask in ((torch.rand(2, 1, h, w) > 0.5).float(), torch.ones(2, 1, h, w)):
+        assert torch.equal(unrolled_pyramid_fill(img, mask), pyramid_fill(img, mask))
+
+
+def test_onnx_parity_default_generator_dynamic_sizes(default_generator, default_onnx):
+    backend = OnnxBackend(default_onnx, threads=1)
+    assert backend.size_multiple == 8 and backend.min_side == 16
+    for b, h, w in [(1, 64, 72), (2, 48, 136), (1, 16, 16)]:  # export example is 64 x 72
+        x = inputs(b, h, w)
+        with torch.no_grad():
+            expected = default_generator(x)
+        got = backend(x)
+        assert got.shape == expected.shape
+        assert (got - expected).abs().max().item() < 1e-3
+
+
+def test_inpainter_onnx_matches_pytorch_on_odd_sizes(default_generator, default_onnx):
+    torch_inp = Inpainter.from_generator(default_generator)
+    onnx_inp = Inpainter.from_onnx(default_onnx, threads=1)
+    image = torch.rand(1, 3, 45, 77)
+    mask = torch.zeros(1, 1, 45, 77)
+    mask[..., 0:20, 60:77] = 1  # at the border
+    a, b = torch_inp(image, mask), onnx_inp(image, mask)
+    assert a.shape == image.shape and (a - b).abs().max().item() < 1e-3
+    assert torch.equal(b * (1 - mask), image * (1 - mask))
+
+
+def test_torchscript_matches_pytorch(tmp_path):
+    torch.manual_seed(0)
+    g = randomized(
+        FFCResNet(base_channels=8, n_downsampling=2, n_blocks=1, max_channels=16, prefill="pyramid")
+    )
+    export_torchscript(g, tmp_path / "g.pt")
+    inp = Inpainter.from_torchscript(tmp_path / "g.pt")
+    assert inp.size_multiple == 4
+    for b, h, w in [(1, 32, 40), (2, 56, 24)]:
+        x = inputs(b, h, w)
+        with torch.no_grad():
+            torch.testing.assert_close(inp.backend(x), g(x), atol=1e-4, rtol=0)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: GatedUNet(
+            base_channels=8, depth=3, dilations=[2, 4, 8, 1], max_channels=16, prefill="pyramid"
+        ),
+        lambda: AOTGenerator(
+            base_channels=8, n_blocks=2, rates=[1, 2, 4, 8], prefill="pyramid", residual=True
+        ),
+    ],
+    ids=["gated_unet", "aot"],
+)
+def test_other_generators_export_with_dynamic_sizes(tmp_path, make):
+    torch.manual_seed(0)
+    g = randomized(make())
+    export_onnx(g, tmp_path / "g.onnx")
+    backend = OnnxBackend(tmp_path / "g.onnx", threads=1)
+    x = inputs(2, 96, 128)
+    with torch.no_grad():
+        assert np.abs((backend(x) - g(x)).numpy()).max() < 1e-3
+
+
+def _fake_checkpoint(path, generator_args: dict) -> None:
+    """A checkpoint in the layout `fit` writes (state_dict with generator / generator_ema, hparams)."""
+    torch.manual_seed(0)
+    g = randomized(FFCResNet(**generator_args))
+    state = {f"generator.{k}": v for k, v in g.state_dict().items()}
+    state |= {f"generator_ema.{k}": v for k, v in g.state_dict().items()}
+    generator = {"class_path": "inpaint_lightning.models.FFCResNet", "init_args": generator_args}
+    torch.save({"state_dict": state, "hyper_parameters": {"generator": generator}}, path)
+
+
+def test_export_command(tmp_path, capsys):
+    ckpt = tmp_path / "model.ckpt"
+    _fake_checkpoint(ckpt, {"base_channels": 8, "n_downsampling": 2, "n_blocks": 1, "max_channels": 16})
+    for fmt, name in (("onnx", "m.onnx"), ("torchscript", "m.pt")):
+        main(["export", "--checkpoint", str(ckpt), "--format", fmt, "--output", str(tmp_path / "out" / name)])
+        assert (tmp_path / "out" / name).stat().st_size > 1000
+        assert "max abs difference" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        main(
+            ["export", "--checkpoint", str(tmp_path / "nope.ckpt"), "--format", "onnx", "--output", "x.onnx"]
+        )
+    assert exit_info.value.code == 2
+    assert "checkpoint not found" in capsys.readouterr().err

@@ -1,0 +1,338 @@
+"""Inference on photos: the Inpainter's types and sizes, crop vs full mode, safe checkpoint loading, folder
+inference (``inpaint`` command) and ``predict`` on image/mask folders."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from conftest import tiny_args
+from PIL import Image
+
+from inpaint_lightning.checkpoint import load_generator
+from inpaint_lightning.cli import main
+from inpaint_lightning.errors import StartupError
+from inpaint_lightning.inference import Inpainter, TorchBackend
+from inpaint_lightning.inference.sizing import hole_windows, pad_to, padded_size
+from inpaint_lightning.models.ffc import FourierUnit, dft_by_matmul, irfft2_matmul, rfft2_matmul
+from inpaint_lightning.models.generators import FFCResNet
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny models: one thread is fastest and immune to a busy second core."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def tiny_generator(seed: int = 0) -> FFCResNet:
+    torch.manual_seed(seed)
+    g = FFCResNet(
+        base_channels=8, n_downsampling=2, n_blocks=1, max_channels=16, prefill="pyramid", residual=True
+    )
+    for m in g.modules():  # non-trivial statistics, so every branch changes the output
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.2, 0.2)
+            m.running_var.uniform_(0.5, 1.5)
+    return g.eval()
+
+
+class Recording:
+    """A backend wrapper that records the input sizes the network saw."""
+
+    def __init__(self, backend: TorchBackend) -> None:
+        self.backend, self.shapes = backend, []
+        self.size_multiple, self.device = backend.size_multiple, backend.device
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        self.shapes.append(tuple(x.shape))
+        return self.backend(x)
+
+
+@pytest.fixture(scope="module")
+def inpainter() -> Inpainter:
+    return Inpainter.from_generator(tiny_generator())
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory) -> Path:
+    """A real checkpoint of a 1-step tiny fit (weights_only loading is tested on what Lightning writes)."""
+    root = tmp_path_factory.mktemp("fit")
+    main(tiny_args(root, "--trainer.max_steps", "1", "--trainer.limit_val_batches", "0"))
+    return root / "ckpt" / "last.ckpt"
+
+
+def photo(h: int, w: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    small = rng.integers(0, 256, (h // 8 + 2, w // 8 + 2, 3), dtype=np.uint8)
+    return np.asarray(Image.fromarray(small).resize((w, h), Image.BILINEAR))
+
+
+# ---------------------------------------------------------------------------------------- DFT by matmul (ffc.py)
+@pytest.mark.parametrize("h,w", [(8, 8), (7, 9), (1, 5), (33, 2), (24, 31)])
+def test_matmul_dft_equals_torch_fft(h, w):
+    x = torch.randn(2, 3, h, w)
+    real, imag = rfft2_matmul(x)
+    spectrum = torch.fft.rfft2(x, norm="ortho")
+    torch.testing.assert_close(real, spectrum.real, atol=1e-4, rtol=0)
+    torch.testing.assert_close(imag, spectrum.imag, atol=1e-4, rtol=0)
+    a, b = torch.randn_like(real), torch.randn_like(imag)
+    expected = torch.fft.irfft2(torch.complex(a, b), s=(h, w), norm="ortho")
+    torch.testing.assert_close(irfft2_matmul(a, b, w), expected, atol=1e-4, rtol=0)
+
+
+def test_fourier_unit_same_with_dft_by_matmul():
+    torch.manual_seed(0)
+    unit = FourierUnit(4, 4).eval()
+    x = torch.randn(2, 4, 12, 17)
+    with torch.no_grad():
+        expected = unit(x)
+        with dft_by_matmul():
+            got = unit(x)
+    torch.testing.assert_close(got, expected, atol=1e-4, rtol=0)
+
+
+# ------------------------------------------------------------------------------------------------------ sizing
+def test_padding_reflects_and_replicates_when_too_small():
+    assert padded_size(37, 53, 8) == (40, 56)
+    assert padded_size(5, 70, 8, min_size=16) == (16, 72)
+    x = torch.arange(12.0).reshape(1, 1, 3, 4)
+    padded = pad_to(x, 4, 6)
+    assert padded.shape[-2:] == (4, 6)
+    assert torch.equal(padded[..., :3, :4], x)
+    assert torch.equal(padded[..., 0, 4:], x[..., 0, [2, 1]])  # reflection
+    tiny = pad_to(torch.ones(1, 1, 1, 1), 8, 8)  # 1 pixel cannot reflect: replicate
+    assert torch.equal(tiny, torch.ones(1, 1, 8, 8))
+
+
+def test_hole_windows_border_merge_and_empty():
+    mask = np.zeros((400, 600), np.float32)
+    assert hole_windows(mask) == []
+    mask[0:10, 590:600] = 1  # touches the top-right corner
+    mask[300:310, 20:30] = 1
+    wins = hole_windows(mask, margin_ratio=1.0, min_margin=16)
+    assert len(wins) == 2
+    top = next(w for w in wins if w.top == 0)
+    assert (top.top, top.right) == (0, 600) and top.bottom == 10 + 16 and top.left == 590 - 16
+    mask[12:14, 560:562] = 1  # close to the first hole: its window overlaps -> merged
+    wins = hole_windows(mask, margin_ratio=1.0, min_margin=16)
+    assert len(wins) == 2
+    covered = np.zeros_like(mask)
+    for w in wins:
+        covered[w.slices] += 1
+    assert covered[mask > 0].min() == 1 and covered.max() == 1  # every hole pixel in exactly one window
+
+
+# ------------------------------------------------------------------------------------------- any size, any type
+@pytest.mark.parametrize("h,w", [(1, 1), (5, 7), (37, 53), (64, 64), (129, 31)])
+@pytest.mark.parametrize("mode", ["crop", "full"])
+def test_any_size_keeps_size_and_known_pixels(inpainter, h, w, mode):
+    img = photo(h, w)
+    mask = np.zeros((h, w), np.uint8)
+    mask[: max(1, h // 3), w - max(1, w // 3) :] = 255  # touches the top and right borders
+    out = inpainter(img, mask, mode=mode)
+    assert out.shape == img.shape and out.dtype == np.uint8
+    assert np.array_equal(out[mask == 0], img[mask == 0])
+    full_hole = inpainter(img, np.full((h, w), 255, np.uint8), mode=mode)  # everything is hole
+    assert full_hole.shape == img.shape
+
+
+def test_crop_mode_equals_full_mode_on_its_window(inpainter):
+    img, mask = photo(300, 400), np.zeros((300, 400), np.float32)
+    mask[120:140, 200:230] = 1
+    crop = inpainter(img, mask, mode="crop")
+    (win,) = hole_windows(mask, inpainter.crop_margin, inpainter.min_margin)
+    assert (win.height, win.width) == (20 + 2 * 64, 30 + 2 * 64)
+    alone = inpainter(img[win.slices], mask[win.slices], mode="full")
+    assert np.array_equal(crop[win.slices], alone)
+    outside = np.ones(mask.shape, bool)
+    outside[win.slices] = False
+    assert np.array_equal(crop[outside], img[outside])
+    # A window covering the whole image is exactly full mode.
+    small, small_mask = photo(60, 70), np.zeros((60, 70), np.float32)
+    small_mask[20:30, 30:40] = 1
+    assert np.array_equal(
+        inpainter(small, small_mask, mode="crop"), inpainter(small, small_mask, mode="full")
+    )
+
+
+def test_huge_photo_small_hole_runs_on_the_window_only():
+    rec = Recording(TorchBackend(tiny_generator()))
+    inp = Inpainter(rec)
+    image = torch.rand(1, 3, 3000, 4000)
+    mask = torch.zeros(1, 1, 3000, 4000)
+    mask[..., 1500:1530, 2000:2040] = 1
+    out = inp(image, mask)
+    assert out.shape == image.shape
+    assert torch.equal(out * (1 - mask), image * (1 - mask))
+    assert not torch.equal(out, image)
+    net_inputs = [s for s in rec.shapes if s[-1] > 8]  # not the min-side probe
+    assert net_inputs and all(max(s[-2:]) <= 40 + 2 * 64 + 4 for s in net_inputs)
+
+
+def test_large_hole_window_is_resized_to_working_size():
+    rec = Recording(TorchBackend(tiny_generator()))
+    inp = Inpainter(rec, working_size=128)
+    img, mask = photo(500, 700), np.zeros((500, 700), np.uint8)
+    mask[100:400, 100:600] = 255
+    out = inp(img, mask)
+    assert out.shape == img.shape and np.array_equal(out[mask == 0], img[mask == 0])
+    assert max(max(s[-2:]) for s in rec.shapes) <= 128
+
+
+def test_types_batches_and_polarity(inpainter):
+    img, mask = photo(40, 52), np.zeros((40, 52), np.uint8)
+    mask[10:20, 10:30] = 255
+    ref = inpainter(img, mask)
+    pil = inpainter(Image.fromarray(img), Image.fromarray(mask))
+    assert isinstance(pil, Image.Image) and pil.size == (52, 40) and np.array_equal(np.asarray(pil), ref)
+    as_float = inpainter(img.astype(np.float32) / 255, mask > 0)
+    assert as_float.dtype == np.float32 and np.abs(as_float * 255 - ref).max() <= 1
+    inverted = inpainter(img, 255 - mask, invert_mask=True)
+    assert np.array_equal(inverted, ref)
+    t = torch.from_numpy(img).permute(2, 0, 1).float() / 255
+    m = torch.from_numpy(mask > 0).float()[None]
+    single = inpainter(t, m)
+    assert single.shape == t.shape and single.dtype == torch.float32
+    batch = inpainter(torch.stack([t, t]), torch.stack([m, torch.zeros_like(m)]))
+    assert batch.shape == (2, 3, 40, 52)
+    torch.testing.assert_close(batch[0], single)
+    assert torch.equal(batch[1], t)  # no hole: unchanged
+    outs = inpainter([img, photo(33, 21)], [mask, np.zeros((33, 21), np.uint8)])
+    assert [o.shape for o in outs] == [(40, 52, 3), (33, 21, 3)]
+    with pytest.raises(ValueError, match="differs from image size"):
+        inpainter(img, mask[:30])
+
+
+def test_precision_options():
+    inp = Inpainter.from_generator(tiny_generator(), precision="bf16")
+    img, mask = photo(32, 40), np.zeros((32, 40), np.uint8)
+    mask[8:16, 8:16] = 255
+    out = inp(img, mask)
+    assert out.shape == img.shape and np.array_equal(out[mask == 0], img[mask == 0])
+    with pytest.raises(ValueError, match="CUDA"):
+        Inpainter.from_generator(tiny_generator(), precision="fp16")
+
+
+# --------------------------------------------------------------------------------------- checkpoints (safe load)
+def test_from_checkpoint_uses_ema_weights(checkpoint):
+    inp = Inpainter.from_checkpoint(checkpoint)
+    state = torch.load(checkpoint, weights_only=True)["state_dict"]
+    ema = {k[len("generator_ema.") :]: v for k, v in state.items() if k.startswith("generator_ema.")}
+    raw = {k[len("generator.") :]: v for k, v in state.items() if k.startswith("generator.")}
+    assert ema and any(not torch.equal(ema[k], raw[k]) for k in ema)  # one step: EMA differs from raw
+    loaded = inp.backend.generator.state_dict()
+    assert all(torch.equal(loaded[k], v) for k, v in ema.items())
+    assert isinstance(inp(photo(50, 60), np.ones((50, 60), np.uint8) * 255), np.ndarray)
+
+
+def test_checkpoint_loading_refuses_foreign_corrupt_and_unsafe_files(tmp_path, checkpoint):
+    (tmp_path / "text.ckpt").write_text("not a checkpoint")
+    with pytest.raises(StartupError, match="not a readable PyTorch checkpoint"):
+        load_generator(tmp_path / "text.ckpt")
+    data = checkpoint.read_bytes()
+    (tmp_path / "cut.ckpt").write_bytes(data[: len(data) // 2])
+    with pytest.raises(StartupError, match="not a readable PyTorch checkpoint"):
+        load_generator(tmp_path / "cut.ckpt")
+    torch.save({"state_dict": {}, "extra": Path("/")}, tmp_path / "pickled.ckpt")  # needs full pickle
+    with pytest.raises(StartupError, match="weights_only"):
+        load_generator(tmp_path / "pickled.ckpt")
+    torch.save([1, 2], tmp_path / "list.ckpt")
+    with pytest.raises(StartupError, match="not a Lightning training checkpoint"):
+        load_generator(tmp_path / "list.ckpt")
+    evil = {"class_path": "subprocess.Popen", "init_args": {"args": ["touch", str(tmp_path / "pwned")]}}
+    torch.save({"state_dict": {}, "hyper_parameters": {"generator": evil}}, tmp_path / "evil.ckpt")
+    with pytest.raises(StartupError, match="refusing to build"):
+        load_generator(tmp_path / "evil.ckpt")
+    assert not (tmp_path / "pwned").exists()
+    with pytest.raises(StartupError, match="not found"):
+        Inpainter.from_checkpoint(tmp_path / "missing.ckpt")
+
+
+# -------------------------------------------------------------------------------------------- folder inference
+def _folders(root: Path) -> tuple[Path, Path]:
+    images, masks = root / "images", root / "masks"
+    images.mkdir()
+    masks.mkdir()
+    for i, (h, w) in enumerate([(40, 50), (37, 61), (64, 48)]):
+        Image.fromarray(photo(h, w, seed=i)).save(images / f"p{i}.jpg" if i else images / f"p{i}.png")
+        m = np.zeros((h, w), np.uint8)
+        m[5:20, 10:30] = 255
+        Image.fromarray(m).save(masks / f"p{i}.png")
+    (images / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 40)  # header only: skipped
+    return images, masks
+
+
+def test_inpaint_command_writes_same_names_and_never_into_inputs(tmp_path, checkpoint):
+    images, masks = _folders(tmp_path)
+    before = {p: p.read_bytes() for p in [*images.iterdir(), *masks.iterdir()]}
+    out = tmp_path / "out"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        main(["inpaint", "--checkpoint", str(checkpoint), "--images", str(images), "--masks", str(masks),
+              "--output", str(out), "--quiet"])  # fmt: skip
+    assert any("broken.png" in str(w.message) for w in caught)
+    assert sorted(p.name for p in out.iterdir()) == ["p0.png", "p1.png", "p2.png"]
+    for i in range(3):
+        src = np.asarray(Image.open(images / (f"p{i}.jpg" if i else f"p{i}.png")).convert("RGB"))
+        res = np.asarray(Image.open(out / f"p{i}.png"))
+        hole = np.asarray(Image.open(masks / f"p{i}.png")) > 127
+        assert res.shape == src.shape and np.array_equal(res[~hole], src[~hole])
+    assert before == {p: p.read_bytes() for p in [*images.iterdir(), *masks.iterdir()]}
+    for bad in (images, images / "sub", masks):
+        with pytest.raises(SystemExit) as exit_info:
+            main(["inpaint", "--checkpoint", str(checkpoint), "--images", str(images), "--masks", str(masks),
+                  "--output", str(bad)])  # fmt: skip
+        assert exit_info.value.code == 2
+    with pytest.raises(SystemExit) as exit_info:
+        main(["inpaint", "--checkpoint", str(tmp_path / "nope.ckpt"), "--images", str(images),
+              "--masks", str(masks), "--output", str(out)])  # fmt: skip
+    assert exit_info.value.code == 2
+
+
+def test_inpaint_command_lama_mask_names(tmp_path, checkpoint):
+    folder = tmp_path / "lama"
+    folder.mkdir()
+    Image.fromarray(photo(32, 40)).save(folder / "cat.png")
+    for k in range(2):
+        m = np.zeros((32, 40), np.uint8)
+        m[4 + 10 * k : 12 + 10 * k, 5:20] = 255
+        Image.fromarray(m).save(folder / f"cat_mask{k:03d}.png")
+    main(["inpaint", "--checkpoint", str(checkpoint), "--images", str(folder), "--output", str(tmp_path / "o"),
+          "--quiet"])  # fmt: skip
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["cat_mask000.png", "cat_mask001.png"]
+
+
+def test_predict_on_image_mask_folders(tmp_path, checkpoint):
+    images, masks = _folders(tmp_path)
+    out = tmp_path / "pred"
+    main(
+        tiny_args(
+            tmp_path,
+            "--ckpt_path", str(checkpoint),
+            "--data.predict_images", str(images),
+            "--data.predict_masks", str(masks),
+            "--trainer.callbacks+=inpaint_lightning.callbacks.PredictionWriter",
+            "--trainer.callbacks.output_dir", str(out),
+            subcommand="predict",
+        )
+    )  # fmt: skip
+    assert sorted(p.name for p in out.iterdir()) == ["p0.png", "p1.png", "p2.png"]
+    assert Image.open(out / "p1.png").size == (61, 37)  # full size, not the training crop
+    with pytest.raises(SystemExit) as exit_info:
+        main(
+            tiny_args(
+                tmp_path,
+                "--ckpt_path", str(checkpoint),
+                "--data.predict_images", str(images),
+                "--trainer.callbacks+=inpaint_lightning.callbacks.PredictionWriter",
+                "--trainer.callbacks.output_dir", str(images / "out"),
+                subcommand="predict",
+            )
+        )  # fmt: skip
+    assert exit_info.value.code == 2
