@@ -1,0 +1,117 @@
+"""The painting page in a real browser: Debian's headless Chromium driven by Playwright (no `playwright install`).
+
+Needs ``/usr/bin/chromium``: ``make browser-deps`` (= ``sudo apt-get install -y chromium chromium-driver``).
+The test fails, not skips, without it: the page is part of what ships.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import uvicorn
+from PIL import Image
+
+from inpaint_lightning.inference import Inpainter
+from inpaint_lightning.models.generators import FFCResNet
+from inpaint_lightning.serving import create_app
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
+def _chromium() -> str:
+    path = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
+    if not path:
+        pytest.fail(
+            f"Debian's chromium is missing ({CHROMIUM}); install it with `make browser-deps` "
+            "(apt-get install -y chromium chromium-driver), or set CHROMIUM=/path/to/chromium"
+        )
+    return path
+
+
+@pytest.fixture(scope="module")
+def server_url():
+    torch.manual_seed(0)
+    g = FFCResNet(
+        base_channels=8, n_downsampling=2, n_blocks=1, max_channels=16, prefill="pyramid", residual=True
+    )
+    app = create_app(Inpainter.from_generator(g.eval()))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_paint_inpaint_and_download_in_chromium(server_url, tmp_path):
+    executable = _chromium()
+    from playwright.sync_api import sync_playwright
+
+    rng = np.random.default_rng(0)
+    small = rng.integers(0, 256, (12, 16, 3), dtype=np.uint8)
+    photo = tmp_path / "photo.png"
+    Image.fromarray(small).resize((160, 120), Image.BILINEAR).save(photo)
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=executable, headless=True, args=["--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            page.goto(server_url + "/")
+            assert page.locator("#inpaint").is_disabled()
+            page.set_input_files("#file", str(photo))
+            page.wait_for_function("document.getElementById('photo').width === 160")
+            box = page.locator("#paint").bounding_box()
+            assert box is not None and box["width"] > 0
+            # A stroke across the middle, then an accidental one that Undo removes.
+            page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.5)
+            page.mouse.down()
+            page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.55, steps=8)
+            page.mouse.up()
+            page.mouse.move(box["x"] + 5, box["y"] + 5)
+            page.mouse.down()
+            page.mouse.move(box["x"] + 20, box["y"] + 10, steps=3)
+            page.mouse.up()
+            page.click("#undo")
+            page.click("#inpaint")
+            page.wait_for_function(
+                "document.getElementById('result').complete && document.getElementById('result').naturalWidth > 0",
+                timeout=30_000,
+            )
+            assert page.locator("#result-figure").is_visible()
+            assert "Done" in page.locator("#status").inner_text()
+            size = page.evaluate(
+                "[document.getElementById('result').naturalWidth, document.getElementById('result').naturalHeight]"
+            )
+            assert size == [160, 120]
+            href = page.get_attribute("#download", "href")
+            assert href and href.startswith("blob:")
+            # The downloaded PNG: same size, changed only where the stroke was painted.
+            with page.expect_download() as info:
+                page.click("#download")
+            result = np.asarray(Image.open(io.BytesIO(Path(info.value.path()).read_bytes())).convert("RGB"))
+            original = np.asarray(Image.open(photo).convert("RGB"))
+            changed = np.any(result != original, axis=-1)
+            assert result.shape == original.shape and changed.any()
+            assert not changed[:20, :30].any()  # the undone stroke's corner is untouched
+            ys, xs = np.nonzero(changed)
+            assert 30 < xs.mean() < 120 and 40 < ys.mean() < 90  # around the painted stroke
+        finally:
+            browser.close()

@@ -1,0 +1,88 @@
+"""The HTTP service with FastAPI's TestClient: good requests, and 4xx JSON errors that leave it serving."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+import torch
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from inpaint_lightning.inference import Inpainter
+from inpaint_lightning.models.generators import FFCResNet
+from inpaint_lightning.serving import create_app
+
+
+@pytest.fixture(scope="module")
+def client() -> TestClient:
+    torch.manual_seed(0)
+    g = FFCResNet(
+        base_channels=8, n_downsampling=2, n_blocks=1, max_channels=16, prefill="pyramid", residual=True
+    )
+    return TestClient(create_app(Inpainter.from_generator(g.eval()), max_upload_mb=0.25))
+
+
+def png(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def photo(h: int, w: int) -> np.ndarray:
+    rng = np.random.default_rng(0)
+    return np.asarray(
+        Image.fromarray(rng.integers(0, 256, (h // 8 + 2, w // 8 + 2, 3), np.uint8)).resize((w, h))
+    )
+
+
+def post(client: TestClient, image: bytes, mask: bytes, **form):
+    files = {"image": ("photo.png", image, "image/png"), "mask": ("mask.png", mask, "image/png")}
+    return client.post("/inpaint", files=files, data=form)
+
+
+def test_inpaint_returns_png_of_same_size_with_known_pixels_kept(client):
+    img = photo(45, 67)
+    mask = np.zeros((45, 67), np.uint8)
+    mask[10:25, 0:20] = 255  # touches the left border
+    response = post(client, png(img), png(mask))
+    assert response.status_code == 200 and response.headers["content-type"] == "image/png"
+    out = np.asarray(Image.open(io.BytesIO(response.content)))
+    assert out.shape == img.shape
+    assert np.array_equal(out[mask == 0], img[mask == 0])
+    assert not np.array_equal(out[mask > 0], img[mask > 0])
+    jpeg = io.BytesIO()
+    Image.fromarray(img).save(jpeg, format="JPEG")
+    inverted = post(client, jpeg.getvalue(), png(255 - mask), invert_mask="true", mode="full")
+    assert inverted.status_code == 200
+    assert Image.open(io.BytesIO(inverted.content)).size == (67, 45)
+
+
+def test_bad_requests_get_json_4xx_and_server_keeps_serving(client):
+    img, mask = photo(40, 50), np.zeros((40, 50), np.uint8)
+    mask[5:15, 5:15] = 255
+    cases = [
+        (post(client, b"definitely not an image", png(mask)), 400, "image: not a decodable image"),
+        (post(client, png(img), b""), 400, "mask: empty file"),
+        (post(client, png(img), png(mask[:30])), 422, "mask is 50 x 30 but image is 50 x 40"),
+        (post(client, png(img), png(mask), mode="sideways"), 422, "mode must be"),
+        (post(client, png((np.random.default_rng(1).random((400, 400, 3)) * 255).astype(np.uint8)), png(mask)),
+         413, "upload too large"),
+    ]  # fmt: skip
+    for response, status, text in cases:
+        assert response.status_code == status, response.text
+        assert response.headers["content-type"].startswith("application/json")
+        assert text in response.json()["detail"]
+    missing = client.post("/inpaint", files={"image": ("a.png", png(img), "image/png")})
+    assert missing.status_code == 422 and missing.json()["detail"][0]["loc"][-1] == "mask"
+    assert client.get("/health").json()["status"] == "ok"
+    assert post(client, png(img), png(mask)).status_code == 200
+
+
+def test_page_is_served(client):
+    page = client.get("/")
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    for element in ('id="file"', 'id="brush"', 'id="undo"', 'id="clear"', 'id="inpaint"', 'id="download"'):
+        assert element in page.text
+    assert "http://" not in page.text and "https://" not in page.text  # no CDN: works offline
