@@ -6,7 +6,7 @@ SHARED := ../shared
 FIT_ARGS ?= --trainer.max_steps 400 --data.image_size 64 --trainer.val_check_interval 100
 
 .DEFAULT_GOAL := help
-.PHONY: help install weights fit test lint format learning-check clean
+.PHONY: help install weights fit test lint format learning-check clean browser-deps
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-16s %s\n", $$1, $$2}'
@@ -29,6 +29,11 @@ fit: install weights  ## short CPU training run on the embedded photos (configs/
 
 test: install weights  ## run the test suite
 	$(PY) -m pytest -q
+
+browser-deps:  ## Debian's chromium + chromium-driver for the browser test (apt; skipped when installed)
+	@if [ -x /usr/bin/chromium ]; then echo "chromium already installed"; else \
+		SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+		$$SUDO apt-get update && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y chromium chromium-driver; fi
 
 learning-check: install weights  ## train briefly on CPU; print val PSNR/SSIM/LPIPS at start and end vs Telea
 	$(PY) scripts/learning_check.py
