@@ -148,3 +148,107 @@ class PredictionWriter(BasePredictionWriter):
             pixels = (out.permute(1, 2, 0).numpy() * 255.0).round().astype(np.uint8)
             Image.fromarray(pixels).save(self.output_dir / f"{name}.png")
             self.written += 1
+
+
+class BestMetricsSummary(L.Callback):
+    """Best-so-far validation metrics in the W&B run summary (runs table, run comparison, sweeps).
+
+    W&B's summary keeps only the last logged value unless told otherwise; this declares, for each metric,
+    ``define_metric(name, summary="<min|max>,last")`` at the start of fit, so the run summary holds e.g.
+    ``val/lpips: {"min": ..., "last": ...}`` and ``val/psnr: {"max": ..., "last": ...}`` (columns
+    ``val/lpips.min``, ``val/psnr.max`` in the runs table). Other loggers are left alone.
+    """
+
+    def __init__(self, metrics: dict[str, str] | None = None) -> None:
+        super().__init__()
+        self.metrics = (
+            dict(metrics)
+            if metrics is not None
+            else {"val/lpips": "min", "val/psnr": "max", "val/ssim": "max"}
+        )
+        for name, mode in self.metrics.items():
+            if mode not in ("min", "max"):
+                raise ValueError(f"BestMetricsSummary: mode of {name} must be min or max, got {mode!r}")
+
+    def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+        if not trainer.is_global_zero:
+            return
+        for logger in trainer.loggers:
+            if isinstance(logger, WandbLogger):
+                run = logger.experiment  # WandbLogger's x-axis for every metric is trainer/global_step
+                for name, mode in self.metrics.items():
+                    run.define_metric(name, summary=f"{mode},last", step_metric="trainer/global_step")
+
+
+class HoleBucketTable(L.Callback):
+    """At each validation, PSNR/SSIM/L1-in-hole per hole-ratio bucket (10 % bins), as the evaluation protocol.
+
+    Scores the composited validation outputs per image with :class:`~inpaint_lightning.evaluation.Scorer`
+    (no LPIPS: cheap) and logs the table: W&B gets ``val/hole_buckets`` (a table, one row per bucket plus
+    ``all``), TensorBoard a markdown text, other loggers a CSV in ``<log dir>/hole_buckets/``.
+    """
+
+    def __init__(self, key: str = "val/hole_buckets", bucket_width: float = 0.1) -> None:
+        super().__init__()
+        self.key, self.bucket_width = key, bucket_width
+        self.scorer: Any = None
+
+    def on_validation_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        from inpaint_lightning.evaluation.scorer import Scorer
+
+        self.scorer = Scorer(lpips="off", keep=0, bucket_width=self.bucket_width)
+
+    def on_validation_batch_end(
+        self,
+        trainer: L.Trainer,
+        pl_module: L.LightningModule,
+        outputs: Any,
+        batch: Any,
+        batch_idx: int,
+        dataloader_idx: int = 0,
+    ) -> None:
+        if self.scorer is None or not isinstance(outputs, dict) or "output" not in outputs:
+            return
+        names = [f"{int(i):06d}" for i in batch["index"]]
+        self.scorer.update(outputs["output"].float(), batch["image"].float(), batch["mask"].float(), names)
+
+    def rows(self) -> list[dict]:
+        """The last validation's table: one dict per bucket, then ``all``."""
+        from inpaint_lightning.evaluation.report import summary_rows
+
+        if self.scorer is None or not self.scorer.records:
+            return []
+        return summary_rows(self.scorer.summary())
+
+    def on_validation_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        import torch.distributed as dist
+
+        if self.scorer is None or trainer.sanity_checking:
+            return
+        if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+            gathered: list = [None] * dist.get_world_size()
+            dist.all_gather_object(gathered, self.scorer.records)
+            self.scorer.records = [r for part in gathered for r in part]
+        rows = self.rows()
+        if not rows or not trainer.is_global_zero:
+            return
+        columns = list(dict.fromkeys(k for row in rows for k in row))
+        data = [[row.get(c) for c in columns] for row in rows]
+        step = trainer.global_step
+        for logger in trainer.loggers:
+            if isinstance(logger, WandbLogger):
+                logger.log_table(key=self.key, columns=columns, data=data, step=step)
+            elif isinstance(logger, TensorBoardLogger):
+                from inpaint_lightning.evaluation.report import format_table
+
+                text = format_table(self.scorer.summary(), title=f"{self.key} (step {step})")
+                logger.experiment.add_text(self.key, text, global_step=step)
+            elif logger.log_dir:
+                import csv
+
+                folder = Path(logger.log_dir) / "hole_buckets"
+                folder.mkdir(parents=True, exist_ok=True)
+                with (folder / f"val_step{step:07d}.csv").open("w", newline="") as f:
+                    writer = csv.writer(f)
+                    writer.writerow(columns)
+                    writer.writerows(data)

@@ -4,6 +4,7 @@ standalone commands of :mod:`inpaint_lightning.commands` (``masks``, ``evaluate`
 
 from __future__ import annotations
 
+import os
 import sys
 import warnings
 
@@ -25,6 +26,8 @@ warnings.filterwarnings(
     "ignore", message="You're resuming from a checkpoint that ended before the epoch ended"
 )
 
+DEFAULT_CKPT_DIR = "logs/checkpoints"
+
 
 class LoggedConfig(SaveConfigCallback):
     """Writes config.yaml next to the logs and sends the resolved config to the logger (W&B's config panel)."""
@@ -45,7 +48,7 @@ class InpaintCLI(LightningCLI):
         parser.add_lightning_class_args(Checkpoint, "checkpoint")
         parser.set_defaults(
             {
-                "checkpoint.dirpath": "logs/checkpoints",
+                "checkpoint.dirpath": DEFAULT_CKPT_DIR,
                 "checkpoint.filename": "step{step:06d}",
                 "checkpoint.auto_insert_metric_name": False,
                 "checkpoint.monitor": "val/lpips",
@@ -62,6 +65,10 @@ class InpaintCLI(LightningCLI):
         strategy = config.trainer.strategy
         if strategy in ("ddp", "ddp_spawn"):
             config.trainer.strategy = f"{strategy}_find_unused_parameters_true"
+        # Under a W&B sweep agent, runs would share (and overwrite) the default checkpoint folder: one per run.
+        sweep, run_id = os.environ.get("WANDB_SWEEP_ID"), os.environ.get("WANDB_RUN_ID")
+        if sweep and run_id and config.get("checkpoint") and config.checkpoint.dirpath == DEFAULT_CKPT_DIR:
+            config.checkpoint.dirpath = f"logs/sweeps/{sweep}/{run_id}"
 
     def _instantiate_trainer(self, config: dict, callbacks: list) -> Trainer:
         if config.get("enable_checkpointing") is False:  # the `checkpoint` group must not contradict it
