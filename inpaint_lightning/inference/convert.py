@@ -32,6 +32,8 @@ class Converted:
 
 def _image_from_numpy(arr: np.ndarray) -> tuple[Tensor, Callable[[Tensor], Any]]:
     arr = np.asarray(arr)
+    if not arr.flags.writeable:  # e.g. np.asarray(PIL image): torch.from_numpy wants writable memory
+        arr = arr.copy()
     batched = arr.ndim == 4
     if arr.ndim == 2 or (arr.ndim == 3 and arr.shape[-1] == 1):
         arr = np.repeat(arr.reshape(*arr.shape[:2], 1), 3, axis=-1)
@@ -123,7 +125,7 @@ def to_mask(mask: Any, invert: bool = False, threshold: float = 0.5) -> Tensor:
             arr = arr.max(axis=-1)
         if arr.ndim == 3 and arr.shape[-1] == 1:
             arr = arr[..., 0]
-        values = torch.from_numpy(np.ascontiguousarray(arr))
+        values = torch.from_numpy(np.array(arr, copy=not arr.flags.writeable, order="C"))
         values = values[None, None] if values.ndim == 2 else values[:, None]
     elif isinstance(mask, Tensor):
         values = mask.detach()
