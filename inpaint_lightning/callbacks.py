@@ -60,7 +60,9 @@ class ImagePanels(L.Callback):
         step = trainer.global_step
         for logger in trainer.loggers:
             if isinstance(logger, WandbLogger):
-                logger.log_image("val/panel", [grid], step=step, caption=["masked | output | clean"])
+                # uint8 HxWx3: recent wandb takes floats as 0-255 (no rescaling), so [0, 1] floats came out black
+                pixels = grid.mul(255).round().byte().permute(1, 2, 0).numpy()
+                logger.log_image("val/panel", [pixels], step=step, caption=["masked | output | clean"])
             elif isinstance(logger, TensorBoardLogger):
                 logger.experiment.add_image("val/panel", grid, global_step=step)
             elif logger.log_dir:  # CSV and any other logger with a folder

@@ -53,3 +53,6 @@ class WandbLogger(_LightningWandbLogger):
             anonymous=anonymous, project=project, log_model=log_model, prefix=prefix,
             checkpoint_name=checkpoint_name, **kwargs,
         )  # fmt: skip
+        # Lightning always passes `anonymous`, and wandb warns that the setting has no effect.
+        if self._wandb_init.get("anonymous") is None:
+            self._wandb_init.pop("anonymous", None)
