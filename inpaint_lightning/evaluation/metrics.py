@@ -38,7 +38,7 @@ def ssim(output: Tensor, target: Tensor) -> Tensor:
     inside the image (as scikit-image's ``structural_similarity`` and the reference MATLAB code; torchmetrics
     alone would also average the 5-pixel border computed on reflected pixels)."""
     _, full = structural_similarity_index_measure(
-        output.double(), target.double(), gaussian_kernel=True, sigma=1.5, kernel_size=11,
+        output.float(), target.float(), gaussian_kernel=True, sigma=1.5, kernel_size=11,
         reduction="none", data_range=1.0, return_full_image=True,
     )  # fmt: skip
     if min(full.shape[-2:]) > 2 * _SSIM_BORDER:
