@@ -6,7 +6,7 @@ SHARED := ../shared
 FIT_ARGS ?= --trainer.max_steps 400 --data.image_size 64 --trainer.val_check_interval 100
 
 .DEFAULT_GOAL := help
-.PHONY: help install weights fit test lint format learning-check clean browser-deps
+.PHONY: help install weights fit test lint format learning-check clean browser-deps strip-notebooks
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-16s %s\n", $$1, $$2}'
@@ -44,6 +44,9 @@ lint: install  ## ruff check
 format: install  ## ruff format + autofix
 	$(VENV)/bin/ruff format inpaint_lightning tests scripts
 	$(VENV)/bin/ruff check --fix inpaint_lightning tests scripts
+
+strip-notebooks: install  ## remove outputs and execution counts from notebooks/*.ipynb (before committing)
+	$(PY) scripts/strip_notebooks.py
 
 clean:  ## remove logs, caches and build files (keeps .venv)
 	rm -rf logs wandb lightning_logs .pytest_cache .ruff_cache build dist *.egg-info
