@@ -251,6 +251,10 @@ def test_score_prediction_folder(tmp_path, eval_set):
     assert (out / "metrics.csv").read_text().splitlines()[-1].startswith("all,6,")
     assert "worst_00.png" in (out / "report.html").read_text() and (out / "grid.png").is_file()
 
+    logged = _evaluate(tmp_path, "wandb", "--predictions", str(tmp_path / "pred"), "--wandb", "eval-test")
+    runs = list((tmp_path / "wandb" / "wandb").glob("offline-run-*/run-*.wandb"))
+    assert len(runs) == 1 and runs[0].stat().st_size > 0 and logged["overall"]["count"] == 6
+
     (tmp_path / "pred" / "im0.png").unlink()
     with pytest.warns(UserWarning, match="no prediction for im0"):
         partial = _evaluate(tmp_path, "partial", "--predictions", str(tmp_path / "pred"))

@@ -170,7 +170,7 @@ def evaluate(args: argparse.Namespace) -> dict:
 
         from inpaint_lightning.evaluation.report import summary_rows
 
-        run = wandb.init(project=args.wandb, job_type="evaluate", config=meta)
+        run = wandb.init(project=args.wandb, job_type="evaluate", config=meta, dir=str(args.output))
         rows = summary_rows(summary)
         columns = list(dict.fromkeys(k for row in rows for k in row))
         run.log(
