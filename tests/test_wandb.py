@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import struct
+import time
 from pathlib import Path
 
 import numpy as np
@@ -78,6 +79,10 @@ def read_offline_run(run_dir: Path) -> dict:
 @pytest.fixture(scope="module")
 def offline_run(tmp_path_factory):
     """A tiny fit with the default W&B logger (offline), LPIPS on, 3 validations of 8 samples."""
+    import wandb
+
+    if wandb.run is not None:  # a run left open by an earlier test would be reused by the new logger
+        wandb.finish()
     tmp_path = tmp_path_factory.mktemp("wandb")
     cli = main(
         tiny_args(
@@ -90,9 +95,23 @@ def offline_run(tmp_path_factory):
             "--model.lpips", "alex",
         )
     )  # fmt: skip
-    cli.trainer.logger.experiment.finish()  # flush the run file
+    cli.trainer.logger.experiment.finish()
     (run_dir,) = (tmp_path / "logs" / "wandb").glob("offline-run-*")
+    _wait_until_written(run_dir)
     return cli, run_dir, read_offline_run(run_dir)
+
+
+def _wait_until_written(run_dir: Path, timeout: float = 60.0) -> None:
+    """wandb-core writes the run file in its own process: wait for the exit record and a stable size."""
+    (file,) = run_dir.glob("run-*.wandb")
+    deadline, size = time.monotonic() + timeout, -1
+    while time.monotonic() < deadline:
+        done = any(r.WhichOneof("record_type") == "exit" for r in wandb_records(file))
+        if done and file.stat().st_size == size:
+            return
+        size = file.stat().st_size
+        time.sleep(0.5)
+    raise AssertionError(f"{file} has no exit record after {timeout} s")
 
 
 def test_summary_keeps_best_val_lpips_min_and_psnr_max(offline_run):
