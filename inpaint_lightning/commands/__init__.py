@@ -23,3 +23,16 @@ def run(name: str, argv: list[str]) -> int:
     """Run command ``name`` with its own arguments; returns the exit status."""
     module = importlib.import_module(f"inpaint_lightning.commands.{COMMANDS[name][0]}")
     return int(module.main(argv) or 0)
+
+
+def main_standalone(name: str, argv: list[str]) -> int:
+    """Run a command as a process entry point: a :class:`StartupError` prints one line and exits with 2."""
+    from inpaint_lightning.errors import StartupError
+
+    try:
+        return run(name, argv)
+    except StartupError as err:
+        import sys
+
+        print(f"error: {err}", file=sys.stderr)
+        return 2

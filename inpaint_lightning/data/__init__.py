@@ -1,7 +1,30 @@
-"""Data pipeline: sources of clean images, corruptions (holes), masks and the LightningDataModule."""
+"""Data pipeline: sources of clean images, corruptions (holes), masks and the LightningDataModule.
 
-from inpaint_lightning.data.corruption import Corruption, HoleCorruption
-from inpaint_lightning.data.datamodule import InpaintDataModule
-from inpaint_lightning.data.masks import FolderMasks, FreeFormMasks
+Names are imported on first use (PEP 562), so light commands (``masks``, ``evaluate``) that only need file
+decoding or mask drawing do not pay for importing Lightning.
+"""
 
-__all__ = ["Corruption", "FolderMasks", "FreeFormMasks", "HoleCorruption", "InpaintDataModule"]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "Corruption": "inpaint_lightning.data.corruption",
+    "HoleCorruption": "inpaint_lightning.data.corruption",
+    "InpaintDataModule": "inpaint_lightning.data.datamodule",
+    "FolderMasks": "inpaint_lightning.data.masks",
+    "FreeFormMasks": "inpaint_lightning.data.masks",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__
