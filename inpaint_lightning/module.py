@@ -24,6 +24,7 @@ from lightning.pytorch.core.optimizer import LightningOptimizer
 from torch import Tensor, nn
 from torchmetrics import MetricCollection
 
+from inpaint_lightning.composite import composite
 from inpaint_lightning.ema import update_ema
 from inpaint_lightning.evaluation.lightning import save_test_results
 from inpaint_lightning.evaluation.scorer import Scorer
@@ -32,11 +33,6 @@ from inpaint_lightning.metrics import LpipsNet, image_metrics, make_lpips
 from inpaint_lightning.models.discriminators import PatchDiscriminator
 from inpaint_lightning.models.generators import FFCResNet
 from inpaint_lightning.optim import GANAdam
-
-
-def composite(pred: Tensor, image: Tensor, mask: Tensor) -> Tensor:
-    """Keep known pixels, take the prediction (clamped to [0, 1]) in the hole: ``mask * pred + (1 - mask) * image``."""
-    return mask * pred.clamp(0.0, 1.0) + (1.0 - mask) * image
 
 
 @contextmanager

@@ -21,6 +21,7 @@ from torch import Tensor
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
+from inpaint_lightning.composite import composite
 from inpaint_lightning.data.pairs import pair_folders
 from inpaint_lightning.errors import StartupError
 from inpaint_lightning.evaluation.baselines import BASELINES, baseline
@@ -64,10 +65,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _composite(pred: Tensor, image: Tensor, mask: Tensor) -> Tensor:
-    return mask * pred.clamp(0, 1) + (1 - mask) * image
-
-
 def make_method(args: argparse.Namespace, device: torch.device) -> tuple[str, Method]:
     """(label, batch -> composited output on ``device``)."""
     if args.checkpoint is not None:
@@ -78,7 +75,7 @@ def make_method(args: argparse.Namespace, device: torch.device) -> tuple[str, Me
         def run_model(batch: dict) -> Tensor:
             masked, mask = batch["masked"].to(device), batch["mask"].to(device)
             pred = generator(torch.cat([masked, mask], dim=1))
-            return _composite(pred, batch["image"].to(device), mask)
+            return composite(pred, batch["image"].to(device), mask)
 
         return f"checkpoint {args.checkpoint}", run_model
     if args.method is not None:
@@ -91,7 +88,7 @@ def make_method(args: argparse.Namespace, device: torch.device) -> tuple[str, Me
                 filled = fill(rgb, mask[0].numpy())
                 out.append(torch.from_numpy(filled).permute(2, 0, 1).float() / 255)
             result = torch.stack(out)
-            return _composite(result, batch["image"], batch["mask"]).to(device)
+            return composite(result, batch["image"], batch["mask"]).to(device)
 
         return args.method, run_baseline
 
@@ -99,7 +96,7 @@ def make_method(args: argparse.Namespace, device: torch.device) -> tuple[str, Me
         pred = batch["prediction"].to(device)
         if args.no_composite:
             return pred
-        return _composite(pred, batch["image"].to(device), batch["mask"].to(device))
+        return composite(pred, batch["image"].to(device), batch["mask"].to(device))
 
     return f"predictions {args.predictions}", run_predictions
 

@@ -13,6 +13,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch.utils.data import Dataset
 
@@ -20,6 +21,14 @@ from inpaint_lightning.data.io import UnreadableImageError, read_image, read_mas
 from inpaint_lightning.data.pairs import Pair, pair_folders
 
 BLANK = 64  # side of the placeholder sample of an unreadable file (large enough for every generator)
+
+
+def pair_tensors(rgb: np.ndarray, mask_path: Path, invert: bool = False) -> dict[str, torch.Tensor]:
+    """``image``, ``mask`` (read at the image's size), ``masked`` tensors of one decoded image and its mask file."""
+    hole = read_mask(mask_path, size=rgb.shape[:2], invert=invert)
+    image = torch.from_numpy(rgb).permute(2, 0, 1).float() / 255.0
+    mask = torch.from_numpy(hole)[None]
+    return {"image": image, "mask": mask, "masked": image * (1 - mask)}
 
 
 class FolderPairs(Dataset):
@@ -45,8 +54,7 @@ class FolderPairs(Dataset):
     def __getitem__(self, index: int) -> dict[str, Any]:
         pair = self.pairs[index]
         try:
-            rgb = read_image(pair.image)
-            hole = read_mask(pair.mask, size=rgb.shape[:2], invert=self.invert_mask)
+            tensors = pair_tensors(read_image(pair.image), pair.mask, self.invert_mask)
         except (UnreadableImageError, OSError) as err:
             warnings.warn(f"skipping {pair.name}: {err}", stacklevel=2)
             image, mask = torch.zeros(3, BLANK, BLANK), torch.zeros(1, BLANK, BLANK)
@@ -58,13 +66,4 @@ class FolderPairs(Dataset):
                 "name": pair.name,
                 "skipped": True,
             }
-        image = torch.from_numpy(rgb).permute(2, 0, 1).float() / 255.0
-        mask = torch.from_numpy(hole)[None]
-        return {
-            "image": image,
-            "mask": mask,
-            "masked": image * (1 - mask),
-            "index": index,
-            "name": pair.name,
-            "skipped": False,
-        }
+        return {**tensors, "index": index, "name": pair.name, "skipped": False}

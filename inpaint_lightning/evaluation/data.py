@@ -10,7 +10,8 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from inpaint_lightning.data.io import IMAGE_EXTENSIONS, UnreadableImageError, read_image, read_mask
+from inpaint_lightning.data.folder_pairs import pair_tensors
+from inpaint_lightning.data.io import IMAGE_EXTENSIONS, UnreadableImageError, read_image
 from inpaint_lightning.data.pairs import Pair
 
 
@@ -66,8 +67,7 @@ class EvalPairs(Dataset):
             if self.size is not None:
                 image = resize_center_crop(image, self.size)
             h, w = image.shape[:2]
-            mask = read_mask(pair.mask, size=(h, w), invert=self.invert)
-            sample = {"name": pair.name}
+            sample = {"name": pair.name, **pair_tensors(image, pair.mask, self.invert)}
             if self.predictions is not None:
                 path = find_prediction(self.predictions, pair.name)
                 if path is None:
@@ -89,9 +89,6 @@ class EvalPairs(Dataset):
         except UnreadableImageError as err:
             warnings.warn(f"skipping unreadable file: {err}", stacklevel=2)
             return None
-        tensor = torch.from_numpy(image).permute(2, 0, 1).float() / 255.0
-        mask_t = torch.from_numpy(mask)[None]
-        sample.update(image=tensor, mask=mask_t, masked=tensor * (1 - mask_t))
         return sample
 
 

@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from inpaint_lightning.composite import composite
 from inpaint_lightning.inference.convert import to_image, to_mask
 from inpaint_lightning.inference.sizing import (
     downscale,
@@ -27,7 +28,6 @@ from inpaint_lightning.inference.sizing import (
     probe_min_side,
     shrink_size,
 )
-from inpaint_lightning.module import composite
 
 Precision = Literal["fp32", "bf16", "fp16"]
 Mode = Literal["crop", "full"]

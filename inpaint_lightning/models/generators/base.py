@@ -4,7 +4,7 @@ Contract: ``forward(x)`` takes ``B x 4 x H x W`` = masked RGB in [0, 1] ++ mask 
 ``B x 3 x H x W`` at the same (any) size, trained towards [0, 1]. Subclasses implement only :meth:`body` on a
 normalised, padded input, so padding, normalisation and the output head behave the same across the zoo.
 
-Outputs are linear (``0.5 + 0.5 * body``; :func:`inpaint_lightning.module.composite` clamps them): a sigmoid
+Outputs are linear (``0.5 + 0.5 * body``; :func:`inpaint_lightning.composite.composite` clamps them): a sigmoid
 output saturated when a higher learning rate overshot early and the fill stopped learning (measured: G lr 1e-3
 diverged with a sigmoid head and trained fine without).
 """
