@@ -333,3 +333,16 @@ def test_fid_kid_plumbing_with_a_small_feature_network():
 def test_missing_inception_weights_is_a_clear_error(tmp_path):
     with pytest.raises(MissingWeightsError, match="Inception weights for FID/KID not found"):
         DistributionMetrics(weights_path=tmp_path / "inception.pth")
+
+
+def test_standalone_commands_start_without_importing_lightning():
+    code = (
+        "import sys\nsys.argv = ['inpaint-lightning', 'masks', '--help']\n"
+        "from inpaint_lightning.entry import main\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print('LIGHTNING', 'lightning' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
+    assert "--preset" in result.stdout  # the masks command's help ran
+    assert result.stdout.strip().splitlines()[-1] == "LIGHTNING False"
