@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
+import yaml
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -16,6 +18,20 @@ SHARED = ROOT.parent / "shared"
 
 os.environ.setdefault("WANDB_MODE", "offline")
 os.environ.setdefault("WANDB_SILENT", "true")
+
+
+@pytest.fixture
+def one_thread():
+    """Tiny models: one torch thread is fastest and immune to a busy second core."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def default_generator_config() -> dict:
+    """``configs/gan.yaml``'s generator (class_path + init_args), read from the file so tests follow it."""
+    return yaml.safe_load(GAN_YAML.read_text())["model"]["generator"]
 
 
 def tiny_args(tmp_path: Path, *extra: str, subcommand: str = "fit") -> list[str]:

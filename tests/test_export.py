@@ -7,30 +7,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from conftest import default_generator_config
 
+from inpaint_lightning.checkpoint import instantiate
 from inpaint_lightning.cli import main
 from inpaint_lightning.inference import Inpainter, export_onnx, export_torchscript
 from inpaint_lightning.inference.export import unrolled_pyramid_fill
 from inpaint_lightning.inference.onnx_runtime import OnnxBackend
 from inpaint_lightning.models.generators import AOTGenerator, FFCResNet, GatedUNet, pyramid_fill
 
-DEFAULT_GENERATOR = {  # configs/gan.yaml's generator
-    "base_channels": 32,
-    "n_downsampling": 3,
-    "n_blocks": 6,
-    "global_ratio": 0.75,
-    "max_channels": 1024,
-    "prefill": "pyramid",
-    "residual": True,
-}
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def randomized(g: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
@@ -54,7 +40,7 @@ def inputs(b: int, h: int, w: int, seed: int = 1) -> torch.Tensor:
 @pytest.fixture(scope="module")
 def default_generator() -> FFCResNet:
     torch.manual_seed(0)
-    return randomized(FFCResNet(**DEFAULT_GENERATOR))
+    return randomized(instantiate(default_generator_config()))
 
 
 @pytest.fixture(scope="module")

@@ -20,14 +20,7 @@ from inpaint_lightning.inference.sizing import hole_windows, pad_to, padded_size
 from inpaint_lightning.models.ffc import FourierUnit, dft_by_matmul, irfft2_matmul, rfft2_matmul
 from inpaint_lightning.models.generators import FFCResNet
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models: one thread is fastest and immune to a busy second core."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def tiny_generator(seed: int = 0) -> FFCResNet:
