@@ -223,14 +223,9 @@ class HoleBucketTable(L.Callback):
         return summary_rows(self.scorer.summary())
 
     def on_validation_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        import torch.distributed as dist
-
         if self.scorer is None or trainer.sanity_checking:
             return
-        if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
-            gathered: list = [None] * dist.get_world_size()
-            dist.all_gather_object(gathered, self.scorer.records)
-            self.scorer.records = [r for part in gathered for r in part]
+        self.scorer.gather()
         rows = self.rows()
         if not rows or not trainer.is_global_zero:
             return

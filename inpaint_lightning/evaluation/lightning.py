@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import lightning as L
-import torch.distributed as dist
 from lightning.pytorch.loggers import WandbLogger
 
 from inpaint_lightning.evaluation.report import format_table, save_results, summary_rows, write_html
@@ -23,10 +22,7 @@ def results_dir(trainer: L.Trainer) -> Path:
 
 def save_test_results(module: L.LightningModule, scorer: Scorer) -> dict:
     """Summarise ``scorer`` over all ranks, log it, write files on rank 0; returns the summary."""
-    if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
-        gathered: list = [None] * dist.get_world_size()
-        dist.all_gather_object(gathered, scorer.records)
-        scorer.records = sorted((r for part in gathered for r in part), key=lambda r: r.name)
+    scorer.gather()
     summary = scorer.summary()
     overall = {
         f"test/{k}": float(v) for k, v in summary["overall"].items() if k not in ("count", "hole_ratio")

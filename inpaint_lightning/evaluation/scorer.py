@@ -145,6 +145,15 @@ class Scorer:
             buckets[label] = _mean([r for r in self.records if r.bucket == label])
         return {"overall": overall, "buckets": buckets}
 
+    def gather(self) -> None:
+        """Under DDP, replace this process's records by every process's (sorted by name); a no-op otherwise."""
+        import torch.distributed as dist
+
+        if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+            gathered: list = [None] * dist.get_world_size()
+            dist.all_gather_object(gathered, self.records)
+            self.records = sorted((r for part in gathered for r in part), key=lambda r: r.name)
+
     def rows(self) -> list[dict]:
         """Per-image records as dicts (for CSV)."""
         return [asdict(r) for r in self.records]
