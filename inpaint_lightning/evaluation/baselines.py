@@ -1,5 +1,7 @@
-"""Classical inpainting baselines run through the same harness: OpenCV Telea and Navier-Stokes, and
-scikit-image's biharmonic inpainting. Every model table should have them beside it on identical masks."""
+"""Classical inpainting baselines run through the same harness: OpenCV Telea and Navier-Stokes,
+scikit-image's biharmonic inpainting, and PatchMatch (PyPI ``pypatchmatch``), which copies texture from the
+known part of the image like Content-Aware Fill. Every model table should have them beside it on identical
+masks."""
 
 from __future__ import annotations
 
@@ -7,6 +9,8 @@ from collections.abc import Callable
 
 import cv2
 import numpy as np
+
+from inpaint_lightning.errors import StartupError
 
 Baseline = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
@@ -30,8 +34,33 @@ def _biharmonic(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return np.clip(np.round(out * 255.0), 0, 255).astype(np.uint8)
 
 
+PATCHMATCH_PATCH_RADIUS = 3
+"""PatchMatch compares 7x7 patches (radius 3), as pypatchmatch's examples do; its default, 15, is far slower."""
+PATCHMATCH_SEED = 0
+"""Seed of PatchMatch's randomized search, set before every image: the same input gives the same fill."""
+
+
+def _patchmatch() -> Baseline:
+    try:
+        import patchmatch
+    except ImportError as err:  # pypatchmatch 2 (prebuilt wheels) needs Python >= 3.11
+        raise StartupError(
+            f"the patchmatch baseline needs the pypatchmatch package (Python >= 3.11): {err}"
+        ) from err
+    if not patchmatch.patchmatch_available:
+        raise StartupError("pypatchmatch is installed without its native library; reinstall it from a wheel")
+
+    def run(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        hole = (mask > 0.5).astype(np.uint8)
+        patchmatch.set_random_seed(PATCHMATCH_SEED)  # process-wide state: set it for every call
+        return patchmatch.inpaint(image, hole, patch_size=PATCHMATCH_PATCH_RADIUS)
+
+    return run
+
+
 def baseline(name: str, radius: int = 3) -> Baseline:
-    """``telea``, ``ns`` (OpenCV, inpainting radius ``radius``) or ``biharmonic`` (scikit-image).
+    """``telea``, ``ns`` (OpenCV, inpainting radius ``radius``), ``biharmonic`` (scikit-image) or
+    ``patchmatch`` (pypatchmatch, 7x7 patches, fixed seed; ``radius`` does not apply).
 
     Each maps an ``H x W x 3`` uint8 RGB image and an ``H x W`` mask (1 = hole) to the filled uint8 image.
     """
@@ -41,7 +70,9 @@ def baseline(name: str, radius: int = 3) -> Baseline:
         return _opencv(cv2.INPAINT_NS, radius)
     if name == "biharmonic":
         return _biharmonic
-    raise ValueError(f"unknown baseline {name!r}; choose telea, ns or biharmonic")
+    if name == "patchmatch":
+        return _patchmatch()
+    raise ValueError(f"unknown baseline {name!r}; choose one of {', '.join(BASELINES)}")
 
 
-BASELINES = ("telea", "ns", "biharmonic")
+BASELINES = ("telea", "ns", "biharmonic", "patchmatch")
