@@ -17,7 +17,7 @@ from PIL import Image
 
 from inpaint_lightning.cli import main
 from inpaint_lightning.commands.masks import write_masks
-from inpaint_lightning.data.pairs import pair_folders
+from inpaint_lightning.data.pairs import Pair, pair_paths
 from inpaint_lightning.errors import DataNotFoundError, MissingWeightsError
 from inpaint_lightning.evaluation import DistributionMetrics, PerImageLPIPS, Scorer, bucket_of, metrics
 from inpaint_lightning.metrics import make_lpips
@@ -174,22 +174,73 @@ def test_pairing_by_name_lama_style_and_stable_assignment(tmp_path):
     for i in range(5):
         _write(tmp_path / "generic" / f"{i:05d}.png", np.zeros((8, 8), np.uint8))
 
-    by_name = pair_folders(tmp_path / "img", tmp_path / "same")
+    by_name = pair_paths(tmp_path / "img", tmp_path / "same")
     assert [(p.image.stem, p.mask.stem, p.name) for p in by_name] == [(n, n, n) for n in "abc"]
     with pytest.warns(UserWarning, match="c.png"):  # c has no mask: reported, not silently dropped
-        lama = pair_folders(tmp_path / "lama")
+        lama = pair_paths(tmp_path / "lama")
     assert [(p.image.name, p.mask.name, p.name) for p in lama] == [
         ("a.png", "a_mask000.png", "a_mask000"),
         ("a.png", "a_mask001.png", "a_mask001"),
         ("b.png", "b_mask.png", "b"),
     ]
-    generic = pair_folders(tmp_path / "img", tmp_path / "generic", seed=3)
-    assert generic == pair_folders(tmp_path / "img", tmp_path / "generic", seed=3)
+    generic = pair_paths(tmp_path / "img", tmp_path / "generic", seed=3)
+    assert generic == pair_paths(tmp_path / "img", tmp_path / "generic", seed=3)
     assert len({p.mask for p in generic}) == 3
-    unshuffled = pair_folders(tmp_path / "img", tmp_path / "generic", seed=None)
+    unshuffled = pair_paths(tmp_path / "img", tmp_path / "generic", seed=None)
     assert [p.mask.stem for p in unshuffled] == ["00000", "00001", "00002"]
-    with pytest.raises(DataNotFoundError, match="mask folder not found"):
-        pair_folders(tmp_path / "img", tmp_path / "nowhere")
+    with pytest.raises(DataNotFoundError, match="mask file or folder not found"):
+        pair_paths(tmp_path / "img", tmp_path / "nowhere")
+
+
+def test_pairing_single_files(tmp_path):
+    rng = np.random.default_rng(0)
+    hole = np.zeros((8, 8), np.uint8)
+    for name in ("a", "b", "c"):
+        _write(tmp_path / "img" / f"{name}.jpg", random_photo(rng))
+        _write(tmp_path / "lama" / f"{name}.png", random_photo(rng))
+    _write(tmp_path / "same" / "a.png", hole)
+    _write(tmp_path / "lama" / "a_mask000.png", hole)
+    _write(tmp_path / "lama" / "a_mask001.png", hole)
+    _write(tmp_path / "lama" / "b_mask.png", hole)
+    _write(tmp_path / "one" / "any_name.png", hole)
+    img, lama, one_mask = tmp_path / "img", tmp_path / "lama", tmp_path / "one" / "any_name.png"
+
+    # image file + mask file: one pair named after the image, whatever the mask is called
+    assert pair_paths(img / "b.jpg", one_mask) == [Pair(img / "b.jpg", one_mask, "b")]
+    # image file + mask folder: its masks by name; none is an error naming the image
+    assert pair_paths(img / "a.jpg", tmp_path / "same") == [
+        Pair(img / "a.jpg", tmp_path / "same" / "a.png", "a")
+    ]
+    with pytest.raises(DataNotFoundError, match=r"no mask for b\.jpg"):
+        pair_paths(img / "b.jpg", tmp_path / "same")
+    # image file alone, or with its own folder as masks: the <stem>_mask* files next to it, never itself
+    for masks in (None, lama):
+        assert [(p.mask.name, p.name) for p in pair_paths(lama / "a.png", masks)] == [
+            ("a_mask000.png", "a_mask000"),
+            ("a_mask001.png", "a_mask001"),
+        ]
+        assert pair_paths(lama / "b.png", masks) == [Pair(lama / "b.png", lama / "b_mask.png", "b")]
+        with pytest.raises(DataNotFoundError, match=r"no mask for c\.png"):
+            pair_paths(lama / "c.png", masks)
+    # image folder + mask file: that mask for every image; a mask file inside the folder is not an image
+    assert pair_paths(img, one_mask) == [Pair(img / f"{n}.jpg", one_mask, n) for n in "abc"]
+    assert [p.name for p in pair_paths(lama, lama / "b_mask.png")] == [
+        "a",
+        "a_mask000",
+        "a_mask001",
+        "b",
+        "c",
+    ]
+    # missing and unreadable files: one clear error
+    with pytest.raises(DataNotFoundError, match="image file or folder not found: .*nope.jpg"):
+        pair_paths(img / "nope.jpg", one_mask)
+    with pytest.raises(DataNotFoundError, match="mask file or folder not found: .*nope.png"):
+        pair_paths(img / "a.jpg", tmp_path / "nope.png")
+    (tmp_path / "empty.png").write_bytes(b"")
+    with pytest.raises(DataNotFoundError, match="mask file is not a readable image"):
+        pair_paths(img / "a.jpg", tmp_path / "empty.png")
+    with pytest.raises(DataNotFoundError, match="image file is not a readable image"):
+        pair_paths(tmp_path / "empty.png", one_mask)
 
 
 # ---------------------------------------------------------------------------------------- evaluate command
@@ -342,7 +393,7 @@ def test_evaluate_wrong_paths_fail_with_one_message(tmp_path, eval_set):
     args = [sys.executable, "-m", "inpaint_lightning", "evaluate", "--images", str(tmp_path / "nope")]
     args += ["--masks", str(eval_set[1]), "--output", str(tmp_path / "o"), "--method", "telea"]
     result = subprocess.run(args, capture_output=True, text=True, timeout=120, cwd=ROOT)
-    assert result.returncode == 2 and "image folder not found" in result.stderr
+    assert result.returncode == 2 and "image file or folder not found" in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -1,19 +1,23 @@
-"""Inference on photos: the Inpainter's types and sizes, crop vs full mode, safe checkpoint loading, folder
-inference (``inpaint`` command) and ``predict`` on image/mask folders."""
+"""Inference on photos: the Inpainter's types and sizes, crop vs full mode, hole dilation, safe checkpoint loading,
+file and folder inference (``inpaint`` command) and ``predict`` on image/mask folders."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from conftest import tiny_args
+from conftest import ROOT, tiny_args
 from PIL import Image
 
 from inpaint_lightning.checkpoint import load_generator
 from inpaint_lightning.cli import main
+from inpaint_lightning.data.io import read_image, read_mask
+from inpaint_lightning.data.masks import dilate_holes
 from inpaint_lightning.errors import StartupError
 from inpaint_lightning.inference import Inpainter, TorchBackend
 from inpaint_lightning.inference.sizing import hole_windows, pad_to, padded_size
@@ -202,6 +206,28 @@ def test_types_batches_and_polarity(inpainter):
         inpainter(img, mask[:30])
 
 
+def test_dilate_grows_holes_after_inversion_and_fills_the_ring(inpainter):
+    img, mask = photo(40, 52), np.zeros((40, 52), np.uint8)
+    mask[15:20, 20:26] = 255
+    hole = mask > 0
+    ring = (dilate_holes(hole, 3) > 0) & ~hole
+    outside = ~(hole | ring)
+    plain = inpainter(img, mask)
+    grown = inpainter(img, mask, dilate=3)
+    assert np.array_equal(plain[ring], img[ring])  # without dilation the ring is known, kept as it is
+    assert (grown[ring] != img[ring]).any(axis=-1).mean() > 0.9  # with it, the ring is filled
+    assert np.array_equal(grown[outside], img[outside])
+    # inverted first, then grown (growing black holes before inverting would shrink them)
+    assert np.array_equal(inpainter(img, 255 - mask, invert_mask=True, dilate=3), grown)
+    assert np.array_equal(inpainter(img, mask, dilate=0), plain)
+    by_default = Inpainter(inpainter.backend, dilate=3)
+    assert np.array_equal(by_default(img, mask), grown)
+    assert np.array_equal(by_default(img, mask, dilate=0), plain)
+    assert [o.shape for o in by_default([img, img], mask)] == [img.shape, img.shape]
+    with pytest.raises(ValueError, match="dilate"):
+        Inpainter(inpainter.backend, dilate=-2)
+
+
 def test_precision_options():
     inp = Inpainter.from_generator(tiny_generator(), precision="bf16")
     img, mask = photo(32, 40), np.zeros((32, 40), np.uint8)
@@ -299,6 +325,71 @@ def test_inpaint_command_lama_mask_names(tmp_path, checkpoint):
     main(["inpaint", "--checkpoint", str(checkpoint), "--images", str(folder), "--output", str(tmp_path / "o"),
           "--quiet"])  # fmt: skip
     assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["cat_mask000.png", "cat_mask001.png"]
+
+
+def test_inpaint_command_single_image_and_mask_files(tmp_path, checkpoint):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    Image.fromarray(photo(36, 44, seed=3)).save(photos / "photo.png")
+    mask = np.zeros((36, 44), np.uint8)
+    mask[10:18, 12:24] = 255
+    Image.fromarray(mask).save(tmp_path / "mask.png")
+    before = (photos / "photo.png").read_bytes()
+    args = ["inpaint", "--checkpoint", str(checkpoint), "--images", str(photos / "photo.png"),
+            "--masks", str(tmp_path / "mask.png"), "--quiet"]  # fmt: skip
+    src, hole, api = read_image(photos / "photo.png"), mask > 0, Inpainter.from_checkpoint(checkpoint)
+
+    main([*args, "--output", str(photos / "filled")])  # a subfolder of the image's folder cannot hold it
+    assert [p.name for p in (photos / "filled").iterdir()] == ["photo.png"]
+    res = np.asarray(Image.open(photos / "filled" / "photo.png"))
+    assert res.shape == src.shape and np.array_equal(res[~hole], src[~hole])
+    assert np.array_equal(res, api(src, mask))
+
+    main([*args, "--dilate", "3", "--output", str(tmp_path / "grown")])
+    grown = np.asarray(Image.open(tmp_path / "grown" / "photo.png"))
+    ring = (dilate_holes(hole, 3) > 0) & ~hole
+    assert (grown[ring] != src[ring]).any(axis=-1).mean() > 0.9  # the grown ring is filled, too
+    assert np.array_equal(grown, api(src, mask, dilate=3))
+
+    for bad in (photos, tmp_path):  # the folder of the image file (photos/photo.png), of the mask file
+        with pytest.raises(SystemExit) as exit_info:
+            main([*args, "--output", str(bad)])
+        assert exit_info.value.code == 2
+    assert (photos / "photo.png").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["grown", "mask.png", "photos"]
+    with pytest.raises(SystemExit) as exit_info:
+        main([*args, "--dilate", "-1", "--output", str(tmp_path / "o")])
+    assert exit_info.value.code == 2
+
+
+def test_inpaint_command_missing_file_is_one_line(tmp_path, checkpoint):
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(tmp_path / "mask.png")
+    args = [sys.executable, "-m", "inpaint_lightning", "inpaint", "--checkpoint", str(checkpoint),
+            "--images", str(tmp_path / "photo.jpg"), "--masks", str(tmp_path / "mask.png"),
+            "--output", str(tmp_path / "out")]  # fmt: skip
+    result = subprocess.run(args, capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [f"error: image file or folder not found: {tmp_path / 'photo.jpg'}"]
+    assert not (tmp_path / "out").exists()
+
+
+def test_inpaint_command_one_mask_file_for_a_folder(tmp_path, checkpoint):
+    images, _ = _folders(tmp_path)
+    mask = np.zeros((20, 25), np.uint8)  # smaller than every image: resized to each
+    mask[4:10, 5:15] = 255
+    Image.fromarray(mask).save(tmp_path / "one.png")
+    out = tmp_path / "out"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # broken.png
+        main(["inpaint", "--checkpoint", str(checkpoint), "--images", str(images),
+              "--masks", str(tmp_path / "one.png"), "--output", str(out), "--quiet"])  # fmt: skip
+    assert sorted(p.name for p in out.iterdir()) == ["p0.png", "p1.png", "p2.png"]
+    for i in range(3):
+        src = read_image(images / (f"p{i}.jpg" if i else f"p{i}.png"))
+        res = np.asarray(Image.open(out / f"p{i}.png"))
+        hole = read_mask(tmp_path / "one.png", size=src.shape[:2]) > 0
+        assert res.shape == src.shape and hole.mean() > 0.05
+        assert np.array_equal(res[~hole], src[~hole]) and (res[hole] != src[hole]).any(axis=-1).mean() > 0.9
 
 
 def test_predict_on_image_mask_folders(tmp_path, checkpoint):

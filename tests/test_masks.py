@@ -1,8 +1,9 @@
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
 
-from inpaint_lightning.data.masks import FolderMasks, FreeFormMasks
+from inpaint_lightning.data.masks import FolderMasks, FreeFormMasks, dilate_holes
 from inpaint_lightning.errors import DataNotFoundError
 
 
@@ -89,3 +90,34 @@ def test_folder_masks_missing_or_empty_folder(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(DataNotFoundError, match="no readable mask"):
         FolderMasks(str(tmp_path / "empty"))
+
+
+def _disk(shape, center, radius):
+    yy, xx = np.mgrid[: shape[0], : shape[1]]
+    return ((yy - center[0]) ** 2 + (xx - center[1]) ** 2 <= radius**2).astype(np.float32)
+
+
+@pytest.mark.parametrize("radius", [1, 2, 5, 9])
+def test_dilate_holes_grows_a_pixel_to_a_disk(radius):
+    mask = np.zeros((25, 31), np.float32)
+    mask[12, 15] = 1
+    grown = dilate_holes(mask, radius)
+    assert grown.dtype == np.float32 and grown.shape == mask.shape
+    np.testing.assert_array_equal(grown, _disk(mask.shape, (12, 15), radius))
+    corner = np.zeros((25, 31), np.float32)
+    corner[0, 30] = 1  # a quarter disk: the border neither wraps nor counts as hole
+    np.testing.assert_array_equal(dilate_holes(corner, radius), _disk(mask.shape, (0, 30), radius))
+
+
+def test_dilate_holes_equals_dilation_by_a_disk_and_zero_is_identity():
+    rng = np.random.default_rng(0)
+    mask = (rng.random((40, 50)) > 0.97).astype(np.float32)
+    mask[5:12, 20:35] = 1
+    kernel = _disk((7, 7), (3, 3), 3).astype(np.uint8)
+    expected = cv2.dilate(mask, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    np.testing.assert_array_equal(dilate_holes(mask, 3), expected)
+    np.testing.assert_array_equal(dilate_holes(mask > 0, 3), expected)  # bool masks too
+    assert dilate_holes(mask, 0) is mask
+    np.testing.assert_array_equal(dilate_holes(np.zeros((6, 6), np.float32), 4), np.zeros((6, 6)))
+    with pytest.raises(ValueError, match="dilate"):
+        dilate_holes(mask, -1)

@@ -22,7 +22,7 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from inpaint_lightning.composite import composite
-from inpaint_lightning.data.pairs import pair_folders
+from inpaint_lightning.data.pairs import pair_paths
 from inpaint_lightning.errors import StartupError
 from inpaint_lightning.evaluation.baselines import BASELINES, baseline
 from inpaint_lightning.evaluation.data import EvalPairs, collate
@@ -38,8 +38,12 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m inpaint_lightning evaluate",
         description="Score inpainting on fixed image/mask pairs (masks: white = hole unless --invert-masks).",
     )
-    parser.add_argument("--images", type=Path, required=True, help="folder of ground-truth images")
-    parser.add_argument("--masks", type=Path, help="folder of masks (default: <stem>_mask*.png in --images)")
+    parser.add_argument(
+        "--images", type=Path, required=True, help="folder of ground-truth images (or one image file)"
+    )
+    parser.add_argument(
+        "--masks", type=Path, help="folder of masks, or one mask file (default: <stem>_mask*.png in --images)"
+    )
     parser.add_argument("--output", type=Path, required=True, help="folder for metrics and the report")
     what = parser.add_mutually_exclusive_group(required=True)
     what.add_argument("--checkpoint", type=Path, help="a training checkpoint (its EMA generator is used)")
@@ -114,7 +118,7 @@ def evaluate(args: argparse.Namespace) -> dict:
     """Run the evaluation described by parsed ``args``; returns the summary (also written to ``--output``)."""
     _check_output(args)
     device = torch.device(args.device)
-    pairs = pair_folders(args.images, args.masks, seed=args.pair_seed)
+    pairs = pair_paths(args.images, args.masks, seed=args.pair_seed)
     if args.limit is not None:
         pairs = pairs[: args.limit]
     label, method = make_method(args, device)

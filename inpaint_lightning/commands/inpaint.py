@@ -1,9 +1,11 @@
-"""``python -m inpaint_lightning inpaint``: inpaint a folder of images with their masks, write PNGs.
+"""``python -m inpaint_lightning inpaint``: inpaint an image or a folder of images with their masks, write PNGs.
 
-Images and masks are paired by :func:`inpaint_lightning.data.pairs.pair_folders` (same stem, LaMa's
-``<stem>_mask*.png``, or a stable assignment for generic mask sets); each result is ``<output>/<name>.png`` where
-``name`` is the image's stem (or the mask's, for LaMa's several masks per image). The output folder must not be
-(or lie inside) an input folder, so inputs are never overwritten. Unreadable files are skipped with a warning.
+``--images`` and ``--masks`` are each a file or a folder, paired by :func:`inpaint_lightning.data.pairs.pair_paths`
+(one image + one mask; one mask for a whole folder; same stem, LaMa's ``<stem>_mask*.png``, or a stable
+assignment for generic mask sets); each result is ``<output>/<name>.png`` where ``name`` is the image's stem (or
+the mask's, for LaMa's several masks per image). ``--dilate PX`` grows every hole by PX pixels first. The output
+folder must not be (or lie inside) an input folder, nor be the folder of an input file, and no result may replace
+an input file, so inputs are never overwritten. Unreadable files of a folder are skipped with a warning.
 """
 
 from __future__ import annotations
@@ -24,15 +26,21 @@ from inpaint_lightning.inference.options import add_model_arguments, inpainter_f
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m inpaint_lightning inpaint",
-        description="Inpaint every image of a folder with its mask (white = hole) and write PNGs.",
+        description="Inpaint an image, or every image of a folder, with its mask (white = hole) and write PNGs.",
     )
     add_model_arguments(parser)
-    parser.add_argument("--images", type=Path, required=True, help="folder of images (searched recursively)")
+    parser.add_argument(
+        "--images",
+        type=Path,
+        required=True,
+        help="an image file, or a folder of images (searched recursively)",
+    )
     parser.add_argument(
         "--masks",
         type=Path,
         default=None,
-        help="folder of masks (default: <stem>_mask*.png files inside --images)",
+        help="a mask file (for every image), or a folder of masks paired by name "
+        "(default: the <stem>_mask*.png files inside the --images folder, or next to the --images file)",
     )
     parser.add_argument("--output", type=Path, required=True, help="folder for the results (created)")
     parser.add_argument(
@@ -49,11 +57,20 @@ def _inside(path: Path, folder: Path) -> bool:
 
 
 def check_output_folder(output: Path, *inputs: Path | None) -> None:
-    """Refuse an output folder that is, or lies inside, an input folder, or is a file."""
-    for folder in inputs:
-        if folder is not None and _inside(output, folder):
+    """Refuse an output that is a file, that is or lies inside an input folder, or that is the folder holding an
+    input file (a result named like the input would replace it; its subfolders cannot hold the input)."""
+    for path in inputs:
+        if path is None:
+            continue
+        if path.is_file():
+            if output.resolve() in (path.absolute().parent.resolve(), path.resolve().parent):
+                raise StartupError(
+                    f"--output {output} is the folder of the input file {path}: choose another folder "
+                    f"(inputs are never overwritten)"
+                )
+        elif _inside(output, path):
             raise StartupError(
-                f"--output {output} is inside the input folder {folder}: choose another folder "
+                f"--output {output} is inside the input folder {path}: choose another folder "
                 f"(inputs are never overwritten)"
             )
     if output.exists() and not output.is_dir():
@@ -63,10 +80,10 @@ def check_output_folder(output: Path, *inputs: Path | None) -> None:
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     from inpaint_lightning.data.io import UnreadableImageError, read_image, read_mask
-    from inpaint_lightning.data.pairs import pair_folders
+    from inpaint_lightning.data.pairs import pair_paths
 
+    pairs = pair_paths(args.images, args.masks, seed=args.seed)  # first: a missing input is named as such
     check_output_folder(args.output, args.images, args.masks)
-    pairs = pair_folders(args.images, args.masks, seed=args.seed)
     inputs = {p.resolve() for pair in pairs for p in (pair.image, pair.mask)}
     inpainter = inpainter_from_args(args)
     args.output.mkdir(parents=True, exist_ok=True)
@@ -85,7 +102,8 @@ def main(argv: list[str]) -> int:
             warnings.warn(f"skipping {pair.name}: {err}", stacklevel=1)
             skipped.append(pair.name)
             continue
-        # read_mask already applied --invert-mask: the Inpainter must not invert again.
+        # read_mask already applied --invert-mask: the Inpainter must not invert again, but grows the holes by
+        # --dilate (its `dilate`), after the inversion.
         result = inpainter(image, mask.astype(np.float32), invert_mask=False)
         Image.fromarray(result).save(target)
         written += 1

@@ -10,7 +10,7 @@ from torch.utils.data import DataLoader
 
 from inpaint_lightning.data.corruption import Corruption, HoleCorruption
 from inpaint_lightning.data.dataset import EpochSampler, InpaintDataset, worker_count
-from inpaint_lightning.data.pairs import pair_folders
+from inpaint_lightning.data.pairs import pair_paths
 from inpaint_lightning.data.sources import ImageList, embedded_splits, folder_splits
 from inpaint_lightning.data.transforms import eval_transform, train_transform
 from inpaint_lightning.evaluation.data import EvalPairs, collate
@@ -42,12 +42,12 @@ class InpaintDataModule(L.LightningDataModule):
         test_images: a folder of test images scored with fixed masks from ``test_masks`` (the evaluation
             protocol; replaces the test split). Images are centre-cropped to ``image_size``.
         test_masks: folder of test masks, paired by name or by stable assignment
-            (:func:`inpaint_lightning.data.pairs.pair_folders`); default: ``<stem>_mask*`` files in
+            (:func:`inpaint_lightning.data.pairs.pair_paths`; files work too); default: ``<stem>_mask*`` files in
             ``test_images``.
         test_invert_masks: the test masks mark holes in black.
         test_pair_seed: seed of the stable assignment of masks to test images.
         predict_images: ``predict`` runs on this folder of full-size images (with ``predict_masks``, paired by
-            :func:`inpaint_lightning.data.pairs.pair_folders`; one image per batch) instead of the test split.
+            :func:`inpaint_lightning.data.pairs.pair_paths`; one image per batch) instead of the test split.
         predict_masks: folder of masks for ``predict_images`` (None: ``<stem>_mask*`` files among the images).
     """
 
@@ -91,7 +91,7 @@ class InpaintDataModule(L.LightningDataModule):
             self.splits = folder_splits(root, val_ratio, test_ratio, split_seed)
         self.test_pairs = None
         if test_images is not None:
-            self.test_pairs = pair_folders(test_images, test_masks, seed=test_pair_seed)
+            self.test_pairs = pair_paths(test_images, test_masks, seed=test_pair_seed)
         self.test_invert_masks = test_invert_masks
 
     def _train_seed(self) -> int:

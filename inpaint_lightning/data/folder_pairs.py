@@ -1,10 +1,11 @@
-"""Full-size image/mask pairs from two folders, for ``predict`` (``data.predict_images`` / ``data.predict_masks``).
+"""Full-size image/mask pairs from two folders (or files), for ``predict`` (``data.predict_images`` /
+``data.predict_masks``).
 
-Pairing follows :func:`inpaint_lightning.data.pairs.pair_folders` (same stem, LaMa's ``<stem>_mask*``, or a
-stable assignment). Images keep their size (use batch size 1 when sizes differ; the datamodule does); a mask of
-another size is resized to its image with nearest neighbour. A file that fails to decode (truncated further in
-than the header check of ``pair_folders`` reads) gives a warning and a small blank sample with ``skipped`` True,
-which :class:`inpaint_lightning.callbacks.PredictionWriter` does not write.
+Pairing follows :func:`inpaint_lightning.data.pairs.pair_paths` (same stem, LaMa's ``<stem>_mask*``, a stable
+assignment, or single files). Images keep their size (use batch size 1 when sizes differ; the datamodule does);
+a mask of another size is resized to its image with nearest neighbour. A file that fails to decode (truncated
+further in than the header check of ``pair_paths`` reads) gives a warning and a small blank sample with
+``skipped`` True, which :class:`inpaint_lightning.callbacks.PredictionWriter` does not write.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import torch
 from torch.utils.data import Dataset
 
 from inpaint_lightning.data.io import UnreadableImageError, read_image, read_mask
-from inpaint_lightning.data.pairs import Pair, pair_folders
+from inpaint_lightning.data.pairs import Pair, pair_paths
 
 BLANK = 64  # side of the placeholder sample of an unreadable file (large enough for every generator)
 
@@ -36,8 +37,8 @@ class FolderPairs(Dataset):
     ``skipped``.
 
     Args:
-        images: folder of images (recursive).
-        masks: folder of masks (None: ``<stem>_mask*`` files inside ``images``).
+        images: folder of images (recursive), or one image file.
+        masks: folder of masks, or one mask file (None: ``<stem>_mask*`` files inside ``images``).
         invert_mask: masks mark holes in black.
         seed: mask order under stable assignment.
     """
@@ -45,7 +46,7 @@ class FolderPairs(Dataset):
     def __init__(
         self, images: str | Path, masks: str | Path | None = None, invert_mask: bool = False, seed: int = 0
     ) -> None:
-        self.pairs: list[Pair] = pair_folders(images, masks, seed=seed)
+        self.pairs: list[Pair] = pair_paths(images, masks, seed=seed)
         self.invert_mask = invert_mask
 
     def __len__(self) -> int:

@@ -127,6 +127,18 @@ def read_mask(
     return mask
 
 
+def is_readable(path: Path) -> bool:
+    """True when ``path`` is a non-empty file whose header Pillow reads as an image (pixels are not decoded)."""
+    try:
+        if path.stat().st_size == 0:
+            return False
+        with Image.open(path) as im:
+            im.size  # noqa: B018 - header parse
+    except (OSError, UnidentifiedImageError, ValueError, SyntaxError):
+        return False
+    return True
+
+
 def filter_readable(paths: list[Path], kind: str = "image") -> list[Path]:
     """Drop files that are empty or whose header is not an image, with one warning naming them and a count.
 
@@ -136,13 +148,9 @@ def filter_readable(paths: list[Path], kind: str = "image") -> list[Path]:
     good: list[Path] = []
     bad: list[str] = []
     for p in paths:
-        try:
-            if p.stat().st_size == 0:
-                raise UnreadableImageError("empty")
-            with Image.open(p) as im:
-                im.size  # noqa: B018 - header parse
+        if is_readable(p):
             good.append(p)
-        except (OSError, UnidentifiedImageError, ValueError, SyntaxError):
+        else:
             bad.append(str(p))
     if bad:
         shown = ", ".join(bad[:10]) + (" ..." if len(bad) > 10 else "")

@@ -1,16 +1,21 @@
-"""Pair a folder of images with a folder of masks, the same way for evaluation, folder inference and predict.
+"""Pair images with masks, the same way for evaluation, file/folder inference and predict.
 
-Rules, in order (documented in the README):
+``images`` and ``masks`` may each be a file or a folder (folders are searched recursively). Rules, in order
+(documented in the README):
 
-1. **By name.** A mask belongs to an image when its stem is the image's stem (``photo.jpg`` + ``photo.png``) or
+1. **Files.** An image file and a mask file are one pair, named after the image. An image folder and one mask
+   file: that mask for every image (a mask of another size is resized to each image with nearest neighbour when
+   read). An image file and a mask folder: the masks of that image under rule 2, an error when there is none.
+   An image file without masks: its ``<stem>_mask*`` files in the image's own folder.
+2. **By name.** A mask belongs to an image when its stem is the image's stem (``photo.jpg`` + ``photo.png``) or
    LaMa's ``<stem>_mask*`` (``photo_mask.png``, ``photo_mask000.png``, ``photo_mask001.png``: one output per
    mask). Images and masks may share one folder; files named ``*_mask*`` are then masks, not images.
-2. **Stable assignment.** When no mask name matches any image (a generic mask set, e.g. irregular masks), image
-   ``i`` of the sorted list gets mask ``order[i % M]``, where ``order`` is the sorted masks, or a permutation of
-   them fixed by ``seed`` (sets sorted by hole size would otherwise give the first images only small holes).
-   Same folders and seed, same pairs, on every machine.
+3. **Stable assignment** (two folders only). When no mask name matches any image (a generic mask set, e.g.
+   irregular masks), image ``i`` of the sorted list gets mask ``order[i % M]``, where ``order`` is the sorted
+   masks, or a permutation of them fixed by ``seed`` (sets sorted by hole size would otherwise give the first
+   images only small holes). Same folders and seed, same pairs, on every machine.
 
-Images without a mask under rule 1 are reported, not silently dropped.
+Images without a mask under rule 2 are reported, not silently dropped.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from inpaint_lightning.data.io import filter_readable, list_images
+from inpaint_lightning.data.io import IMAGE_EXTENSIONS, filter_readable, is_readable, list_images
 from inpaint_lightning.errors import DataNotFoundError
 
 _LAMA_MASK = re.compile(r"^(?P<stem>.+)_mask[^/]*$")
@@ -41,23 +46,94 @@ def _is_mask_name(path: Path) -> bool:
     return _LAMA_MASK.match(path.stem) is not None
 
 
-def pair_folders(
+def _existing(path: str | Path, what: str) -> Path:
+    found = Path(path).expanduser()
+    if not found.exists():
+        raise DataNotFoundError(f"{what} file or folder not found: {found}")
+    return found
+
+
+def _readable_file(path: Path, what: str) -> Path:
+    if not is_readable(path):
+        raise DataNotFoundError(f"{what} file is not a readable image: {path}")
+    return path
+
+
+def _masks_by_stem(mask_files: list[Path]) -> dict[str, list[Path]]:
+    """Image stem -> its masks under rule 2 (same stem, or LaMa's ``<stem>_mask*``)."""
+    by_stem: dict[str, list[Path]] = {}
+    for m in mask_files:
+        match = _LAMA_MASK.match(m.stem)
+        by_stem.setdefault(match["stem"] if match else m.stem, []).append(m)
+        if match:  # "a_mask.png" may also be a plain same-stem mask of an image called "a_mask"
+            by_stem.setdefault(m.stem, []).append(m)
+    return by_stem
+
+
+def _pairs_of(image: Path, masks: list[Path]) -> list[Pair]:
+    """One pair named after the image, or LaMa's several masks per image: one per mask, named after the mask."""
+    if len(masks) == 1:
+        return [Pair(image, masks[0], image.stem)]
+    return [Pair(image, m, m.stem) for m in masks]
+
+
+def pair_paths(
     images: str | Path, masks: str | Path | None = None, seed: int | None = 0, strict: bool = False
 ) -> list[Pair]:
-    """Pairs for ``images`` and ``masks`` (``None``: masks are the ``*_mask*`` files inside ``images``).
+    """Pairs for ``images`` and ``masks``, each a file or a folder (rules in the module docstring).
 
     Args:
-        seed: permutation of the masks under stable assignment (rule 2); None keeps their sorted order.
-        strict: raise instead of warning when some images have no mask under rule 1.
+        masks: ``None``: the ``*_mask*`` files inside the ``images`` folder, or next to the ``images`` file.
+        seed: permutation of the masks under stable assignment (rule 3); None keeps their sorted order.
+        strict: raise instead of warning when some images of a folder have no mask under rule 2.
 
     Raises:
-        DataNotFoundError: a folder is missing or empty, or nothing can be paired.
+        DataNotFoundError: a path is missing, a named file or every file of a folder is unreadable, or nothing
+            can be paired.
     """
-    image_dir = Path(images).expanduser()
-    mask_dir = Path(masks).expanduser() if masks is not None else image_dir
-    for what, folder in (("image", image_dir), ("mask", mask_dir)):
-        if not folder.is_dir():
-            raise DataNotFoundError(f"{what} folder not found: {folder}")
+    image_path = _existing(images, "image")
+    mask_path = _existing(masks, "mask") if masks is not None else None
+    if image_path.is_file():
+        return _pair_image_file(_readable_file(image_path, "image"), mask_path)
+    if mask_path is not None and mask_path.is_file():
+        return _pair_mask_file(image_path, _readable_file(mask_path, "mask"))
+    return _pair_folders(image_path, mask_path if mask_path is not None else image_path, seed, strict)
+
+
+def _pair_image_file(image: Path, masks: Path | None) -> list[Pair]:
+    if masks is not None and masks.is_file():
+        return [Pair(image, _readable_file(masks, "mask"), image.stem)]
+    if masks is None:  # "<stem>_mask*" files next to the image (not searched recursively)
+        folder = image.parent
+        candidates = sorted(
+            p
+            for p in folder.iterdir()
+            if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS and _is_mask_name(p) and p != image
+        )
+        expected = f"{image.stem}_mask*.png (any image extension) next to it in {folder}"
+    else:
+        folder = masks
+        candidates = [p for p in list_images(folder) if p.resolve() != image.resolve()]
+        if folder.resolve() == image.parent.resolve():  # a shared folder: only "*_mask*" files are masks
+            candidates = [p for p in candidates if _is_mask_name(p)]
+            expected = f"{image.stem}_mask*.png (any image extension) in {folder}"
+        else:
+            expected = f"{image.stem}.png or {image.stem}_mask*.png (any image extension) in {folder}"
+    found = filter_readable(sorted(set(_masks_by_stem(candidates).get(image.stem, []))), kind="mask")
+    if not found:
+        raise DataNotFoundError(f"no mask for {image.name}: expected {expected}")
+    return _pairs_of(image, found)
+
+
+def _pair_mask_file(image_dir: Path, mask: Path) -> list[Pair]:
+    image_files = [p for p in list_images(image_dir) if p.resolve() != mask.resolve()]
+    image_files = filter_readable(image_files, kind="image")
+    if not image_files:
+        raise DataNotFoundError(f"no readable images in {image_dir}")
+    return [Pair(img, mask, img.stem) for img in image_files]
+
+
+def _pair_folders(image_dir: Path, mask_dir: Path, seed: int | None, strict: bool) -> list[Pair]:
     same_folder = image_dir.resolve() == mask_dir.resolve()
     image_files = [p for p in list_images(image_dir) if not (same_folder and _is_mask_name(p))]
     mask_files = list_images(mask_dir)
@@ -71,24 +147,16 @@ def pair_folders(
         where = f"{mask_dir} (files named <stem>_mask*.png)" if same_folder else str(mask_dir)
         raise DataNotFoundError(f"no readable masks in {where}")
 
-    by_stem: dict[str, list[Path]] = {}
-    for m in mask_files:
-        match = _LAMA_MASK.match(m.stem)
-        by_stem.setdefault(match["stem"] if match else m.stem, []).append(m)
-        if match:  # "a_mask.png" may also be a plain same-stem mask of an image called "a_mask"
-            by_stem.setdefault(m.stem, []).append(m)
-
+    by_stem = _masks_by_stem(mask_files)
     pairs: list[Pair] = []
     missing: list[str] = []
     for img in image_files:
         found = sorted(set(by_stem.get(img.stem, [])))
-        if len(found) == 1:
-            pairs.append(Pair(img, found[0], img.stem))
-        elif found:  # LaMa's several masks per image: one output per mask, named after the mask
-            pairs.extend(Pair(img, m, m.stem) for m in found)
+        if found:
+            pairs.extend(_pairs_of(img, found))
         else:
             missing.append(img.name)
-    if not pairs:  # rule 2: a generic mask set
+    if not pairs:  # rule 3: a generic mask set
         order = list(mask_files)
         if seed is not None:
             order = [order[i] for i in np.random.default_rng(seed).permutation(len(order))]
@@ -96,7 +164,7 @@ def pair_folders(
             warnings.warn(
                 f"{len(image_files)} images but only {len(order)} masks in {mask_dir}: masks are reused "
                 f"cyclically",
-                stacklevel=2,
+                stacklevel=3,
             )
         return [Pair(img, order[i % len(order)], img.stem) for i, img in enumerate(image_files)]
     if missing:
@@ -104,5 +172,5 @@ def pair_folders(
         message = f"{len(missing)} image(s) in {image_dir} have no mask in {mask_dir}: {shown}"
         if strict:
             raise DataNotFoundError(message)
-        warnings.warn(message + " (skipped)", stacklevel=2)
+        warnings.warn(message + " (skipped)", stacklevel=3)
     return pairs

@@ -15,11 +15,13 @@ import os
 from collections.abc import Callable
 from typing import Any, Literal
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from inpaint_lightning.composite import composite
+from inpaint_lightning.data.masks import dilate_holes
 from inpaint_lightning.inference.convert import to_image, to_mask
 from inpaint_lightning.inference.sizing import (
     downscale,
@@ -74,6 +76,9 @@ class Inpainter:
             ``size_multiple``) to the raw ``B x 3 x H x W`` prediction: :class:`TorchBackend` or
             :class:`~inpaint_lightning.inference.onnx_runtime.OnnxBackend`. Use the ``from_*`` constructors.
         invert_mask: masks mark the hole in black (default: white/1 = hole).
+        dilate: grow every hole by this many pixels (a disk, after ``invert_mask``; 0 = as given), e.g. to cover
+            the halo a rough selection leaves around an object
+            (:func:`~inpaint_lightning.data.masks.dilate_holes`).
         mode: ``crop`` (windows around the holes, see the module docstring) or ``full`` (whole image).
         working_size: in crop mode, a window whose longer side exceeds this is resized down to it for the
             network (the fill is resized back); None never resizes.
@@ -89,11 +94,14 @@ class Inpainter:
         working_size: int | None = 512,
         crop_margin: float = 1.0,
         min_margin: int = 64,
+        dilate: int = 0,
     ) -> None:
         if mode not in ("crop", "full"):
             raise ValueError(f"mode must be 'crop' or 'full', got {mode!r}")
+        if dilate < 0:
+            raise ValueError(f"dilate must be >= 0 pixels, got {dilate}")
         self.backend = backend
-        self.invert_mask, self.mode = invert_mask, mode
+        self.invert_mask, self.mode, self.dilate = invert_mask, mode, dilate
         self.working_size, self.crop_margin, self.min_margin = working_size, crop_margin, min_margin
         self.size_multiple = int(getattr(backend, "size_multiple", 1) or 1)
         self.device = torch.device(getattr(backend, "device", "cpu"))
@@ -182,21 +190,31 @@ class Inpainter:
 
     # -------------------------------------------------------------------------------------------- inference
     def __call__(
-        self, image: Any, mask: Any, *, invert_mask: bool | None = None, mode: Mode | None = None
+        self,
+        image: Any,
+        mask: Any,
+        *,
+        invert_mask: bool | None = None,
+        mode: Mode | None = None,
+        dilate: int | None = None,
     ) -> Any:
         """Inpaint ``image`` where ``mask`` marks holes; returns the image's type, size and layout.
 
         ``image``/``mask``: PIL images, numpy arrays, tensors (single or batched, see
         :mod:`~inpaint_lightning.inference.convert`) or lists of them (of any sizes). A mask of another size
-        than its image is an error.
+        than its image is an error. ``invert_mask``, ``mode`` and ``dilate`` override the constructor's.
         """
         invert = self.invert_mask if invert_mask is None else invert_mask
         mode = self.mode if mode is None else mode
+        grow = self.dilate if dilate is None else dilate
         if isinstance(image, (list, tuple)):
             masks = mask if isinstance(mask, (list, tuple)) else [mask] * len(image)
             if len(masks) != len(image):
                 raise ValueError(f"{len(image)} images but {len(masks)} masks")
-            return [self(i, m, invert_mask=invert, mode=mode) for i, m in zip(image, masks, strict=True)]
+            return [
+                self(i, m, invert_mask=invert, mode=mode, dilate=grow)
+                for i, m in zip(image, masks, strict=True)
+            ]
         converted = to_image(image)
         holes = to_mask(mask, invert=invert)
         img = converted.image
@@ -206,6 +224,9 @@ class Inpainter:
             )
         if holes.shape[0] not in (1, img.shape[0]):
             raise ValueError(f"{img.shape[0]} images but {holes.shape[0]} masks")
+        if grow:  # negative: dilate_holes raises
+            grown = np.stack([dilate_holes(m, grow) for m in holes[:, 0].cpu().numpy()])
+            holes = torch.from_numpy(grown)[:, None].to(holes.device)
         holes = holes.expand(img.shape[0], -1, -1, -1)
         return converted.back(self.inpaint_tensor(img, holes, mode=mode))
 

@@ -45,7 +45,26 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     sizing.add_argument(
         "--min-margin", type=int, default=64, help="crop mode: at least this many pixels of context"
     )
-    sizing.add_argument("--invert-mask", action="store_true", help="masks mark holes in black")
+    masks = parser.add_argument_group("masks")
+    masks.add_argument("--invert-mask", action="store_true", help="masks mark holes in black")
+    masks.add_argument(
+        "--dilate",
+        type=_pixels,
+        default=0,
+        metavar="PX",
+        help="grow every hole by PX pixels (a disk, after --invert-mask): covers the halo of rough masks "
+        "(default 0: as drawn)",
+    )
+
+
+def _pixels(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a whole number of pixels, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
 
 
 def inpainter_from_args(args: argparse.Namespace) -> Inpainter:
@@ -65,4 +84,5 @@ def inpainter_from_args(args: argparse.Namespace) -> Inpainter:
         working_size=args.working_size or None,
         crop_margin=args.crop_margin,
         min_margin=args.min_margin,
+        dilate=args.dilate,
     )
