@@ -1,9 +1,12 @@
 # inpaint_lightning — `make help` lists targets. Everything runs inside .venv (created on first use).
-PYTHON ?= python3.11
+# Any Python >= 3.11 (pyproject.toml); python3.11 when present, else python3. Override: make test PYTHON=python3.12
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev/null || echo python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 SHARED := ../shared
-FIT_ARGS ?= --trainer.max_steps 400 --data.image_size 64 --trainer.val_check_interval 100
+# `make fit` = configs/gan.yaml + configs/first_run.yaml (400 steps at 64 px); FIT_ARGS adds or overrides single flags
+FIT_CONFIGS ?= --config configs/gan.yaml --config configs/first_run.yaml
+FIT_ARGS ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help install weights fit test lint format learning-check clean browser-deps strip-notebooks
@@ -12,7 +15,8 @@ help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-16s %s\n", $$1, $$2}'
 
 $(VENV)/.installed: pyproject.toml
-	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON) (set PYTHON=...)"; exit 1; }
+	@command -v $(PYTHON) >/dev/null || { echo "needs Python >= 3.11 (set PYTHON=...)"; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "$(PYTHON) is older than 3.11 (set PYTHON=...)"; exit 1; }
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
@@ -24,16 +28,19 @@ weights: install  ## offline only: put LPIPS/VGG ImageNet weights from ../shared
 	@if [ -f $(SHARED)/weights/install_torch_hub_cache.py ]; then $(PY) $(SHARED)/weights/install_torch_hub_cache.py; \
 	else echo "no $(SHARED): torchvision downloads the weights on first use"; fi
 
-fit: install weights  ## short CPU training run on the embedded photos (configs/gan.yaml + FIT_ARGS)
-	$(PY) -m inpaint_lightning fit --config configs/gan.yaml $(FIT_ARGS)
+fit: install weights  ## first CPU training run on the embedded photos (gan.yaml + first_run.yaml + FIT_ARGS)
+	$(PY) -m inpaint_lightning fit $(FIT_CONFIGS) $(FIT_ARGS)
 
-test: install weights  ## run the test suite
+test: install weights browser-deps  ## run the test suite (installs the headless browser its page test needs)
 	$(PY) -m pytest -q
 
-browser-deps:  ## Debian's chromium + chromium-driver for the browser test (apt; skipped when installed)
-	@if [ -x /usr/bin/chromium ]; then echo "chromium already installed"; else \
+browser-deps: install  ## a headless Chromium for the page test: Debian's (apt), else Playwright's; skipped when present
+	@if [ -n "$$CHROMIUM" ] && [ -x "$$CHROMIUM" ]; then echo "chromium: $$CHROMIUM"; \
+	elif command -v chromium >/dev/null || [ -x /usr/bin/chromium ]; then echo "chromium already installed"; \
+	elif command -v apt-get >/dev/null; then \
 		SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
-		$$SUDO apt-get update && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y chromium chromium-driver; fi
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver; \
+	else $(PY) -m playwright install chromium; fi
 
 learning-check: install weights  ## train briefly on CPU; print val PSNR/SSIM/LPIPS at start and end vs Telea
 	$(PY) scripts/learning_check.py

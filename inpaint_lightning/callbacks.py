@@ -6,15 +6,19 @@ from pathlib import Path
 from typing import Any
 
 import lightning as L
+import numpy as np
 import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import TensorBoardLogger, WandbLogger
 from torch import Tensor
 from torchvision.utils import make_grid, save_image
 
+from inpaint_lightning.captions import caption_strip
+
 
 class ImagePanels(L.Callback):
-    """At each validation, log rows of masked input | output | clean for the first ``num_samples`` samples.
+    """At each validation, log rows of masked input | baseline | output | clean for the first ``num_samples``
+    samples, under a caption row naming the columns (the baseline column when the module scores one, e.g. Telea).
 
     Validation order and masks are fixed, so the same samples appear every epoch and every run: the panel shows
     the fill improving. W&B gets an image, TensorBoard an image summary, other loggers a PNG in their log dir.
@@ -24,6 +28,7 @@ class ImagePanels(L.Callback):
         super().__init__()
         self.num_samples, self.hole_color = num_samples, hole_color
         self._rows: list[Tensor] = []
+        self.columns: list[str] = []
 
     def on_validation_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self._rows = []
@@ -43,15 +48,24 @@ class ImagePanels(L.Callback):
         take = self.num_samples - have
         mask = batch["mask"][:take]
         shown_input = batch["masked"][:take] * (1 - mask) + self.hole_color * mask
-        rows = torch.stack([shown_input, outputs["output"][:take], batch["image"][:take]], dim=1)
+        columns = [("masked input", shown_input)]
+        if "baseline" in outputs:
+            columns.append((getattr(pl_module, "val_baseline", "baseline"), outputs["baseline"][:take]))
+        columns += [("output", outputs["output"][:take]), ("clean", batch["image"][:take])]
+        self.columns = [name for name, _ in columns]
+        rows = torch.stack([images.to(shown_input.device) for _, images in columns], dim=1)
         self._rows.append(rows.float().clamp(0, 1).cpu())
 
     def panel(self) -> Tensor | None:
-        """The grid (3 x H x W): one row per sample, columns masked | output | clean."""
+        """The grid (3 x H x W): a caption row, then one row per sample with the columns of ``self.columns``."""
         if not self._rows:
             return None
         rows = torch.cat(self._rows)
-        return make_grid(rows.flatten(0, 1), nrow=3, padding=2, pad_value=1.0)
+        pad = 2
+        grid = make_grid(rows.flatten(0, 1), nrow=rows.shape[1], padding=pad, pad_value=1.0)
+        strip = caption_strip(self.columns, rows.shape[-1], pad, height=max(12, min(20, rows.shape[-1] // 5)))
+        strip = torch.from_numpy(np.pad(strip, ((pad, 0), (pad, pad), (0, 0)), constant_values=255))
+        return torch.cat([strip.permute(2, 0, 1).float().div(255), grid], dim=1)
 
     def on_validation_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         grid = self.panel()
@@ -62,7 +76,7 @@ class ImagePanels(L.Callback):
             if isinstance(logger, WandbLogger):
                 # uint8 HxWx3: recent wandb takes floats as 0-255 (no rescaling), so [0, 1] floats came out black
                 pixels = grid.mul(255).round().byte().permute(1, 2, 0).numpy()
-                logger.log_image("val/panel", [pixels], step=step, caption=["masked | output | clean"])
+                logger.log_image("val/panel", [pixels], step=step, caption=[" | ".join(self.columns)])
             elif isinstance(logger, TensorBoardLogger):
                 logger.experiment.add_image("val/panel", grid, global_step=step)
             elif logger.log_dir:  # CSV and any other logger with a folder

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from typing import Any, Literal
 
 import lightning as L
+import numpy as np
 import torch
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from lightning.pytorch.core.mixins.hparams_mixin import _given_hyperparameters
@@ -26,6 +27,7 @@ from torchmetrics import MetricCollection
 
 from inpaint_lightning.composite import composite
 from inpaint_lightning.ema import update_ema
+from inpaint_lightning.evaluation.baselines import baseline
 from inpaint_lightning.evaluation.lightning import save_test_results
 from inpaint_lightning.evaluation.scorer import Scorer
 from inpaint_lightning.losses.inpainting import InpaintingLoss
@@ -63,6 +65,9 @@ class InpaintingGAN(L.LightningModule):
             decay warms up from 0.18 to ``ema_decay`` over the following steps (see ``_ema_decay_now``).
         lpips: LPIPS backbone for validation/test (``alex``, ``vgg``) or ``off``.
         on_missing_weights: when LPIPS weights are absent offline: ``error`` at start-up, or ``disable`` LPIPS.
+        val_baseline: a classical fill (``telea``, ``ns``) scored on the same validation samples and logged as
+            ``val/<name>/psnr|ssim|lpips`` (and shown in the panels), so the model's numbers have a reference
+            point from the first validation on; ``off`` to skip it.
     """
 
     def __init__(
@@ -80,6 +85,7 @@ class InpaintingGAN(L.LightningModule):
         ema_start: int = 0,
         lpips: LpipsNet = "alex",
         on_missing_weights: Literal["error", "disable"] = "error",
+        val_baseline: Literal["telea", "ns", "off"] = "telea",
     ) -> None:
         super().__init__()
         # Through LightningCLI the hparams are the YAML's class_path/init_args (so a checkpoint alone rebuilds the
@@ -109,6 +115,10 @@ class InpaintingGAN(L.LightningModule):
         lpips_metric = make_lpips(lpips, on_missing_weights)
         # A plain dict, not submodules: metric networks stay out of checkpoints and the model summary.
         self.metrics: dict[str, MetricCollection] = {"val": image_metrics("val/", lpips_metric)}
+        self.val_baseline = val_baseline
+        if val_baseline != "off":  # its own LPIPS instance: metric states must not mix with the model's
+            baseline_lpips = make_lpips(lpips, on_missing_weights) if lpips_metric is not None else None
+            self.metrics["val_baseline"] = image_metrics(f"val/{val_baseline}/", baseline_lpips)
         # `test` follows the evaluation protocol (per-image metrics, hole-ratio buckets, saved tables) with
         # the same code as `python -m inpaint_lightning evaluate`; built when a test starts.
         self.lpips_net: LpipsNet = lpips if lpips_metric is not None else "off"
@@ -221,18 +231,37 @@ class InpaintingGAN(L.LightningModule):
             metrics.update(output.float(), image.float())
             hole = (output.float() - image.float()).abs().mul(mask).sum() / mask.sum().clamp_min(1) / 3
         self.log(f"{split}/l1_hole", hole, batch_size=image.shape[0], sync_dist=True)
-        return {"output": output.detach()}
+        result = {"output": output.detach()}
+        if split == "val" and "val_baseline" in self.metrics:
+            result["baseline"] = self._baseline_fill(batch["masked"], mask, image)
+            with torch.autocast(self.device.type, enabled=False):
+                self.metrics["val_baseline"].update(result["baseline"], image.float())
+        return result
+
+    def _baseline_fill(self, masked: Tensor, mask: Tensor, image: Tensor) -> Tensor:
+        """The classical ``val_baseline`` fill of each sample (uint8 on the CPU, as ``evaluate`` runs it)."""
+        fill = baseline(self.val_baseline)
+        pixels = masked.float().clamp(0, 1).mul(255).round().byte().permute(0, 2, 3, 1).cpu().numpy()
+        holes = mask[:, 0].float().cpu().numpy()
+        filled = np.stack([fill(p, h) for p, h in zip(pixels, holes, strict=True)])
+        pred = torch.from_numpy(filled).permute(0, 3, 1, 2).to(image.device, torch.float32).div(255)
+        return composite(pred, image.float(), mask.float())
 
     def _log_metrics(self, split: str) -> None:
         values = self.metrics[split].compute()
         self.log_dict(values, prog_bar=True, sync_dist=True)  # already reduced by torchmetrics: a no-op mean
         self.metrics[split].reset()
+        if split == "val" and "val_baseline" in self.metrics:
+            self.log_dict(self.metrics["val_baseline"].compute(), sync_dist=True)
+            self.metrics["val_baseline"].reset()
 
     def _start_metrics(self, split: str) -> None:
         # Metrics are not submodules, so they follow the model's device here, once per epoch. Resetting here
         # also gives fresh states in this loop's grad mode: states left by a `validate` run are inference
         # tensors, which a later validation inside `fit` (no_grad, not inference mode) could not update.
         self.metrics[split].to(self.device).reset()
+        if split == "val" and "val_baseline" in self.metrics:
+            self.metrics["val_baseline"].to(self.device).reset()
 
     def on_validation_epoch_start(self) -> None:
         self._start_metrics("val")

@@ -1,7 +1,8 @@
 """The painting page in a real browser: Debian's headless Chromium driven by Playwright (no `playwright install`).
 
-Needs ``/usr/bin/chromium``: ``make browser-deps`` (= ``sudo apt-get install -y chromium chromium-driver``).
-The test fails, not skips, without it: the page is part of what ships.
+Uses ``$CHROMIUM``, else Debian's ``/usr/bin/chromium`` / ``chromium`` on PATH, else Playwright's own Chromium;
+``make test`` installs one first (``make browser-deps``). The test fails, not skips, without any: the page is part
+of what ships.
 """
 
 from __future__ import annotations
@@ -27,14 +28,22 @@ from inpaint_lightning.serving import create_app
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
 
-def _chromium() -> str:
+def _chromium() -> str | None:
+    """A Chromium executable, or None for the one `playwright install chromium` put in Playwright's cache."""
     path = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
-    if not path:
+    if path:
+        return path
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        bundled = p.chromium.executable_path
+    if not Path(bundled).exists():
         pytest.fail(
-            f"Debian's chromium is missing ({CHROMIUM}); install it with `make browser-deps` "
-            "(apt-get install -y chromium chromium-driver), or set CHROMIUM=/path/to/chromium"
+            f"no Chromium ({CHROMIUM}, `chromium` on PATH, or Playwright's {bundled}): run `make browser-deps` "
+            "(Debian: apt-get install -y chromium chromium-driver; elsewhere: playwright install chromium), "
+            "or set CHROMIUM=/path/to/chromium"
         )
-    return path
+    return None
 
 
 @pytest.fixture(scope="module")

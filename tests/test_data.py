@@ -7,7 +7,7 @@ from PIL import Image
 
 from inpaint_lightning.data import FolderMasks, FreeFormMasks, HoleCorruption, InpaintDataModule
 from inpaint_lightning.data.dataset import EpochSampler
-from inpaint_lightning.data.sources import folder_splits, split_indices
+from inpaint_lightning.data.sources import EMBEDDED_SCENES, embedded_splits, folder_splits, split_indices
 from inpaint_lightning.errors import DataNotFoundError
 
 
@@ -73,6 +73,22 @@ def test_epoch_sampler_shards_and_skips():
     s0.skip = 2
     assert list(s0) == a[2:]
     assert list(s0) == a  # skipping applies to one pass only
+
+
+def test_embedded_validation_is_held_out_scene_tiles_photo_after_photo():
+    splits = embedded_splits(64, 0.1, 0.1, 0)
+    names = {split: splits[split].names for split in ("train", "val", "test")}
+    photo = [n.split("@")[0] for n in names["val"]]
+    assert set(photo) <= set(EMBEDDED_SCENES) and {n.split("@")[0] for n in names["test"]} <= set(
+        EMBEDDED_SCENES
+    )
+    assert photo[: len(EMBEDDED_SCENES)] == list(
+        EMBEDDED_SCENES
+    )  # the first panels show five different photos
+    assert not set(names["train"]) & (set(names["val"]) | set(names["test"]))
+    assert not set(names["val"]) & set(names["test"])
+    assert any(n.startswith("hubble") for n in names["train"])  # non-scenes still train
+    assert embedded_splits(64, 0.1, 0.1, 0).__getitem__("val").names == names["val"]
 
 
 def test_folder_ratio_split_is_deterministic_and_disjoint(image_folder):

@@ -312,12 +312,7 @@ def test_score_prediction_folder(tmp_path, eval_set):
     assert partial["overall"]["count"] == 5
 
 
-needs_pypatchmatch = pytest.mark.skipif(sys.version_info < (3, 11), reason="pypatchmatch 2 needs Python 3.11")
-
-
-@pytest.mark.parametrize(
-    "method", ["telea", "ns", "biharmonic", pytest.param("patchmatch", marks=needs_pypatchmatch)]
-)
+@pytest.mark.parametrize("method", ["telea", "ns", "biharmonic", "patchmatch"])
 def test_each_baseline_runs_and_beats_an_empty_fill(tmp_path, eval_set, method):
     gt, masks = eval_set
     for path in sorted(gt.iterdir()):  # the "do nothing" prediction: black hole
@@ -343,7 +338,6 @@ def _stripes_with_a_hole() -> tuple[np.ndarray, np.ndarray]:
     return image, mask
 
 
-@needs_pypatchmatch
 def test_patchmatch_copies_texture_keeps_known_pixels_and_is_deterministic():
     import patchmatch
 

@@ -12,6 +12,7 @@ from lightning.pytorch.plugins.precision import MixedPrecision
 from inpaint_lightning.data import InpaintDataModule
 from inpaint_lightning.ema import update_ema
 from inpaint_lightning.errors import MissingWeightsError
+from inpaint_lightning.evaluation.baselines import baseline
 from inpaint_lightning.metrics import make_lpips
 from inpaint_lightning.models import GatedUNet, PatchDiscriminator
 from inpaint_lightning.module import InpaintingGAN, composite
@@ -135,6 +136,29 @@ def test_validation_metrics_are_computed_on_the_composited_output():
     known = (batch["mask"] == 0).expand_as(out)
     assert torch.equal(out[known], batch["image"][known])
     assert not torch.equal(out[~known], batch["image"][~known])  # the hole is the model's
+
+
+def test_validation_scores_the_telea_baseline_on_the_same_samples():
+    """val/telea/* are OpenCV Telea's fills of the very samples the model is scored on (known pixels exact)."""
+    keep = KeepOutputs()
+    model, t = tiny_model(), trainer(max_steps=1, callbacks=[keep])
+    t.fit(model, tiny_data())
+    metrics = t.validate(model, tiny_data(), verbose=False)[0]
+    assert {"val/telea/psnr", "val/telea/ssim"} <= set(metrics)
+    assert metrics["val/telea/psnr"] != metrics["val/psnr"]
+    outputs, batch = keep.pairs[-1]
+    filled, image, mask = outputs["baseline"], batch["image"], batch["mask"]
+    known = (mask == 0).expand_as(filled)
+    assert torch.equal(filled[known], image[known])
+    pixels = (batch["masked"][0].permute(1, 2, 0) * 255).round().byte().numpy()
+    expected = torch.from_numpy(baseline("telea")(pixels, mask[0, 0].numpy())).permute(2, 0, 1).float() / 255
+    assert torch.allclose(filled[0][~known[0]], expected[~known[0]])
+    from inpaint_lightning.evaluation.metrics import psnr
+
+    assert metrics["val/telea/psnr"] == pytest.approx(psnr(filled, image).mean().item(), abs=1e-4)
+    off = tiny_model(val_baseline="off")
+    off_metrics = trainer(max_steps=1).validate(off, tiny_data(), verbose=False)[0]
+    assert "val/psnr" in off_metrics and not any(k.startswith("val/telea") for k in off_metrics)
 
 
 def _offline(monkeypatch, tmp_path):

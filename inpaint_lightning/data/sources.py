@@ -140,6 +140,34 @@ def embedded_photos(tile: int = 128, max_side: int = 768, min_std: float = 12.0)
     return ImageList(arrays=arrays, names=names)
 
 
+#: The embedded photos that are scenes (a person, a cat, a cup, a motorcycle, a rocket). Validation and test
+#: tiles come only from these, interleaved photo by photo, so the metrics and the first panels show the kind of
+#: picture users inpaint, not star fields or microscopy (those stay in training as texture).
+EMBEDDED_SCENES: tuple[str, ...] = ("astronaut", "chelsea", "coffee", "motorcycle_left", "rocket")
+
+
 def embedded_splits(tile: int, val_ratio: float, test_ratio: float, seed: int) -> dict[str, ImageList]:
+    """Train/val/test tiles of the embedded photos; val/test are scene tiles, photo after photo (seeded).
+
+    The sizes follow the ratios of the whole tile count, as :func:`split_indices`, capped at a quarter of the scene
+    tiles each; with ``test_ratio = 0`` the test split reuses validation.
+    """
     images = embedded_photos(tile=tile)
-    return ratio_splits(images, val_ratio, test_ratio, seed)
+    n = len(images)
+    sizes = split_indices(n, val_ratio, test_ratio, seed)  # only for the validated split sizes
+    n_val, n_test = len(sizes["val"]), len(sizes["test"])
+    rng = np.random.default_rng(seed)
+    per_photo = [
+        [i for i, name in enumerate(images.names) if name.split("@")[0] == scene] for scene in EMBEDDED_SCENES
+    ]
+    queues = [[tiles[j] for j in rng.permutation(len(tiles))] for tiles in per_photo]
+    interleaved = [q[k] for k in range(max(map(len, queues))) for q in queues if k < len(q)]
+    cap = max(1, len(interleaved) // 4)  # large tiles leave few scene tiles: keep most of them for training
+    n_val, n_test = min(n_val, cap), min(n_test, cap)
+    val, test = interleaved[:n_val], interleaved[n_val : n_val + n_test]
+    held = set(val) | set(test)
+    return {
+        "train": images.subset([i for i in range(n) if i not in held]),
+        "val": images.subset(val),
+        "test": images.subset(test or val),
+    }

@@ -11,6 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from inpaint_lightning.captions import caption_strip
 from inpaint_lightning.evaluation.scorer import METRIC_FIELDS, Example, Scorer
 
 _FORMATS = {
@@ -74,19 +75,26 @@ def _write_csv(path: Path, rows: list[dict]) -> None:
         writer.writerows(rows)
 
 
+COLUMNS = ["masked input", "output", "ground truth"]
+_GAP = 4
+
+
 def _triplet(example: Example) -> np.ndarray:
-    gap = np.full((example.output.shape[0], 4, 3), 255, np.uint8)
+    gap = np.full((example.output.shape[0], _GAP, 3), 255, np.uint8)
     return np.hstack([example.masked, gap, example.output, gap, example.target])
 
 
 def write_grid(examples: list[Example], path: Path, width: int = 768) -> None:
-    """PNG grid: one row per example, masked input | output | ground truth, rows scaled to ``width``."""
-    rows = []
+    """PNG grid under a caption row (masked input | output | ground truth): one row per example, each scaled to
+    ``width``."""
+    column = (width - 2 * _GAP) // 3
+    rows = [caption_strip(COLUMNS, column, _GAP)]
+    rows[0] = cv2.resize(rows[0], (width, rows[0].shape[0]), interpolation=cv2.INTER_AREA)
     for example in examples:
         row = _triplet(example)
         rows.append(cv2.resize(row, (width, max(1, round(row.shape[0] * width / row.shape[1])))))
-        rows.append(np.full((4, width, 3), 255, np.uint8))
-    if rows:
+        rows.append(np.full((_GAP, width, 3), 255, np.uint8))
+    if len(rows) > 1:
         cv2.imwrite(str(path), cv2.cvtColor(np.vstack(rows[:-1]), cv2.COLOR_RGB2BGR))
 
 
@@ -118,7 +126,7 @@ def write_html(scorer: Scorer, summary: dict, output: Path, title: str) -> Path:
 td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}} figure{{margin:1em 0}}
 img{{max-width:100%;image-rendering:auto}} figcaption{{color:#444}}</style></head>
 <body><h1>{html.escape(title)}</h1>
-<p>Each row: masked input | output | ground truth. Metrics on the composited output.</p>
+<p>Each row: {" | ".join(COLUMNS)}. Metrics on the composited output.</p>
 <table><tr>{header}</tr>{table}</table>
 {"".join(sections)}
 </body></html>
