@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import sys
 import warnings
+from typing import NoReturn
 
 import yaml
 from lightning.pytorch import LightningModule, Trainer
@@ -19,6 +20,7 @@ from inpaint_lightning.commands import run as run_command
 from inpaint_lightning.data.datamodule import InpaintDataModule
 from inpaint_lightning.errors import StartupError
 from inpaint_lightning.module import InpaintingGAN
+from inpaint_lightning.usage import exit_usage_error, program_name
 
 # InpaintDataModule resumes mid-epoch exactly (its sampler skips the batches already trained on), so
 # Lightning's generic warning about non-resumable dataloaders does not apply.
@@ -36,6 +38,16 @@ class LoggedConfig(SaveConfigCallback):
         config = yaml.safe_load(self.parser.dump(self.config, skip_none=False))
         for logger in trainer.loggers:
             logger.log_hyperparams({"config": config})
+
+
+class InpaintArgumentParser(LightningArgumentParser):
+    """Usage errors as one line and a "did you mean" (:mod:`inpaint_lightning.usage`), not ~100 lines of usage.
+    Parsers that jsonargparse builds with ``exit_on_error=False`` still raise, as jsonargparse expects."""
+
+    def error(self, message: str, ex: Exception | None = None) -> NoReturn:
+        if self.exit_on_error and os.environ.get("JSONARGPARSE_DEBUG", "").lower() != "true":
+            exit_usage_error(getattr(ex, "subcommand_parser", None) or self, message)
+        super().error(message, ex)
 
 
 class InpaintCLI(LightningCLI):
@@ -86,7 +98,8 @@ class InpaintCLI(LightningCLI):
             save_config_callback=LoggedConfig,
             save_config_kwargs={"overwrite": True},
             auto_configure_optimizers=False,
-            parser_kwargs={"parser_mode": "yaml"},
+            parser_class=InpaintArgumentParser,
+            parser_kwargs={"parser_mode": "yaml", "prog": program_name()},
             args=args,
             run=run,
         )
@@ -111,7 +124,7 @@ def main(args: list[str] | None = None) -> InpaintCLI | None:
 
 def _print_standalone_commands() -> None:
     lines = [f"  {name:<10} {text}" for name, (_, text) in COMMANDS.items()]
-    print("standalone commands (python -m inpaint_lightning <command> --help):\n" + "\n".join(lines) + "\n")
+    print(f"standalone commands ({program_name()} <command> --help):\n" + "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

@@ -103,6 +103,62 @@ def test_missing_data_root_is_one_clear_message(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+FIT = ["fit", "--config", str(GAN_YAML)]
+
+
+@pytest.fixture
+def as_module(monkeypatch):
+    """sys.argv as under ``python -m inpaint_lightning`` (what usage lines then name), without pytest's options."""
+    monkeypatch.setattr(sys, "argv", [str(ROOT / "inpaint_lightning" / "__main__.py")])
+
+
+@pytest.mark.parametrize(
+    ("extra", "named", "suggestion"),
+    [
+        (["--model.generator.init_args.n_blokcs", "9"], "n_blokcs", "--model.generator.init_args.n_blocks"),
+        (["--trainer.max_stpes", "5"], "max_stpes", "--trainer.max_steps"),
+        (["--config", "my.yaml"], "max_stpes", "trainer.max_steps"),  # a config file's key: named as a key
+        (["--data.batch_size", "many"], "batch_size", None),  # a wrong type: nothing to suggest
+    ],
+)
+def test_usage_error_is_one_line_and_a_suggestion_not_the_usage(
+    tmp_path, monkeypatch, capsys, as_module, extra, named, suggestion
+):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "my.yaml").write_text("trainer:\n  max_stpes: 5\n")
+    with pytest.raises(SystemExit) as exit_info:
+        main([*FIT, *extra])
+    assert exit_info.value.code == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0].startswith("error: ") and named in lines[0]
+    assert lines[1:] == [
+        *([f"did you mean {suggestion}?"] if suggestion else []),
+        "(python -m inpaint_lightning fit --help for all options)",
+    ]
+    assert list(tmp_path.iterdir()) == [tmp_path / "my.yaml"]  # failed before anything was written
+
+
+def test_mistyped_standalone_option_suggests_the_close_one(capsys, as_module):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["inpaint", "--imagse", "x"])  # argparse would report the missing --images instead
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "error: unrecognized arguments: --imagse",
+        "did you mean --images?",
+        "(python -m inpaint_lightning inpaint --help for all options)",
+    ]
+
+
+def test_usage_names_the_command_as_typed(monkeypatch, capsys, as_module):
+    with pytest.raises(SystemExit):
+        main(["fit", "--help"])
+    assert capsys.readouterr().out.startswith("usage: python -m inpaint_lightning [options] fit ")
+    monkeypatch.setattr(sys, "argv", [str(Path(sys.executable).parent / "inpaint-lightning")])
+    with pytest.raises(SystemExit):
+        main(["masks", "--help"])
+    assert capsys.readouterr().out.startswith("usage: inpaint-lightning masks ")
+
+
 def test_print_config_and_console_script(tmp_path):
     result = _run(["fit", "--config", str(GAN_YAML), "--print_config"], tmp_path)
     assert result.returncode == 0 and "FFCResNet" in result.stdout
@@ -115,6 +171,7 @@ def test_print_config_and_console_script(tmp_path):
     assert script.exists()
     help_out = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=120)
     assert help_out.returncode == 0 and "fit" in help_out.stdout
+    assert "usage: inpaint-lightning " in help_out.stdout  # the command as typed, not __main__.py
 
 
 def test_ddp_two_processes_on_cpu(tmp_path):

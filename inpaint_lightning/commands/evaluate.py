@@ -29,13 +29,14 @@ from inpaint_lightning.evaluation.data import EvalPairs, collate
 from inpaint_lightning.evaluation.distribution import DistributionMetrics
 from inpaint_lightning.evaluation.report import format_table, save_results, write_html
 from inpaint_lightning.evaluation.scorer import Scorer
+from inpaint_lightning.usage import ArgumentParser, program_name
 
 Method = Callable[[dict], Tensor]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m inpaint_lightning evaluate",
+    parser = ArgumentParser(
+        prog=f"{program_name()} evaluate",
         description="Score inpainting on fixed image/mask pairs (masks: white = hole unless --invert-masks).",
     )
     parser.add_argument(

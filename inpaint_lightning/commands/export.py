@@ -15,11 +15,12 @@ import sys
 from pathlib import Path
 
 from inpaint_lightning.errors import StartupError
+from inpaint_lightning.usage import ArgumentParser, program_name
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m inpaint_lightning export",
+    parser = ArgumentParser(
+        prog=f"{program_name()} export",
         description="Export a checkpoint's (EMA) generator to ONNX or TorchScript (dynamic batch, H and W).",
     )
     parser.add_argument("--checkpoint", type=Path, required=True, help="a .ckpt written by fit")

@@ -21,11 +21,12 @@ from tqdm import tqdm
 
 from inpaint_lightning.errors import StartupError
 from inpaint_lightning.inference.options import add_model_arguments, inpainter_from_args
+from inpaint_lightning.usage import ArgumentParser, program_name
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m inpaint_lightning inpaint",
+    parser = ArgumentParser(
+        prog=f"{program_name()} inpaint",
         description="Inpaint an image, or every image of a folder, with its mask (white = hole) and write PNGs.",
     )
     add_model_arguments(parser)

@@ -18,6 +18,7 @@ from tqdm import tqdm
 
 from inpaint_lightning.data.mask_presets import BANDS, PRESETS, BandMasks, band_name, parse_band, preset_masks
 from inpaint_lightning.errors import StartupError
+from inpaint_lightning.usage import ArgumentParser, program_name
 
 #: Bump when the drawing code changes what a seed produces; recorded in masks.json.
 MASKSET_VERSION = 1
@@ -37,8 +38,8 @@ def parse_size(text: str) -> tuple[int, int]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m inpaint_lightning masks",
+    parser = ArgumentParser(
+        prog=f"{program_name()} masks",
         description="Write a seeded, reproducible mask set (white = hole) to a folder.",
     )
     parser.add_argument(

@@ -10,11 +10,12 @@ import argparse
 import sys
 
 from inpaint_lightning.inference.options import add_model_arguments, inpainter_from_args
+from inpaint_lightning.usage import ArgumentParser, program_name
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m inpaint_lightning serve",
+    parser = ArgumentParser(
+        prog=f"{program_name()} serve",
         description="Serve a model over HTTP: a painting page at /, POST /inpaint, GET /health.",
     )
     add_model_arguments(parser)
