@@ -113,8 +113,8 @@ class PredictionWriter(BasePredictionWriter):
     """Writes every ``predict`` output as ``<output_dir>/<name>.png`` (name from the batch's ``name``, e.g. the
     image's stem with ``data.predict_images``; otherwise the sample index as ``000123``).
 
-    Refuses an ``output_dir`` that is, or lies inside, ``data.predict_images``/``data.predict_masks``, so inputs
-    are never overwritten; samples flagged ``skipped`` (unreadable files, already warned about) are not written.
+    Refuses an ``output_dir`` that is, or lies inside, ``data.predict_images``/``data.predict_masks`` (or holds
+    one of them when it is a file), so inputs are never overwritten; samples flagged ``skipped`` (unreadable files, already warned about) are not written.
     """
 
     def __init__(self, output_dir: str = "predictions") -> None:
@@ -125,18 +125,11 @@ class PredictionWriter(BasePredictionWriter):
     def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
         if stage != "predict":
             return
-        from inpaint_lightning.errors import StartupError
+        from inpaint_lightning.data.pairs import check_output_folder
 
-        out = self.output_dir.expanduser().resolve()
-        for attr in ("predict_images", "predict_masks"):
-            folder = getattr(trainer.datamodule, attr, None) if trainer.datamodule is not None else None
-            if folder is not None:
-                folder = Path(folder).expanduser().resolve()
-                if out == folder or folder in out.parents:
-                    raise StartupError(
-                        f"PredictionWriter output_dir {self.output_dir} is inside data.{attr} {folder}: "
-                        f"choose another folder (inputs are never overwritten)"
-                    )
+        data = trainer.datamodule
+        inputs = [getattr(data, attr, None) for attr in ("predict_images", "predict_masks")] if data else []
+        check_output_folder(self.output_dir, *inputs, flag="PredictionWriter output_dir")
         self.output_dir.mkdir(parents=True, exist_ok=True)
         self.written = 0
 

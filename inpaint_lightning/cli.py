@@ -11,7 +11,7 @@ from typing import NoReturn
 
 import yaml
 from lightning.pytorch import LightningModule, Trainer
-from lightning.pytorch.callbacks import ModelCheckpoint, ProgressBar, RichProgressBar
+from lightning.pytorch.callbacks import ModelCheckpoint, ProgressBar
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveConfigCallback
 
 from inpaint_lightning.callbacks import Checkpoint
@@ -20,6 +20,7 @@ from inpaint_lightning.commands import run as run_command
 from inpaint_lightning.data.datamodule import InpaintDataModule
 from inpaint_lightning.errors import StartupError
 from inpaint_lightning.module import InpaintingGAN
+from inpaint_lightning.progress import StepProgressBar
 from inpaint_lightning.usage import exit_usage_error, program_name
 
 # InpaintDataModule resumes mid-epoch exactly (its sampler skips the batches already trained on), so
@@ -85,10 +86,11 @@ class InpaintCLI(LightningCLI):
     def _instantiate_trainer(self, config: dict, callbacks: list) -> Trainer:
         if config.get("enable_checkpointing") is False:  # the `checkpoint` group must not contradict it
             callbacks = [c for c in callbacks if not isinstance(c, ModelCheckpoint)]
-        # Rich progress bar by default, unless bars are off or another bar was configured.
+        # Step-counted progress (a Rich bar on a terminal, plain lines in a log file) unless bars are off or
+        # another bar was configured.
         configured = [c for c in (config.get("callbacks") or []) + callbacks if isinstance(c, ProgressBar)]
         if config.get("enable_progress_bar") is not False and not configured:
-            callbacks = [*callbacks, RichProgressBar()]
+            callbacks = [*callbacks, StepProgressBar()]
         return super()._instantiate_trainer(config, callbacks)
 
     def __init__(self, args: list[str] | None = None, run: bool = True) -> None:

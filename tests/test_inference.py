@@ -420,3 +420,18 @@ def test_predict_on_image_mask_folders(tmp_path, checkpoint):
             )
         )  # fmt: skip
     assert exit_info.value.code == 2
+    photo = images / "p1.jpg"
+    before = photo.read_bytes()
+    with pytest.raises(SystemExit) as exit_info:  # one image file: its own folder would be overwritten
+        main(
+            tiny_args(
+                tmp_path,
+                "--ckpt_path", str(checkpoint),
+                "--data.predict_images", str(photo),
+                "--data.predict_masks", str(masks / "p1.png"),
+                "--trainer.callbacks+=inpaint_lightning.callbacks.PredictionWriter",
+                "--trainer.callbacks.output_dir", str(images),
+                subcommand="predict",
+            )
+        )  # fmt: skip
+    assert exit_info.value.code == 2 and photo.read_bytes() == before

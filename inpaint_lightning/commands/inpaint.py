@@ -52,36 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _inside(path: Path, folder: Path) -> bool:
-    path, folder = path.resolve(), folder.resolve()
-    return path == folder or folder in path.parents
-
-
-def check_output_folder(output: Path, *inputs: Path | None) -> None:
-    """Refuse an output that is a file, that is or lies inside an input folder, or that is the folder holding an
-    input file (a result named like the input would replace it; its subfolders cannot hold the input)."""
-    for path in inputs:
-        if path is None:
-            continue
-        if path.is_file():
-            if output.resolve() in (path.absolute().parent.resolve(), path.resolve().parent):
-                raise StartupError(
-                    f"--output {output} is the folder of the input file {path}: choose another folder "
-                    f"(inputs are never overwritten)"
-                )
-        elif _inside(output, path):
-            raise StartupError(
-                f"--output {output} is inside the input folder {path}: choose another folder "
-                f"(inputs are never overwritten)"
-            )
-    if output.exists() and not output.is_dir():
-        raise StartupError(f"--output {output} exists and is not a folder")
-
-
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     from inpaint_lightning.data.io import UnreadableImageError, read_image, read_mask
-    from inpaint_lightning.data.pairs import pair_paths
+    from inpaint_lightning.data.pairs import check_output_folder, pair_paths
 
     pairs = pair_paths(args.images, args.masks, seed=args.seed)  # first: a missing input is named as such
     check_output_folder(args.output, args.images, args.masks)

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from inpaint_lightning.data.io import IMAGE_EXTENSIONS, filter_readable, is_readable, list_images
-from inpaint_lightning.errors import DataNotFoundError
+from inpaint_lightning.errors import DataNotFoundError, StartupError
 
 _LAMA_MASK = re.compile(r"^(?P<stem>.+)_mask[^/]*$")
 
@@ -174,3 +174,35 @@ def _pair_folders(image_dir: Path, mask_dir: Path, seed: int | None, strict: boo
             raise DataNotFoundError(message)
         warnings.warn(message + " (skipped)", stacklevel=3)
     return pairs
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    path, folder = path.resolve(), folder.resolve()
+    return path == folder or folder in path.parents
+
+
+def check_output_folder(output: Path, *inputs: Path | str | None, flag: str = "--output") -> None:
+    """Refuse an output that is a file, that is or lies inside an input folder, or that is the folder holding an
+    input file (a result named like the input would replace it; its subfolders cannot hold the input).
+
+    Raises:
+        StartupError: naming ``flag`` (the option the user set) and the input it would overwrite.
+    """
+    output = Path(output).expanduser()
+    for path in inputs:
+        if path is None:
+            continue
+        path = Path(path).expanduser()
+        if path.is_file():
+            if output.resolve() in (path.absolute().parent.resolve(), path.resolve().parent):
+                raise StartupError(
+                    f"{flag} {output} is the folder of the input file {path}: choose another folder "
+                    f"(inputs are never overwritten)"
+                )
+        elif _inside(output, path):
+            raise StartupError(
+                f"{flag} {output} is inside the input folder {path}: choose another folder "
+                f"(inputs are never overwritten)"
+            )
+    if output.exists() and not output.is_dir():
+        raise StartupError(f"{flag} {output} exists and is not a folder")
