@@ -9,7 +9,7 @@ FIT_CONFIGS ?= --config configs/gan.yaml --config configs/first_run.yaml
 FIT_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install weights fit test lint format learning-check clean browser-deps strip-notebooks
+.PHONY: help install weights fit test lint format learning-check realism clean browser-deps strip-notebooks
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-16s %s\n", $$1, $$2}'
@@ -44,6 +44,10 @@ browser-deps: install  ## a headless Chromium for the page test: Debian's (apt),
 
 learning-check: install weights  ## train briefly on CPU; print val PSNR/SSIM/LPIPS at start and end vs Telea
 	$(PY) scripts/learning_check.py
+
+REALISM_MINUTES ?= 60
+realism: install weights  ## benchmark: train REALISM_MINUTES on ../shared photos, score at 256/512 px vs Telea/NS/PatchMatch
+	$(PY) scripts/realism.py --minutes $(REALISM_MINUTES) $(REALISM_ARGS)
 
 lint: install  ## ruff check
 	$(VENV)/bin/ruff check inpaint_lightning tests scripts

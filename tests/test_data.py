@@ -101,6 +101,23 @@ def test_folder_ratio_split_is_deterministic_and_disjoint(image_folder):
     assert split_indices(12, 0.25, 0.25, 0) != split_indices(12, 0.25, 0.25, 1)
 
 
+def test_max_side_shrinks_folder_images_and_cache_decodes_each_once(tmp_path, monkeypatch):
+    from inpaint_lightning.data import sources
+
+    Image.fromarray(np.full((300, 400, 3), 120, np.uint8)).save(tmp_path / "a.png")
+    Image.fromarray(np.full((90, 60, 3), 30, np.uint8)).save(tmp_path / "b.png")
+    images = sources.ImageList(paths=sorted(tmp_path.glob("*.png")), max_side=200, cache=True)
+    calls = []
+    real_read = sources.read_image
+    monkeypatch.setattr(sources, "read_image", lambda p: calls.append(p) or real_read(p))
+    assert images.load(0).shape == (150, 200, 3) and images.load(1).shape == (90, 60, 3)  # never enlarged
+    images.load(0)
+    assert len(calls) == 2  # the second load of a.png came from memory
+    assert images.subset([0]).max_side == 200 and images.subset([0]).cache
+    dm = InpaintDataModule(root=str(tmp_path), image_size=32, val_ratio=0.5, test_ratio=0, max_side=100)
+    assert all(split.max_side == 100 for split in dm.splits.values())
+
+
 def test_train_val_subfolders_are_used(tmp_path):
     for split, count in (("train", 5), ("val", 2)):
         (tmp_path / split).mkdir()

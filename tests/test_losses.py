@@ -120,6 +120,40 @@ def test_vgg_perceptual_loss_ranks_a_blur_above_a_tiny_shift_of_colour():
     assert same.item() == 0.0 and blur > 3 * tinted
 
 
+def test_lpips_vgg_loss_is_zero_on_equal_images_ranks_blur_worse_and_trains_the_input():
+    from inpaint_lightning.losses.perceptual import LpipsVggLoss
+
+    loss = LpipsVggLoss(scales=2)
+    assert list(loss.state_dict()) == [] and list(loss.parameters()) == []  # kept out of checkpoints
+    img = torch.from_numpy(skimage.data.astronaut()[::8, ::8].copy()).permute(2, 0, 1)[None].float() / 255
+    blurred = torch.nn.functional.avg_pool2d(img, 5, stride=1, padding=2, count_include_pad=False)
+    tinted = (img + 0.01).clamp(0, 1)
+    assert loss(img, img).item() == 0.0 and loss(blurred, img) > 3 * loss(tinted, img)
+    fake = blurred.clone().requires_grad_(True)
+    opt = torch.optim.Adam([fake], lr=0.01)
+    before = loss(fake, img).item()
+    for _ in range(5):
+        opt.zero_grad()
+        loss(fake, img).backward()
+        opt.step()
+    assert loss(fake, img).item() < 0.8 * before  # its gradient sharpens the image towards the target
+    with pytest.raises(ValueError):
+        LpipsVggLoss(scales=0)
+
+
+def test_generator_loss_logs_the_lpips_vgg_term():
+    torch.manual_seed(0)
+    loss = InpaintingLoss(adversarial_weight=0.0, lpips_vgg=2.0, lpips_scales=2)
+    real, fake = torch.rand(2, 3, 32, 32), torch.rand(2, 3, 32, 32)
+    mask = torch.zeros(2, 1, 32, 32)
+    mask[..., 8:24, 8:24] = 1
+    total, logs = loss.generator_loss(None, real, fake, fake, mask)
+    expected = (
+        loss.hole_l1 * logs["g/l1_hole"] + loss.valid_l1 * logs["g/l1_valid"] + 2.0 * logs["g/lpips_vgg"]
+    )
+    assert logs["g/lpips_vgg"] > 0 and torch.allclose(total, expected)
+
+
 def test_missing_vgg_weights_fail_with_the_file_name(tmp_path, monkeypatch):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
     monkeypatch.setattr(

@@ -121,3 +121,21 @@ def test_dilate_holes_equals_dilation_by_a_disk_and_zero_is_identity():
     np.testing.assert_array_equal(dilate_holes(np.zeros((6, 6), np.float32), 4), np.zeros((6, 6)))
     with pytest.raises(ValueError, match="dilate"):
         dilate_holes(mask, -1)
+
+
+def test_preset_mixture_draws_each_preset_by_weight_and_is_seeded():
+    from inpaint_lightning.data.mask_presets import PresetMixture, preset_masks
+
+    only_boxes = PresetMixture(("thin", "boxes"), (0.0, 1.0))
+    box = only_boxes(64, 64, np.random.default_rng(0))
+    rng = np.random.default_rng(0)
+    rng.choice(2, p=[0.0, 1.0])  # the mixture's own draw of a preset comes first
+    assert box.sum() > 0 and np.array_equal(box, preset_masks("boxes")(64, 64, rng))
+    mix = PresetMixture()
+    a = [mix(64, 64, np.random.default_rng(s)) for s in range(20)]
+    b = [mix(64, 64, np.random.default_rng(s)) for s in range(20)]
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+    ratios = [m.mean() for m in a]
+    assert min(ratios) < 0.15 and max(ratios) > 0.3  # thin strokes and thick strokes/boxes both appear
+    with pytest.raises(ValueError):
+        PresetMixture(("thin",), (1.0, 2.0))

@@ -15,6 +15,7 @@ _EXPORTS = {
     "InpaintDataModule": "inpaint_lightning.data.datamodule",
     "FolderMasks": "inpaint_lightning.data.masks",
     "FreeFormMasks": "inpaint_lightning.data.masks",
+    "PresetMixture": "inpaint_lightning.data.mask_presets",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -49,6 +49,9 @@ class InpaintDataModule(L.LightningDataModule):
         predict_images: ``predict`` runs on this folder of full-size images (with ``predict_masks``, paired by
             :func:`inpaint_lightning.data.pairs.pair_paths`; one image per batch) instead of the test split.
         predict_masks: folder of masks for ``predict_images`` (None: ``<stem>_mask*`` files among the images).
+        max_side: shrink ``root`` images on load so the longer side is at most this (LaMa trains 256 px crops
+            of ~512 px photos: the scene scale of evaluation, and much cheaper decoding); None keeps them.
+        cache_images: keep the decoded (shrunk) ``root`` images in memory after first use (per worker).
     """
 
     def __init__(
@@ -73,6 +76,8 @@ class InpaintDataModule(L.LightningDataModule):
         test_pair_seed: int = 0,
         predict_images: str | None = None,
         predict_masks: str | None = None,
+        max_side: int | None = None,
+        cache_images: bool = False,
     ) -> None:
         super().__init__()
         if image_size < 8:
@@ -89,6 +94,8 @@ class InpaintDataModule(L.LightningDataModule):
         self.datasets: dict[str, InpaintDataset] = {}
         if root is not None:  # listed now: a wrong path fails at start-up, before a model is built
             self.splits = folder_splits(root, val_ratio, test_ratio, split_seed)
+            for images in self.splits.values():
+                images.max_side, images.cache = max_side, cache_images
         self.test_pairs = None
         if test_images is not None:
             self.test_pairs = pair_paths(test_images, test_masks, seed=test_pair_seed)

@@ -94,3 +94,34 @@ def preset_masks(name: str) -> MaskSource:
     if name not in PRESETS:
         raise ValueError(f"unknown mask preset {name!r}; choose from {', '.join(PRESETS)} or bands")
     return FreeFormMasks(**PRESETS[name])
+
+
+class PresetMixture(MaskSource):
+    """Training masks drawn from several presets: each mask picks preset ``i`` with probability ``weights[i]``.
+
+    LaMa trains on such a mix (thin, medium and thick strokes plus boxes) so that one model handles scratches and
+    large objects alike; the default weights lean to thick strokes and boxes, the cases classical fills miss.
+
+    Args:
+        presets: names from :data:`PRESETS`.
+        weights: relative probabilities (normalised here), one per preset.
+    """
+
+    def __init__(
+        self,
+        presets: tuple[str, ...] = ("thin", "medium", "thick", "boxes"),
+        weights: tuple[float, ...] = (0.15, 0.3, 0.4, 0.15),
+    ) -> None:
+        if len(presets) != len(weights) or not presets or min(weights) < 0 or sum(weights) <= 0:
+            raise ValueError(
+                f"PresetMixture needs one non-negative weight per preset, got {presets}, {weights}"
+            )
+        self.sources = [preset_masks(name) for name in presets]
+        self.presets = tuple(presets)
+        self.probabilities = np.asarray(weights, np.float64) / sum(weights)
+
+    def __call__(
+        self, height: int, width: int, rng: np.random.Generator, index: int = 0, train: bool = True
+    ) -> np.ndarray:
+        source = self.sources[rng.choice(len(self.sources), p=self.probabilities)]
+        return source(height, width, rng, index, train)

@@ -21,7 +21,7 @@ from inpaint_lightning.losses.adversarial import (
     r1_penalty,
 )
 from inpaint_lightning.losses.augment import DiffAugment
-from inpaint_lightning.losses.perceptual import VGGFeatures, VggName, perceptual_and_style
+from inpaint_lightning.losses.perceptual import LpipsVggLoss, VGGFeatures, VggName, perceptual_and_style
 from inpaint_lightning.models.discriminators import DiscriminatorOutput
 
 
@@ -59,6 +59,8 @@ class InpaintingLoss(nn.Module):
         perceptual / style: L1 on VGG activations / on their Gram matrices of composite vs real (Johnson et al.;
             Gatys et al.; weights as PConv: 0.05 and 120 with these normalisations).
         perceptual_net / perceptual_layers: ImageNet VGG from torchvision and which ReLU outputs.
+        lpips_vgg / lpips_scales: LPIPS with the VGG16 backbone (:class:`LpipsVggLoss`) of composite vs real,
+            over ``lpips_scales`` pyramid levels. Evaluation uses AlexNet LPIPS, a different network.
         tv: total variation on the hole grown by a pixel.
         r1_gamma / r1_interval: R1 gradient penalty on reals (images in [0, 1]); 0 disables it.
         augment: differentiable augmentation before every discriminator call (:class:`DiffAugment`).
@@ -77,6 +79,8 @@ class InpaintingLoss(nn.Module):
         style: float = 0.0,
         perceptual_net: VggName = "vgg16",
         perceptual_layers: tuple[str, ...] = ("relu1_2", "relu2_2", "relu3_3", "relu4_3"),
+        lpips_vgg: float = 0.0,
+        lpips_scales: int = 1,
         tv: float = 0.0,
         r1_gamma: float = 0.0,
         r1_interval: int = 16,
@@ -98,6 +102,8 @@ class InpaintingLoss(nn.Module):
         self.augment = augment
         # Built now, so missing ImageNet weights stop the run at start-up rather than at the first step.
         self.vgg = VGGFeatures(perceptual_net, perceptual_layers) if perceptual or style else None
+        self.lpips_vgg = lpips_vgg
+        self.lpips_loss = LpipsVggLoss(lpips_scales) if lpips_vgg else None
 
     def _discriminate(
         self, discriminator: nn.Module, image: Tensor, mask: Tensor
@@ -173,6 +179,10 @@ class InpaintingLoss(nn.Module):
             perceptual, style = perceptual_and_style(self.vgg(composite), real_features)
             loss = loss + self.perceptual * perceptual + self.style * style
             logs["g/perceptual"], logs["g/style"] = perceptual.detach(), style.detach()
+        if self.lpips_loss is not None:
+            lp = self.lpips_loss(composite, real)
+            loss = loss + self.lpips_vgg * lp
+            logs["g/lpips_vgg"] = lp.detach()
         if self.tv:
             tv = hole_total_variation(composite, mask)
             loss = loss + self.tv * tv

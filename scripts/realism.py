@@ -1,0 +1,250 @@
+"""The realism benchmark: train the default recipe for a wall-clock budget, then score it beside classical fills.
+
+    python scripts/realism.py --minutes 60 [--config configs/gan.yaml ...] [--out logs/realism] [fit flags ...]
+    make realism REALISM_MINUTES=60
+
+1. Split ``--photos`` (default ``../shared/data/photos``) with ``data.val_ratio 0.25`` and the data module's fixed
+   split seed: the 66 held-out photos are the evaluation split (linked into ``OUT/eval_photos``), the rest train.
+2. ``fit`` the config(s) on that folder for ``--minutes`` (``trainer.max_time``), validating on the held-out photos
+   (the learning curve goes to ``OUT/fit/metrics.csv``; the last EMA generator is scored, not a "best"
+   checkpoint, so no choice is made on the evaluation photos).
+3. ``evaluate`` the EMA generator and the classical fills (Telea, Navier-Stokes, PatchMatch) on the 66 photos with
+   the NVIDIA irregular masks (``--masks``; fixed assignment), at 256 and 512 px. Baseline results are kept
+   between runs (they do not depend on the model).
+4. ``OUT/realism.md``: LPIPS/PSNR/SSIM overall and per hole-ratio bucket, the model's LPIPS gain over the best
+   classical fill and the issue's criteria (>= 15 % overall and in the four largest buckets, PSNR within 0.5 dB of
+   Telea), plus ``OUT/grid_<size>.png``: masked | model | telea | patchmatch | ground truth on the worst and
+   median cases. Every stage writes its files as it finishes, so a cut-off run keeps what it measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+BASELINES = ("telea", "ns", "patchmatch")
+TARGET_GAIN, PSNR_SLACK, LARGEST_BUCKETS = 0.15, 0.5, 4
+
+
+def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--minutes", type=float, default=60.0, help="training wall-clock budget")
+    parser.add_argument("--config", action="append", help="fit config(s), layered (default configs/gan.yaml)")
+    parser.add_argument("--photos", type=Path, default=SHARED / "photos")
+    parser.add_argument("--masks", type=Path, default=SHARED / "masks_irregular")
+    parser.add_argument("--out", type=Path, default=ROOT / "logs" / "realism")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[256, 512])
+    parser.add_argument("--val-ratio", type=float, default=0.25, help="share of photos held out for evaluation")
+    parser.add_argument("--skip-fit", action="store_true", help="score OUT/fit/ckpt/last.ckpt as it is")
+    return parser.parse_known_args(argv)
+
+
+def run(cmd: list[str], log: Path) -> None:
+    """Run ``cmd`` with its output appended to ``log`` (and a one-line note on our stdout)."""
+    print(f"$ {' '.join(cmd)}  > {log}", flush=True)
+    with log.open("a") as f:
+        status = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, cwd=ROOT).returncode
+    if status:
+        sys.exit(f"failed (exit {status}); see {log}")
+
+
+def eval_split(photos: Path, val_ratio: float, out: Path) -> Path:
+    """Link the held-out photos (the data module's own split of ``photos``) into ``out/eval_photos``."""
+    from inpaint_lightning.data.sources import folder_splits
+
+    held_out = folder_splits(photos, val_ratio, 0.0, 0)["val"].paths
+    folder = out / "eval_photos"
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in held_out:
+        link = folder / path.name
+        if not link.exists():
+            link.symlink_to(path.resolve())
+    (out / "eval_photos.txt").write_text("".join(f"{p.name}\n" for p in held_out))
+    print(f"evaluation split: {len(held_out)} photos -> {folder}", flush=True)
+    return folder
+
+
+def fit(args: argparse.Namespace, extra: list[str]) -> Path:
+    fit_dir = args.out / "fit"
+    fit_dir.mkdir(parents=True, exist_ok=True)
+    seconds = int(args.minutes * 60)
+    configs = [a for c in (args.config or ["configs/gan.yaml"]) for a in ("--config", c)]
+    cmd = [
+        sys.executable, "-m", "inpaint_lightning", "fit", *configs,
+        "--data.root", str(args.photos),
+        "--data.val_ratio", str(args.val_ratio),
+        "--data.test_ratio", "0",
+        "--trainer.max_steps", "-1",
+        "--trainer.max_time", f"00:{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}",
+        "--trainer.default_root_dir", str(fit_dir),
+        "--trainer.logger", "lightning.pytorch.loggers.CSVLogger",
+        "--trainer.logger.init_args.save_dir", str(fit_dir),
+        "--trainer.logger.init_args.name", "csv",
+        "--checkpoint.dirpath", str(fit_dir / "ckpt"),
+        *extra,
+    ]  # fmt: skip
+    start = time.monotonic()
+    run(cmd, fit_dir / "fit.log")
+    (fit_dir / "wall_seconds.txt").write_text(f"{time.monotonic() - start:.0f}\n")
+    return fit_dir / "ckpt" / "last.ckpt"
+
+
+def evaluate(args: argparse.Namespace, images: Path, size: int, name: str, what: list[str]) -> dict:
+    out = args.out / f"eval_{size}" / name
+    result = out / "metrics.json"
+    if name in BASELINES and result.exists():  # classical fills do not change between runs
+        return json.loads(result.read_text())
+    cmd = [
+        sys.executable, "-m", "inpaint_lightning", "evaluate", "--images", str(images), "--masks", str(args.masks),
+        "--size", str(size), "--output", str(out), "--save-outputs", "--quiet", *what,
+    ]  # fmt: skip
+    out.parent.mkdir(parents=True, exist_ok=True)
+    run(cmd, args.out / f"eval_{size}" / f"{name}.log")
+    return json.loads(result.read_text())
+
+
+def learning_curve(fit_dir: Path) -> list[tuple[int, float, float]]:
+    """(step, val/lpips, val/psnr) of each validation in the CSV log."""
+    files = sorted(fit_dir.rglob("metrics.csv"))
+    rows = []
+    for file in files:
+        with file.open() as f:
+            for row in csv.DictReader(f):
+                if row.get("val/lpips"):
+                    rows.append((int(float(row["step"])), float(row["val/lpips"]), float(row["val/psnr"])))
+    return rows
+
+
+def verdict(results: dict[str, dict]) -> tuple[list[str], bool]:
+    """Lines comparing the model with the best classical fill, and whether every criterion holds."""
+    model = results["model"]
+    classical = {k: v for k, v in results.items() if k in BASELINES}
+    best = min(classical, key=lambda k: classical[k]["overall"]["lpips"])
+    ok = True
+    lines = []
+
+    def gain(ours: float, theirs: float) -> float:
+        return 1.0 - ours / theirs
+
+    g = gain(model["overall"]["lpips"], classical[best]["overall"]["lpips"])
+    ok &= g >= TARGET_GAIN
+    lines.append(f"- overall LPIPS {model['overall']['lpips']:.4f} vs {best} {classical[best]['overall']['lpips']:.4f}: "
+                 f"{g:+.1%} (target >= {TARGET_GAIN:.0%}) {'OK' if g >= TARGET_GAIN else 'NOT MET'}")  # fmt: skip
+    buckets = sorted(model["buckets"], key=lambda b: float(b.split("-")[0]))[-LARGEST_BUCKETS:]
+    for bucket in buckets:
+        theirs = min(v["buckets"][bucket]["lpips"] for v in classical.values() if bucket in v["buckets"])
+        g = gain(model["buckets"][bucket]["lpips"], theirs)
+        ok &= g >= TARGET_GAIN
+        lines.append(f"- bucket {bucket} (n={model['buckets'][bucket]['count']}): LPIPS {model['buckets'][bucket]['lpips']:.4f} "
+                     f"vs best classical {theirs:.4f}: {g:+.1%} {'OK' if g >= TARGET_GAIN else 'NOT MET'}")  # fmt: skip
+    d = model["overall"]["psnr"] - results["telea"]["overall"]["psnr"]
+    ok &= d >= -PSNR_SLACK
+    lines.append(f"- PSNR {model['overall']['psnr']:.2f} vs Telea {results['telea']['overall']['psnr']:.2f}: {d:+.2f} dB "
+                 f"(no worse than -{PSNR_SLACK} dB) {'OK' if d >= -PSNR_SLACK else 'NOT MET'}")  # fmt: skip
+    return lines, ok
+
+
+def table(results: dict[str, dict]) -> list[str]:
+    buckets = sorted(results["model"]["buckets"], key=lambda b: float(b.split("-")[0]))
+    head = "| method | " + " | ".join(f"LPIPS {b}" for b in buckets) + " | LPIPS all | PSNR all | SSIM all |"
+    lines = [head, "|---|" + "---:|" * (len(buckets) + 3)]
+    for name, r in results.items():
+        cells = [f"{r['buckets'][b]['lpips']:.4f}" if b in r["buckets"] else "-" for b in buckets]
+        o = r["overall"]
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {o['lpips']:.4f} | {o['psnr']:.2f} | {o['ssim']:.4f} |")
+    counts = " | ".join(str(results["model"]["buckets"][b]["count"]) for b in buckets)
+    lines.append(f"| (images) | {counts} | {results['model']['overall']['count']} | | |")
+    return lines
+
+
+def grid(args: argparse.Namespace, size: int, columns: list[str]) -> Path:
+    """Rows: the 4 worst and 4 median cases by the model's LPIPS; columns: masked | each method | ground truth."""
+    from inpaint_lightning.captions import caption_strip
+    from inpaint_lightning.data.io import read_mask
+    from inpaint_lightning.evaluation.data import resize_center_crop
+
+    folder = args.out / f"eval_{size}"
+    with (folder / "model" / "per_image.csv").open() as f:
+        rows = sorted(csv.DictReader(f), key=lambda r: float(r["lpips"]))
+    mid = len(rows) // 2
+    chosen = rows[::-1][:4] + rows[mid - 2 : mid + 2]
+    pairs = {p.name: p for p in _pairs(args)}
+    tile, gap, lines = 192, 4, []
+    for row in chosen:
+        pair = pairs[row["name"]]
+        from inpaint_lightning.data.io import read_image
+
+        truth = resize_center_crop(read_image(pair.image), size)
+        hole = read_mask(pair.mask, size=(size, size)) > 0.5
+        masked = truth.copy()
+        masked[hole] = 255
+        cells = [masked]
+        for name in columns:
+            cells.append(cv2.cvtColor(cv2.imread(str(folder / name / "outputs" / f"{row['name']}.png")), cv2.COLOR_BGR2RGB))
+        cells.append(truth)
+        cells = [cv2.resize(c, (tile, tile), interpolation=cv2.INTER_AREA) for c in cells]
+        sep = np.full((tile, gap, 3), 255, np.uint8)
+        line = cells[0]
+        for c in cells[1:]:
+            line = np.hstack([line, sep, c])
+        lines += [line, np.full((gap, line.shape[1], 3), 255, np.uint8)]
+    labels = ["masked", *columns, "ground truth"]
+    image = np.vstack([caption_strip(labels, tile, gap), *lines[:-1]])
+    path = args.out / f"grid_{size}.png"
+    cv2.imwrite(str(path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+    return path
+
+
+def _pairs(args: argparse.Namespace):
+    from inpaint_lightning.data.pairs import pair_paths
+
+    return pair_paths(args.out / "eval_photos", args.masks, seed=0)
+
+
+def main(argv: list[str]) -> int:
+    args, extra = parse_args(argv)
+    os.environ.setdefault("WANDB_MODE", "offline")
+    for path in (args.photos, args.masks):
+        if not path.is_dir():
+            print(f"error: folder not found: {path} (pass --photos/--masks)", file=sys.stderr)
+            return 2
+    args.out.mkdir(parents=True, exist_ok=True)
+    images = eval_split(args.photos, args.val_ratio, args.out)
+    ckpt = args.out / "fit" / "ckpt" / "last.ckpt"
+    if not args.skip_fit:
+        ckpt = fit(args, extra)
+    report = [f"# Realism benchmark ({args.minutes:g} min of training)", ""]
+    curve = learning_curve(args.out / "fit")
+    if curve:
+        report += ["Learning curve (validation on the held-out photos, training masks):", "",
+                   "| step | val/lpips | val/psnr |", "|---:|---:|---:|"]  # fmt: skip
+        report += [f"| {s} | {lp:.4f} | {ps:.2f} |" for s, lp, ps in curve] + [""]
+    all_ok = True
+    for size in args.sizes:
+        results = {"model": evaluate(args, images, size, "model", ["--checkpoint", str(ckpt)])}
+        for name in BASELINES:
+            results[name] = evaluate(args, images, size, name, ["--method", name])
+        lines, ok = verdict(results)
+        all_ok &= ok
+        report += [f"## {size} px", "", *table(results), "", *lines, ""]
+        report.append(f"![grid]({grid(args, size, ['model', 'telea', 'patchmatch']).name})\n")
+        (args.out / "realism.md").write_text("\n".join(report) + "\n")
+    report.append(f"**All criteria met: {'yes' if all_ok else 'no'}**")
+    (args.out / "realism.md").write_text("\n".join(report) + "\n")
+    print("\n".join(report))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
