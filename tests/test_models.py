@@ -1,7 +1,16 @@
 import pytest
 import torch
+import torch.nn.functional as F
 
-from inpaint_lightning.models import FFCResNet, GatedUNet, MultiScaleDiscriminator, PatchDiscriminator
+from inpaint_lightning.losses import d_loss, r1_penalty
+from inpaint_lightning.losses.perceptual import load_vgg_features
+from inpaint_lightning.models import (
+    FFCResNet,
+    GatedUNet,
+    MultiScaleDiscriminator,
+    PatchDiscriminator,
+    ProjectedDiscriminator,
+)
 from inpaint_lightning.models.ffc import FourierUnit
 from inpaint_lightning.models.generators import pyramid_fill
 from inpaint_lightning.models.layers import GatedConv2d, pad_to_multiple
@@ -135,3 +144,113 @@ def test_residual_pyramid_generator_adds_its_correction_to_the_smooth_fill():
     torch.nn.init.zeros_(g.head.weight)
     torch.nn.init.zeros_(g.head.bias)
     torch.testing.assert_close(g(x), fill)  # no correction: exactly the fill
+
+
+def tiny_projected(**kwargs) -> ProjectedDiscriminator:
+    """VGG16 relu2_2..relu5_3 (strides 2-16) with narrow projections and heads (8, 16, 16, 16 channels)."""
+    return ProjectedDiscriminator(base_channels=8, max_channels=16, **kwargs)
+
+
+@pytest.mark.parametrize("size", [64, 128])
+def test_projected_discriminator_logit_map_per_scale_and_mask_aware(one_thread, size):
+    torch.manual_seed(0)
+    d = tiny_projected().eval()  # train mode would step spectral norm's power iteration on every call
+    img, hole = torch.rand(1, 3, size, size), torch.zeros(1, 1, size, size)
+    hole[..., : size // 2, :] = 1
+    out = d(img, torch.zeros_like(hole))
+    assert [t.shape for t in out.logits] == [(1, 1, size // s, size // s) for s in (2, 4, 8, 16)]
+    assert [f.shape[1] for f in out.features] == [8, 8, 16, 16, 16, 16, 16, 16]  # 2 head layers per scale
+    holed = d(img, hole)
+    assert all(not torch.allclose(a, b) for a, b in zip(out.logits, holed.logits, strict=True))
+    blind = tiny_projected(in_channels=3).eval()
+    for a, b in zip(blind(img, torch.zeros_like(hole)).logits, blind(img, hole).logits, strict=True):
+        torch.testing.assert_close(a, b)
+
+
+def test_projected_discriminator_keeps_vgg_frozen_and_out_of_the_state_dict(one_thread):
+    d = tiny_projected().train()
+    vgg = d.backbone._net[0]
+    assert not vgg.training and not any(p.requires_grad for p in vgg.parameters())
+    keys = d.state_dict().keys()
+    assert all(k.split(".")[0] in ("ccm", "csm_down", "csm_out", "heads") for k in keys), keys
+    trainable = {id(p) for p in d.parameters()}
+    assert trainable == {id(p) for p in d.heads.parameters()}  # the random projections are buffers
+    assert hasattr(d.heads[0]["blocks"][0][0], "parametrizations")  # spectral norm is on
+
+    img = torch.rand(1, 3, 32, 32, requires_grad=True)
+    sum(t.sum() for t in d(img, torch.zeros(1, 1, 32, 32)).logits).backward()
+    assert all(p.grad is not None for p in d.parameters())
+    assert all(p.grad is None for p in vgg.parameters())
+    assert img.grad is not None and img.grad.abs().sum() > 0  # the generator trains through D
+
+
+def test_projected_discriminator_projections_come_from_the_seed_and_survive_a_reload(one_thread):
+    rng = torch.get_rng_state()
+    a, b, c = tiny_projected(), tiny_projected(), tiny_projected(projection_seed=1)
+    frozen = [k for k, _ in a.named_buffers() if k.startswith(("ccm", "csm"))]
+    assert len(frozen) == 4 + 3 + 4
+    for k in frozen:
+        torch.testing.assert_close(a.get_buffer(k), b.get_buffer(k))
+        assert not torch.allclose(a.get_buffer(k), c.get_buffer(k))
+    torch.set_rng_state(rng)  # the projections come from their own generator, heads from the global one
+    torch.testing.assert_close(tiny_projected().heads.state_dict(), a.heads.state_dict())
+
+    img, mask = torch.rand(1, 3, 32, 32), torch.zeros(1, 1, 32, 32)
+    c.load_state_dict(a.state_dict())  # a resume restores projections and heads
+    for x, y in zip(a.eval()(img, mask).logits, c.eval()(img, mask).logits, strict=True):
+        torch.testing.assert_close(x, y)
+
+
+def test_projected_discriminator_projection_is_a_fixed_function_of_vgg_features(one_thread):
+    """CCM + CSM recomputed by hand from torchvision's VGG16 (ImageNet-normalised input, upsample then 1x1),
+    and unchanged by a discriminator training step that does change the logits."""
+    torch.manual_seed(0)
+    d = ProjectedDiscriminator(layers=("relu2_2", "relu3_3"), base_channels=8)
+    img, mask = torch.rand(2, 3, 32, 32), torch.zeros(2, 1, 32, 32)
+    vgg = load_vgg_features("vgg16")[:16]
+    x = (img - torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)) / torch.tensor(
+        [0.229, 0.224, 0.225]
+    ).view(1, 3, 1, 1)
+    f0 = vgg[:9](x)  # relu2_2: 16 x 16
+    f1 = vgg[9:](f0)  # relu3_3: 8 x 8
+    p1 = F.conv2d(f1, d.ccm[1].weight)
+    p0 = F.conv2d(f0, d.ccm[0].weight) + F.conv2d(
+        F.interpolate(p1, size=(16, 16), mode="bilinear"), d.csm_down[0].weight
+    )
+    expected = [F.conv2d(p, out.weight, padding=1) for p, out in zip((p0, p1), d.csm_out, strict=True)]
+    projected = d.project(img)
+    for got, want in zip(projected, expected, strict=True):
+        torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-4)
+
+    before = d.eval()(img, mask).logits
+    opt = torch.optim.Adam(d.parameters(), lr=1e-2)
+    d.train()
+    d_loss("nsgan", d(img, mask).logits, d(img.flip(-1), mask).logits).backward()
+    opt.step()
+    for got, want in zip(d.project(img), projected, strict=True):
+        torch.testing.assert_close(got, want)
+    assert all(not torch.allclose(a, b) for a, b in zip(before, d.eval()(img, mask).logits, strict=True))
+
+
+def test_projected_discriminator_r1_through_vgg_and_bf16_autocast(one_thread):
+    torch.manual_seed(0)
+    d = tiny_projected()
+    img, mask = torch.rand(2, 3, 32, 32), torch.zeros(2, 1, 32, 32)
+    penalty = r1_penalty(lambda x: d(x, mask).logits, img)  # double backward through VGG's ReLU/max-pool
+    assert torch.isfinite(penalty) and penalty > 0
+    penalty.backward()
+    weights = [
+        p for name, p in d.named_parameters() if name.endswith("weight.original")
+    ]  # biases: no R1 grad
+    assert len(weights) == 12 and all(p.grad is not None and p.grad.abs().sum() > 0 for p in weights)
+    assert all(torch.isfinite(p.grad).all() for p in d.parameters() if p.grad is not None)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        logits = d(img, mask).logits
+    assert all(t.dtype == torch.bfloat16 and torch.isfinite(t).all() for t in logits)
+
+
+def test_projected_discriminator_rejects_unknown_or_unordered_layers():
+    with pytest.raises(ValueError, match="VGG16 layers"):
+        ProjectedDiscriminator(layers=("relu3_3", "relu2_2"))
+    with pytest.raises(ValueError, match="VGG16 layers"):
+        ProjectedDiscriminator(layers=("relu3_1",))

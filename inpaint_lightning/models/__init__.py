@@ -13,6 +13,7 @@ from inpaint_lightning.models.generators import (
     InpaintGenerator,
     PConvUNet,
 )
+from inpaint_lightning.models.projected import ProjectedDiscriminator
 
 __all__ = [
     "AOTGenerator",
@@ -24,4 +25,5 @@ __all__ = [
     "MultiScaleDiscriminator",
     "PConvUNet",
     "PatchDiscriminator",
+    "ProjectedDiscriminator",
 ]
