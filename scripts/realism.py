@@ -45,8 +45,13 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     parser.add_argument("--masks", type=Path, default=SHARED / "masks_irregular")
     parser.add_argument("--out", type=Path, default=ROOT / "logs" / "realism")
     parser.add_argument("--sizes", type=int, nargs="+", default=[256, 512])
-    parser.add_argument("--val-ratio", type=float, default=0.25, help="share of photos held out for evaluation")
+    parser.add_argument(
+        "--val-ratio", type=float, default=0.25, help="share of photos held out for evaluation"
+    )
     parser.add_argument("--skip-fit", action="store_true", help="score OUT/fit/ckpt/last.ckpt as it is")
+    parser.add_argument(
+        "--baseline-dir", type=Path, help="where classical fills' results are kept and reused (default --out)"
+    )
     return parser.parse_known_args(argv)
 
 
@@ -100,8 +105,14 @@ def fit(args: argparse.Namespace, extra: list[str]) -> Path:
     return fit_dir / "ckpt" / "last.ckpt"
 
 
+def result_dir(args: argparse.Namespace, size: int, name: str) -> Path:
+    """``<out>/eval_<size>/<name>``; classical fills under ``--baseline-dir`` (shared by several runs)."""
+    root = (args.baseline_dir or args.out) if name in BASELINES else args.out
+    return root / f"eval_{size}" / name
+
+
 def evaluate(args: argparse.Namespace, images: Path, size: int, name: str, what: list[str]) -> dict:
-    out = args.out / f"eval_{size}" / name
+    out = result_dir(args, size, name)
     result = out / "metrics.json"
     if name in BASELINES and result.exists():  # classical fills do not change between runs
         return json.loads(result.read_text())
@@ -110,7 +121,7 @@ def evaluate(args: argparse.Namespace, images: Path, size: int, name: str, what:
         "--size", str(size), "--output", str(out), "--save-outputs", "--quiet", *what,
     ]  # fmt: skip
     out.parent.mkdir(parents=True, exist_ok=True)
-    run(cmd, args.out / f"eval_{size}" / f"{name}.log")
+    run(cmd, out.parent / f"{name}.log")
     return json.loads(result.read_text())
 
 
@@ -162,7 +173,9 @@ def table(results: dict[str, dict]) -> list[str]:
     for name, r in results.items():
         cells = [f"{r['buckets'][b]['lpips']:.4f}" if b in r["buckets"] else "-" for b in buckets]
         o = r["overall"]
-        lines.append(f"| {name} | " + " | ".join(cells) + f" | {o['lpips']:.4f} | {o['psnr']:.2f} | {o['ssim']:.4f} |")
+        lines.append(
+            f"| {name} | " + " | ".join(cells) + f" | {o['lpips']:.4f} | {o['psnr']:.2f} | {o['ssim']:.4f} |"
+        )
     counts = " | ".join(str(results["model"]["buckets"][b]["count"]) for b in buckets)
     lines.append(f"| (images) | {counts} | {results['model']['overall']['count']} | | |")
     return lines
@@ -171,11 +184,10 @@ def table(results: dict[str, dict]) -> list[str]:
 def grid(args: argparse.Namespace, size: int, columns: list[str]) -> Path:
     """Rows: the 4 worst and 4 median cases by the model's LPIPS; columns: masked | each method | ground truth."""
     from inpaint_lightning.captions import caption_strip
-    from inpaint_lightning.data.io import read_mask
+    from inpaint_lightning.data.io import read_image, read_mask
     from inpaint_lightning.evaluation.data import resize_center_crop
 
-    folder = args.out / f"eval_{size}"
-    with (folder / "model" / "per_image.csv").open() as f:
+    with (result_dir(args, size, "model") / "per_image.csv").open() as f:
         rows = sorted(csv.DictReader(f), key=lambda r: float(r["lpips"]))
     mid = len(rows) // 2
     chosen = rows[::-1][:4] + rows[mid - 2 : mid + 2]
@@ -183,15 +195,14 @@ def grid(args: argparse.Namespace, size: int, columns: list[str]) -> Path:
     tile, gap, lines = 192, 4, []
     for row in chosen:
         pair = pairs[row["name"]]
-        from inpaint_lightning.data.io import read_image
-
         truth = resize_center_crop(read_image(pair.image), size)
         hole = read_mask(pair.mask, size=(size, size)) > 0.5
         masked = truth.copy()
         masked[hole] = 255
         cells = [masked]
         for name in columns:
-            cells.append(cv2.cvtColor(cv2.imread(str(folder / name / "outputs" / f"{row['name']}.png")), cv2.COLOR_BGR2RGB))
+            path = result_dir(args, size, name) / "outputs" / f"{row['name']}.png"
+            cells.append(cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB))
         cells.append(truth)
         cells = [cv2.resize(c, (tile, tile), interpolation=cv2.INTER_AREA) for c in cells]
         sep = np.full((tile, gap, 3), 255, np.uint8)

@@ -25,7 +25,7 @@ def test_wandb_offline_run_gets_image_panels(tmp_path, monkeypatch):
     panels = sorted((runs[0] / "files" / "media" / "images" / "val").glob("panel_*.png"))
     assert len(panels) == 2  # one per validation (sanity check excluded)
     width, height = Image.open(panels[0]).size
-    assert width > 3 * 32 and height > 4 * 32  # 3 columns, one row per validation sample (4 here)
+    assert width > 4 * 32 and height > 4 * 32  # 4 columns, one row per validation sample (4 here)
 
 
 def test_resolved_config_is_sent_to_the_logger(tmp_path):
@@ -41,11 +41,13 @@ def test_panel_rows_are_masked_output_clean_for_fixed_samples(tmp_path):
     first, second = sorted((tmp_path / "logs").rglob("panels/*.png"))
     a, b = Image.open(first), Image.open(second)
     assert a.size == b.size
-    # The clean column (right) shows the same validation samples at both validations.
-    w = a.size[0]
-    right_a = a.crop((2 * w // 3 + 1, 0, w, a.size[1])).tobytes()
-    right_b = b.crop((2 * w // 3 + 1, 0, w, b.size[1])).tobytes()
-    assert right_a == right_b
+    # Columns: masked input | telea | output | clean. The clean (right) and Telea columns show the same
+    # validation samples at both validations; the output column is the model's and changes.
+    w, h = a.size
+    quarter = [(i * w // 4 + 1, 0, (i + 1) * w // 4 - 1, h) for i in range(4)]
+    assert a.crop(quarter[3]).tobytes() == b.crop(quarter[3]).tobytes()
+    assert a.crop(quarter[1]).tobytes() == b.crop(quarter[1]).tobytes()
+    assert a.crop(quarter[2]).tobytes() != b.crop(quarter[2]).tobytes()
 
 
 def test_tensorboard_logger_gets_panels_as_images(tmp_path):

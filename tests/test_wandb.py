@@ -140,8 +140,8 @@ def test_image_panels_show_the_same_samples_at_every_validation(offline_run):
     images = [np.asarray(Image.open(f).convert("RGB")).astype(np.float32) for f in files]
     assert all(img.shape == images[0].shape for img in images)
     height, width = images[0].shape[:2]
-    assert height > 8 * 32 and width > 3 * 32  # 8 rows (samples) x 3 columns
-    clean = [img[:, 2 * width // 3 + 1 :] for img in images]  # the right column: clean validation images
+    assert height > 8 * 32 and width > 4 * 32  # 8 rows (samples) x 4 columns (masked | telea | output | clean)
+    clean = [img[:, 3 * width // 4 + 1 :] for img in images]  # the right column: clean validation images
     assert clean[0].mean() > 40, "panel is (nearly) black: pixels must reach W&B as 0-255"
     assert all(np.array_equal(clean[0], c) for c in clean[1:])
 
