@@ -12,7 +12,7 @@ import time
 from typing import Any, TextIO
 
 import lightning as L
-from lightning.pytorch.callbacks import ProgressBar
+from lightning.pytorch.callbacks import ProgressBar, Timer
 
 
 def _clock(seconds: float) -> str:
@@ -112,6 +112,9 @@ class StepProgressBar(ProgressBar):
         parts.append(f"elapsed {_clock(elapsed)}")
         if total and rate > 0:
             parts.append(f"ETA {_clock((total - step) / rate)}")
+        timer = next((c for c in trainer.callbacks if isinstance(c, Timer)), None)
+        if timer is not None and timer.time_remaining() is not None:  # a max_time budget
+            parts.append(f"time left {_clock(timer.time_remaining())}")
         parts.append(f"epoch {trainer.current_epoch}")
         metrics = self.metrics_text(trainer, pl_module)
         return " | ".join(parts + ([metrics] if metrics else []))
