@@ -34,8 +34,7 @@ def test_fit_runs_validates_checkpoints_and_logs(tmp_path, precision):
         "train/lr_g",
         "train/lr_d",
         # the default recipe's realism terms, each logged
-        "train/g/perceptual",
-        "train/g/style",
+        "train/g/lpips_vgg",
         "train/g/feature_matching",
         "train/d/r1",  # lazy: step 0 is an R1 step
     } <= train_keys

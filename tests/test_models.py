@@ -60,7 +60,16 @@ def test_patch_discriminator_returns_patch_logits_features_and_uses_the_mask(siz
     (logits,) = out.logits
     assert logits.ndim == 4 and logits.shape[:2] == (2, 1) and logits.shape[-1] > 1
     assert [f.shape[1] for f in out.features] == [8, 16, 32]
-    assert not torch.allclose(logits, d(img, torch.ones(2, 1, size, size)).logits[0])
+    with torch.no_grad():  # eval: spectral norm's power iteration must not be what changes the logits
+        d.eval()
+        plain, holed = (
+            d(img, torch.zeros(2, 1, size, size)).logits[0],
+            d(img, torch.ones(2, 1, size, size)).logits[0],
+        )
+        assert not torch.allclose(plain, holed) and torch.equal(
+            plain, d(img, torch.zeros(2, 1, size, size)).logits[0]
+        )
+        d.train()
     assert hasattr(d.blocks[0][0], "parametrizations")  # spectral norm is on
     sum(t.sum() for t in out.logits).backward()
     assert all(p.grad is not None for p in d.parameters())
@@ -74,13 +83,14 @@ def test_multiscale_discriminator_skips_scales_too_small_for_a_patchgan():
 
 def test_multiscale_discriminator_judges_a_pyramid():
     torch.manual_seed(0)
-    d = MultiScaleDiscriminator(num_scales=3, base_channels=4, n_layers=2)
-    out = d(torch.rand(2, 3, 64, 64), torch.zeros(2, 1, 64, 64))
+    d = MultiScaleDiscriminator(num_scales=3, base_channels=4, n_layers=2).eval()
+    image = torch.rand(2, 3, 64, 64)
+    out = d(image, torch.zeros(2, 1, 64, 64))
     assert len(out.logits) == 3 and len(out.features) == 9
     widths = [t.shape[-1] for t in out.logits]
     assert widths[0] > widths[1] > widths[2]  # each scale sees a half-size image
     # The mask follows the pyramid: a hole changes every scale's logits.
-    holed = d(torch.rand(2, 3, 64, 64), torch.ones(2, 1, 64, 64))
+    holed = d(image, torch.ones(2, 1, 64, 64))
     assert all(not torch.allclose(a, b) for a, b in zip(out.logits, holed.logits, strict=True))
 
 

@@ -13,7 +13,7 @@ import importlib
 COMMANDS: dict[str, tuple[str, str]] = {
     "masks": ("masks", "write a fixed, seeded mask set to a folder"),
     "evaluate": ("evaluate", "score a checkpoint, a classical baseline or a folder of predictions"),
-    "inpaint": ("inpaint", "inpaint a folder of images with a checkpoint"),
+    "inpaint": ("inpaint", "inpaint image files or folders with a checkpoint (or an exported model)"),
     "export": ("export", "export the (EMA) generator to ONNX or TorchScript"),
     "serve": ("serve", "HTTP service and painting page (FastAPI)"),
 }
