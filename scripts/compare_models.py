@@ -21,22 +21,23 @@ import sys
 import time
 from pathlib import Path
 
-import cv2
 import numpy as np
 import torch
 from _common import build_cli
 from torchvision.utils import save_image
 
+from inpaint_lightning.evaluation.baselines import baseline
 from inpaint_lightning.metrics import image_metrics, make_lpips
 from inpaint_lightning.models.generators import pyramid_fill
 
 
 def telea(masked: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """OpenCV Telea on a batch, through the project's baseline (as ``evaluate --method telea``)."""
+    fill = baseline("telea")
     out = []
     for x, m in zip(masked, mask, strict=True):
         rgb = (x.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
-        filled = cv2.inpaint(rgb, (m[0].numpy() * 255).astype(np.uint8), 3, cv2.INPAINT_TELEA)
-        out.append(torch.from_numpy(filled).permute(2, 0, 1).float() / 255)
+        out.append(torch.from_numpy(fill(rgb, m[0].numpy())).permute(2, 0, 1).float() / 255)
     return torch.stack(out)
 
 
