@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -10,10 +12,12 @@ import numpy as np
 import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import TensorBoardLogger, WandbLogger
+from lightning.pytorch.utilities import rank_zero_info
 from torch import Tensor
 from torchvision.utils import make_grid, save_image
 
 from inpaint_lightning.captions import caption_strip
+from inpaint_lightning.errors import StartupError, TrainingDiverged
 
 
 class ImagePanels(L.Callback):
@@ -85,13 +89,52 @@ class ImagePanels(L.Callback):
                 save_image(grid, folder / f"val_step{step:07d}.png")
 
 
+def checkpoint_bytes(module: torch.nn.Module) -> int:
+    """About the size of one training checkpoint: weights and buffers, plus two Adam moments per trained weight."""
+    size = sum(t.numel() * t.element_size() for t in (*module.parameters(), *module.buffers()))
+    return size + 2 * sum(p.numel() * p.element_size() for p in module.parameters() if p.requires_grad)
+
+
 class Checkpoint(ModelCheckpoint):
     """:class:`ModelCheckpoint` whose ``last.ckpt`` is rewritten at *every* validation and at the end of training.
 
     Since Lightning 2.5 ``save_last=True`` refreshes ``last.ckpt`` only when a top-k checkpoint is written in the
     same step: a validation that does not improve the monitored metric leaves ``last.ckpt`` behind, and
     ``fit --ckpt_path last`` would silently resume from an older step.
+
+    At the start of ``fit`` it checks that its folder is writable and has room for a few checkpoints, so a
+    wrong folder or a full disk fails at once in one line, not hours later at the first save. It never saves
+    the model of a run stopped by a non-finite loss (:class:`~inpaint_lightning.errors.TrainingDiverged`).
     """
+
+    #: Free space asked for at start-up, in checkpoints (two are on disk while ``last.ckpt`` is replaced).
+    SPACE_FOR = 2
+
+    def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+        super().setup(trainer, pl_module, stage)
+        if stage != "fit" or not self.dirpath or "://" in str(self.dirpath) or trainer.global_rank != 0:
+            return
+        folder = Path(self.dirpath)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=folder):
+                pass
+        except OSError as err:
+            raise StartupError(f"checkpoint folder {folder} is not writable: {err.strerror or err}") from None
+        rank_zero_info(f"checkpoints -> {folder}")
+        need = self.SPACE_FOR * checkpoint_bytes(pl_module)
+        free = shutil.disk_usage(folder).free
+        if free < need:
+            raise StartupError(
+                f"checkpoint folder {folder} has {free / 2**20:.0f} MiB free; {self.SPACE_FOR} checkpoints of this "
+                f"model need about {need / 2**20:.0f} MiB"
+            )
+
+    def on_exception(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, exception: BaseException
+    ) -> None:
+        if not isinstance(exception, TrainingDiverged):
+            super().on_exception(trainer, pl_module, exception)
 
     def _refresh_last(self, trainer: L.Trainer) -> None:
         if self.save_last and not self._should_skip_saving_checkpoint(trainer):
@@ -155,7 +198,9 @@ class PredictionWriter(BasePredictionWriter):
                 continue
             name = str(names[k]) if names is not None else f"{indices[k]:06d}"
             pixels = (out.permute(1, 2, 0).numpy() * 255.0).round().astype(np.uint8)
-            Image.fromarray(pixels).save(self.output_dir / f"{name}.png")
+            target = self.output_dir / f"{name}.png"
+            target.parent.mkdir(parents=True, exist_ok=True)  # names keep input sub-folders
+            Image.fromarray(pixels).save(target)
             self.written += 1
 
 

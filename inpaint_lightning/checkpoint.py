@@ -1,10 +1,12 @@
-"""Rebuild the inference generator from a training checkpoint alone (no config file, no discriminator, no
-loss networks): the architecture comes from the checkpoint's hyperparameters, the weights from its EMA copy.
+"""Checkpoint files: safe loading, atomic saving, and the inference generator rebuilt from a checkpoint alone
+(no config file, no discriminator, no loss networks; architecture from its hyperparameters, weights from EMA).
 
 Loading is safe for files from elsewhere: ``torch.load(..., weights_only=True)`` unpickles only tensors and plain
-containers (no code runs), and the ``class_path`` entries that say which classes to build must name
-``nn.Module`` classes of this project or of ``torch.nn``, so a crafted checkpoint cannot make us call an
-arbitrary function either.
+containers (no code runs), and the ``class_path`` entries that say which classes to build must name classes of
+this project, ``torch.nn`` or ``torch.optim`` (of the kind the entry needs), so a crafted checkpoint cannot make
+us build an arbitrary class either. The same policy guards every path: :func:`load_generator`, the trainer's
+``--ckpt_path`` (:class:`SafeCheckpointIO`, and :func:`check_hyperparameters` before LightningCLI reads the
+checkpoint's hyperparameters) and ``InpaintingGAN.load_from_checkpoint``.
 """
 
 from __future__ import annotations
@@ -14,17 +16,26 @@ import inspect
 import os
 import pickle
 import re
+import tempfile
 import zipfile
 from collections.abc import Mapping
+from contextlib import suppress
+from pathlib import Path
 from typing import Any
 
 import torch
+from lightning.pytorch.plugins.io import TorchCheckpointIO
 from torch import nn
 
 from inpaint_lightning.errors import StartupError
 
-#: Modules whose classes a checkpoint may ask :func:`load_generator` to build.
-TRUSTED_MODULE_PREFIXES: tuple[str, ...] = ("inpaint_lightning.", "torch.nn.")
+#: Modules whose classes a checkpoint may ask us to build.
+TRUSTED_MODULE_PREFIXES: tuple[str, ...] = ("inpaint_lightning.", "torch.nn.", "torch.optim.")
+#: What a class named in a checkpoint's hyperparameters may be: a network (generator, discriminator, loss,
+#: augmentation), an optimizer or a learning-rate scheduler.
+TRUSTED_BASES: tuple[type, ...] = (nn.Module, torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler)
+#: The only ``_instantiator`` LightningCLI records, which ``load_from_checkpoint`` would import and call.
+TRUSTED_INSTANTIATORS = ("lightning.pytorch.cli.instantiate_module",)
 
 
 def instantiate(config: Any) -> Any:
@@ -41,13 +52,16 @@ def instantiate(config: Any) -> Any:
     return config
 
 
-def _check_trusted(config: Any, path: Any) -> None:
-    """Every ``class_path`` in ``config`` must be an ``nn.Module`` class from a trusted module."""
+def _check_trusted(config: Any, path: Any, bases: tuple[type, ...] = (nn.Module,)) -> None:
+    """Every ``class_path`` in ``config`` must be a subclass of one of ``bases`` from a trusted module.
+
+    The module is checked by name *before* it is imported, so an untrusted module never even loads.
+    """
     if isinstance(config, Mapping):
         if "class_path" in config:
             class_path = str(config["class_path"])
             module_name, _, name = class_path.rpartition(".")
-            if not module_name.startswith(TRUSTED_MODULE_PREFIXES):
+            if not f"{module_name}.".startswith(TRUSTED_MODULE_PREFIXES):
                 raise StartupError(
                     f"{path}: refusing to build {class_path!r} (only classes from "
                     f"{', '.join(p.rstrip('.') for p in TRUSTED_MODULE_PREFIXES)} are built from checkpoints)"
@@ -55,23 +69,72 @@ def _check_trusted(config: Any, path: Any) -> None:
             try:
                 obj = getattr(importlib.import_module(module_name), name)
             except (ImportError, AttributeError) as err:
-                raise StartupError(f"{path}: generator class {class_path!r} not found ({err})") from None
-            if not (inspect.isclass(obj) and issubclass(obj, nn.Module)):
-                raise StartupError(f"{path}: {class_path!r} is not an nn.Module class")
+                raise StartupError(f"{path}: class {class_path!r} not found ({err})") from None
+            if not (inspect.isclass(obj) and issubclass(obj, bases)):
+                kinds = " or ".join(b.__name__ for b in bases)
+                raise StartupError(f"{path}: refusing to build {class_path!r}: not a {kinds} class")
         for value in config.values():
-            _check_trusted(value, path)
+            _check_trusted(value, path, bases)
     elif isinstance(config, list):
         for value in config:
-            _check_trusted(value, path)
+            _check_trusted(value, path, bases)
+
+
+def check_hyperparameters(ckpt: Mapping[str, Any], path: Any) -> None:
+    """Refuse a checkpoint whose hyperparameters would make Lightning build an untrusted class.
+
+    LightningCLI (``--ckpt_path``) and ``load_from_checkpoint`` instantiate every ``class_path`` they find there.
+    """
+    for key in ("hyper_parameters", "datamodule_hyper_parameters"):
+        hparams = ckpt.get(key)
+        if not isinstance(hparams, Mapping):
+            continue
+        instantiator = hparams.get("_instantiator")
+        if instantiator is not None and instantiator not in TRUSTED_INSTANTIATORS:
+            raise StartupError(f"{path}: refusing the checkpoint's instantiator {instantiator!r}")
+        if "_class_path" in hparams:
+            _check_trusted({"class_path": hparams["_class_path"]}, path)
+        _check_trusted(dict(hparams), path, TRUSTED_BASES)
+
+
+def _first_sentence(err: BaseException) -> str:
+    """torch's zip errors run to five sentences of advice; the first says what is wrong."""
+    text = (str(err).strip().splitlines() or [""])[0]
+    return text.split(". ")[0].rstrip(".")
+
+
+#: Where ``fit`` writes runs unless ``--trainer.default_root_dir`` says otherwise.
+DEFAULT_ROOT = "logs"
+
+
+def latest_last(root: str | os.PathLike = DEFAULT_ROOT) -> Path | None:
+    """The newest ``last.ckpt`` of the runs under ``root``: ``<root>/<name>/<version>/checkpoints/last.ckpt``
+    (or ``<root>/checkpoints/last.ckpt`` for a run without a logger)."""
+    found = [p for p in Path(root).glob("**/checkpoints/last.ckpt") if p.is_file()]
+    return max(found, key=lambda p: p.stat().st_mtime) if found else None
+
+
+def resolve(path: str | os.PathLike) -> Path:
+    """``path`` itself, or for ``last`` the newest run's ``last.ckpt`` under ``./logs`` (each run has its own
+    folder, so this is the short way to say "what I just trained")."""
+    if str(path) != "last":
+        return Path(path)
+    found = latest_last()
+    if found is None:
+        raise StartupError(
+            f"no run with a last.ckpt under ./{DEFAULT_ROOT}: train one, or pass the .ckpt file"
+        )
+    return found
 
 
 def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """Read a training checkpoint with ``weights_only=True``.
+    """Read a training checkpoint with ``weights_only=True`` (``path`` may be ``last``: :func:`resolve`).
 
     Raises:
         StartupError: missing, unreadable/corrupt, holding objects beyond tensors and plain containers, or not a
             Lightning checkpoint (no ``state_dict``).
     """
+    path = resolve(path)
     if not os.path.isfile(path):
         raise StartupError(f"checkpoint not found: {path}")
     try:
@@ -91,7 +154,7 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
     except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile, KeyError) as err:
         raise StartupError(
             f"{path}: not a readable PyTorch checkpoint (corrupt, truncated or another format; "
-            f"{type(err).__name__}: {err})"
+            f"{type(err).__name__}: {_first_sentence(err)})"
         ) from None
     if not isinstance(ckpt, Mapping) or not isinstance(ckpt.get("state_dict"), Mapping):
         raise StartupError(
@@ -99,6 +162,78 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
             f"`python -m inpaint_lightning fit`"
         )
     return dict(ckpt)
+
+
+def newest_intact(folder: str | os.PathLike, exclude: str | os.PathLike | None = None) -> Path | None:
+    """The most recently written ``*.ckpt`` in ``folder`` that loads, other than ``exclude``."""
+    candidates = sorted(Path(folder).glob("*.ckpt"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for candidate in candidates:
+        if exclude is not None and candidate.resolve() == Path(exclude).resolve():
+            continue
+        try:
+            check_hyperparameters(load_checkpoint(candidate), candidate)
+        except StartupError:
+            continue
+        return candidate
+    return None
+
+
+def load_trusted(path: str | os.PathLike, map_location: Any = "cpu") -> dict[str, Any]:
+    """:func:`load_checkpoint` plus :func:`check_hyperparameters`; a damaged file's error names the newest intact
+    checkpoint beside it, so a resume can go on from there."""
+    try:
+        ckpt = load_checkpoint(path, map_location)
+    except StartupError as err:
+        if not os.path.isfile(path):
+            raise
+        intact = newest_intact(Path(path).parent, exclude=path)
+        hint = f"; newest intact checkpoint there: {intact}" if intact else "; no intact checkpoint beside it"
+        raise StartupError(f"{err}{hint}") from None
+    check_hyperparameters(ckpt, path)
+    return ckpt
+
+
+class SafeCheckpointIO(TorchCheckpointIO):
+    """The trainer's checkpoint reader/writer: atomic saves, trusted loads.
+
+    Saving writes a temporary file *in the checkpoint's folder*, flushes it to disk and renames it over the
+    target (an atomic replace on one filesystem): a kill or a full disk mid-save leaves the previous checkpoint
+    intact, never a 0-byte or truncated one. (Lightning's own save stages the file in the system temp folder, and
+    across filesystems its final "move" is a plain copy.) Loading uses :func:`load_trusted`: ``weights_only``,
+    the trusted-class policy, and one clear line for a damaged file. Remote (``scheme://``) paths go to Lightning.
+    """
+
+    def save_checkpoint(
+        self, checkpoint: dict[str, Any], path: Any, storage_options: Any | None = None
+    ) -> None:
+        if "://" in str(path):
+            return super().save_checkpoint(checkpoint, path, storage_options)
+        if storage_options is not None:
+            raise TypeError("storage_options are not supported for local checkpoint files")
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                torch.save(checkpoint, f)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            with suppress(OSError):
+                os.unlink(tmp)
+            raise
+        with suppress(OSError):  # make the rename itself durable (POSIX; not possible on Windows)
+            dir_fd = os.open(target.parent, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+
+    def load_checkpoint(self, path: Any, map_location: Any = None, weights_only: bool | None = None) -> dict:
+        if "://" in str(path):
+            return super().load_checkpoint(path, map_location, weights_only=True)
+        return load_trusted(path, "cpu" if map_location is None else map_location)
 
 
 def load_generator(

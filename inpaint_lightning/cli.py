@@ -7,18 +7,23 @@ from __future__ import annotations
 import os
 import sys
 import warnings
-from typing import NoReturn
+from pathlib import Path
+from typing import Any, NoReturn
 
 import yaml
+from jsonargparse import Namespace
 from lightning.pytorch import LightningModule, Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint, ProgressBar
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveConfigCallback
+from lightning.pytorch.plugins.io import CheckpointIO
+from lightning.pytorch.utilities import rank_zero_warn
 
 from inpaint_lightning.callbacks import Checkpoint
+from inpaint_lightning.checkpoint import SafeCheckpointIO, latest_last, load_trusted, newest_intact
 from inpaint_lightning.commands import COMMANDS
 from inpaint_lightning.commands import run as run_command
 from inpaint_lightning.data.datamodule import InpaintDataModule
-from inpaint_lightning.errors import StartupError
+from inpaint_lightning.errors import NonFiniteOutputError, StartupError, TrainingDiverged
 from inpaint_lightning.module import InpaintingGAN
 from inpaint_lightning.progress import StepProgressBar
 from inpaint_lightning.usage import exit_usage_error, program_name
@@ -29,13 +34,97 @@ warnings.filterwarnings(
     "ignore", message="You're resuming from a checkpoint that ended before the epoch ended"
 )
 
-DEFAULT_CKPT_DIR = "logs/checkpoints"
+
+def _resolve_ckpt_path(ckpt_path: str | None, checkpoint_dir: str | None, root: str) -> str | None:
+    """``last`` → the newest run's ``last.ckpt`` under the root folder (each run has its own folder, so a new
+    process would not find it otherwise); a damaged ``last.ckpt`` → the newest intact checkpoint beside it, with a
+    warning. Other values pass through (a damaged file given by name fails in one line when it is read)."""
+    if ckpt_path != "last":
+        return ckpt_path
+    last = Path(checkpoint_dir) / "last.ckpt" if checkpoint_dir else latest_last(root)
+    if last is None or not last.is_file():
+        return ckpt_path  # Lightning warns that there is nothing to resume and starts from scratch
+    try:
+        load_trusted(last)
+    except StartupError as err:
+        intact = newest_intact(last.parent, exclude=last)
+        if intact is None:
+            raise
+        rank_zero_warn(f"{last} is damaged ({err}); resuming from the newest intact checkpoint {intact}")
+        return str(intact)
+    print(f"resuming from {last}", file=sys.stderr)
+    return str(last)
+
+
+#: Settings checked before anything is built: (dotted key, test, what it must be).
+_SETTINGS: tuple[tuple[str, Any, str], ...] = (
+    ("data.batch_size", lambda v: v >= 1, "a positive integer"),
+    ("data.image_size", lambda v: v >= 8, "at least 8 (pixels)"),
+    ("data.num_workers", lambda v: v >= 0, "0 or more"),
+    ("data.val_ratio", lambda v: 0 <= v <= 1, "in [0, 1]"),
+    ("data.test_ratio", lambda v: 0 <= v <= 1, "in [0, 1]"),
+    ("data.max_side", lambda v: v >= 8, "at least 8 (pixels) or null"),
+    ("trainer.max_steps", lambda v: v >= -1, "-1 (no limit) or >= 0"),
+    ("trainer.max_epochs", lambda v: v >= -1, "-1 (no limit) or >= 0"),
+)
+#: Arguments checked wherever they appear in a class's init_args (optimizers, schedulers, mask generators).
+_INIT_ARGS: dict[str, tuple[Any, str]] = {
+    "lr": (lambda v: v >= 0, ">= 0"),
+    "weight_decay": (lambda v: v >= 0, ">= 0"),
+    "hole_range": (lambda v: all(0 <= x <= 1 for x in v) and v[0] <= v[1], "(min, max) within [0, 1]"),
+}
+
+
+def check_settings(config: Any) -> None:
+    """Fail in one line, before any model, logger or data is built, on values that cannot work."""
+    for key, ok, must in _SETTINGS:
+        value = config.get(key)
+        if value is not None and not ok(value):
+            raise StartupError(f"--{key} must be {must}, got {value}")
+
+    def walk(node: Any, path: str) -> None:
+        if isinstance(node, dict):
+            node = Namespace(**node)
+        if isinstance(node, Namespace):
+            items = vars(node).items()
+        elif isinstance(node, list | tuple):
+            items = ((str(i), v) for i, v in enumerate(node))
+        else:
+            return
+        for name, value in items:
+            key = f"{path}.{name}" if path else name
+            if name in _INIT_ARGS and path.endswith("init_args") and value is not None:
+                ok, must = _INIT_ARGS[name]
+                if not ok(value):
+                    raise StartupError(f"--{key} must be {must}, got {value}")
+            walk(value, key)
+
+    for section in ("model", "data"):
+        walk(config.get(section), section)
+
+
+def run_folder(trainer: Trainer) -> Path:
+    """The run's own folder: ``<save_dir>/<name>/<version>`` of its first logger (where Lightning puts the run's
+    checkpoints), or ``default_root_dir`` without a logger."""
+    logger = trainer.logger
+    if logger is None or logger.save_dir is None or logger.version is None:
+        return Path(trainer.default_root_dir)
+    version = logger.version if isinstance(logger.version, str) else f"version_{logger.version}"
+    return Path(logger.save_dir) / str(logger.name) / version
 
 
 class LoggedConfig(SaveConfigCallback):
-    """Writes config.yaml next to the logs and sends the resolved config to the logger (W&B's config panel)."""
+    """Writes config.yaml into the run's own folder (:func:`run_folder`: two runs never share one, unlike
+    Lightning's ``trainer.log_dir``, which is the root folder for W&B) and sends the resolved config to the
+    logger (W&B's config panel)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **{**kwargs, "save_to_log_dir": False})
 
     def save_config(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
+        folder = run_folder(trainer)
+        folder.mkdir(parents=True, exist_ok=True)
+        self.parser.save(self.config, folder / self.config_filename, skip_none=False, overwrite=True)
         config = yaml.safe_load(self.parser.dump(self.config, skip_none=False))
         for logger in trainer.loggers:
             logger.log_hyperparams({"config": config})
@@ -56,12 +145,11 @@ class InpaintCLI(LightningCLI):
     because it would silently replace ``configure_optimizers``)."""
 
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
-        # A fixed checkpoint folder (not one per logger version) is what lets `fit --ckpt_path last` find
-        # last.ckpt from a new process; as its own group every option is a flag: --checkpoint.dirpath DIR.
+        # As its own group every option is a flag: --checkpoint.dirpath DIR. Without a dirpath each run writes
+        # into its own logger folder (<default_root_dir>/<name>/<version>/checkpoints), as Lightning does.
         parser.add_lightning_class_args(Checkpoint, "checkpoint")
         parser.set_defaults(
             {
-                "checkpoint.dirpath": DEFAULT_CKPT_DIR,
                 "checkpoint.filename": "step{step:06d}",
                 "checkpoint.auto_insert_metric_name": False,
                 "checkpoint.monitor": "val/lpips",
@@ -71,21 +159,57 @@ class InpaintCLI(LightningCLI):
             }
         )
 
+    def parse_arguments(self, parser: LightningArgumentParser, args: Any) -> None:
+        """Parse, then vet ``--ckpt_path`` before LightningCLI reads (and builds classes from) its
+        hyperparameters: a damaged file or an untrusted class path is one error line, not a traceback."""
+        super().parse_arguments(parser, args)
+        subcommand = self.config.get("subcommand")
+        if not subcommand:
+            return
+        config = self.config[subcommand]
+        root = config.trainer.get("default_root_dir") or "logs"
+        checkpoint = config.get("checkpoint")
+        ckpt_dir = checkpoint.get("dirpath") if checkpoint else None
+        ckpt_path = _resolve_ckpt_path(config.get("ckpt_path"), ckpt_dir, root)
+        config.ckpt_path = ckpt_path
+        if ckpt_path and ckpt_path not in ("last", "best", "hpc", "registry") and "://" not in ckpt_path:
+            load_trusted(ckpt_path)  # raises StartupError: not found, damaged, untrusted classes
+
     def before_instantiate_classes(self) -> None:
         # Each manual_backward reaches only one network (D, then G), which plain DDP reports as unused
         # parameters; the string names below are Lightning's own variants that allow it.
         config = self.config.get(self.subcommand) if self.subcommand else self.config
+        check_settings(config)
         strategy = config.trainer.strategy
         if strategy in ("ddp", "ddp_spawn"):
             config.trainer.strategy = f"{strategy}_find_unused_parameters_true"
-        # Under a W&B sweep agent, runs would share (and overwrite) the default checkpoint folder: one per run.
-        sweep, run_id = os.environ.get("WANDB_SWEEP_ID"), os.environ.get("WANDB_RUN_ID")
-        if sweep and run_id and config.get("checkpoint") and config.checkpoint.dirpath == DEFAULT_CKPT_DIR:
-            config.checkpoint.dirpath = f"logs/sweeps/{sweep}/{run_id}"
+        # Loggers without a save_dir write under the trainer's default_root_dir (and so do checkpoints,
+        # which follow the logger), so `--trainer.default_root_dir runs/a` moves the whole run.
+        root = config.trainer.get("default_root_dir") or "logs"
+        loggers = config.trainer.get("logger")
+        for logger in loggers if isinstance(loggers, list) else [loggers]:
+            init_args = getattr(logger, "init_args", None)
+            if init_args is not None and "save_dir" in init_args and init_args.save_dir is None:
+                init_args.save_dir = root
+
+    def instantiate_classes(self) -> None:
+        """Build everything; a constructor's own check of its arguments (e.g. ``FreeFormMasks.hole_range``) is
+        a wrong config: one line, exit 2 (``JSONARGPARSE_DEBUG=true`` shows the traceback)."""
+        try:
+            super().instantiate_classes()
+        except ValueError as err:
+            if os.environ.get("JSONARGPARSE_DEBUG", "").lower() == "true":
+                raise
+            raise StartupError(f"invalid configuration: {str(err).strip().splitlines()[0]}") from None
 
     def _instantiate_trainer(self, config: dict, callbacks: list) -> Trainer:
         if config.get("enable_checkpointing") is False:  # the `checkpoint` group must not contradict it
             callbacks = [c for c in callbacks if not isinstance(c, ModelCheckpoint)]
+        # Atomic checkpoint saves and trusted loads (checkpoint.SafeCheckpointIO) unless the user chose an IO.
+        plugins = config.get("plugins")
+        plugins = list(plugins) if isinstance(plugins, list | tuple) else [] if plugins is None else [plugins]
+        if not any(isinstance(p, CheckpointIO) for p in plugins):
+            config = {**config, "plugins": [*plugins, SafeCheckpointIO()]}
         # Step-counted progress (a Rich bar on a terminal, plain lines in a log file) unless bars are off or
         # another bar was configured.
         configured = [c for c in (config.get("callbacks") or []) + callbacks if isinstance(c, ProgressBar)]
@@ -122,6 +246,9 @@ def main(args: list[str] | None = None) -> InpaintCLI | None:
     except StartupError as err:
         print(f"error: {err}", file=sys.stderr)
         raise SystemExit(2) from None
+    except (TrainingDiverged, NonFiniteOutputError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        raise SystemExit(1) from None
 
 
 def _print_standalone_commands() -> None:

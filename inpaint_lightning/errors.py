@@ -11,3 +11,12 @@ class DataNotFoundError(StartupError, FileNotFoundError):
 
 class MissingWeightsError(StartupError, FileNotFoundError):
     """Pretrained weights are absent and cannot be downloaded."""
+
+
+class TrainingDiverged(RuntimeError):
+    """A loss became NaN or infinite: training stops, and the diverged model is not checkpointed."""
+
+
+class NonFiniteOutputError(RuntimeError):
+    """A model (checkpoint or exported file) produced NaN or infinite pixels: broken weights or an fp16 overflow.
+    Refused instead of writing them as garbage pixels."""

@@ -23,13 +23,14 @@ class WandbLogger(_LightningWandbLogger):
     Lightning refuses ``log_model`` together with ``offline=True``. Here the same config serves both: offline
     (the default in ``configs/gan.yaml``, or ``WANDB_MODE=offline``) ``log_model`` is switched off with an info
     line, online (``offline: false`` after ``wandb login``) checkpoints become ``model-<run id>`` artifacts with
-    the aliases ``best`` and ``latest``. Every other argument is Lightning's (extra ones go to ``wandb.init``).
+    the aliases ``best`` and ``latest``. Every other argument is Lightning's (extra ones go to ``wandb.init``);
+    ``save_dir`` left unset is the trainer's ``default_root_dir`` under the CLI (``.`` otherwise).
     """
 
     def __init__(
         self,
         name: str | None = None,
-        save_dir: str = ".",
+        save_dir: str | None = None,
         version: str | None = None,
         offline: bool = False,
         dir: str | None = None,
@@ -49,7 +50,7 @@ class WandbLogger(_LightningWandbLogger):
             )
             log_model = False
         super().__init__(
-            name=name, save_dir=save_dir, version=version, offline=offline, dir=dir, id=id,
+            name=name, save_dir="." if save_dir is None else save_dir, version=version, offline=offline, dir=dir, id=id,
             anonymous=anonymous, project=project, log_model=log_model, prefix=prefix,
             checkpoint_name=checkpoint_name, **kwargs,
         )  # fmt: skip

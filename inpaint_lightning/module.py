@@ -12,6 +12,7 @@ discriminator's step is therefore not counted, and ``max_steps``, ``every_n_trai
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Literal
@@ -25,8 +26,10 @@ from lightning.pytorch.core.optimizer import LightningOptimizer
 from torch import Tensor, nn
 from torchmetrics import MetricCollection
 
+from inpaint_lightning.checkpoint import load_trusted
 from inpaint_lightning.composite import composite
 from inpaint_lightning.ema import update_ema
+from inpaint_lightning.errors import StartupError, TrainingDiverged
 from inpaint_lightning.evaluation.baselines import baseline
 from inpaint_lightning.evaluation.lightning import save_test_results
 from inpaint_lightning.evaluation.scorer import Scorer
@@ -125,6 +128,16 @@ class InpaintingGAN(L.LightningModule):
         self.scorer: Scorer | None = None
 
     # ----------------------------------------------------------------------------------------------- forward
+    @classmethod
+    def load_from_checkpoint(cls, checkpoint_path: Any, *args: Any, **kwargs: Any) -> InpaintingGAN:  # type: ignore[override]
+        """Lightning's ``load_from_checkpoint`` after the trusted-class check of :mod:`inpaint_lightning.checkpoint`
+        (Lightning would build every ``class_path`` in the file's hyperparameters)."""
+        if isinstance(checkpoint_path, str | os.PathLike):
+            load_trusted(checkpoint_path)
+        else:  # a file object: refuse what cannot be vetted
+            raise StartupError("load_from_checkpoint: pass a checkpoint path (file objects cannot be vetted)")
+        return super().load_from_checkpoint(checkpoint_path, *args, **kwargs)
+
     @property
     def inference_generator(self) -> nn.Module:
         """The generator to evaluate and deploy: the EMA one when there is one."""
@@ -163,6 +176,7 @@ class InpaintingGAN(L.LightningModule):
         d_total, d_logs = self.loss.discriminator_loss(
             self.discriminator, image, comp.detach(), mask, step=self.global_step
         )
+        self._check_finite("discriminator", d_total, d_logs)
         d_opt.zero_grad(set_to_none=True)
         self.manual_backward(d_total)
         with _not_counted(d_opt):
@@ -171,6 +185,7 @@ class InpaintingGAN(L.LightningModule):
 
         self.toggle_optimizer(g_opt)
         g_total, g_logs = self.loss.generator_loss(self.discriminator, image, stages, comp, mask)
+        self._check_finite("generator", g_total, g_logs)
         g_opt.zero_grad(set_to_none=True)
         self.manual_backward(g_total)
         g_opt.step()
@@ -186,6 +201,25 @@ class InpaintingGAN(L.LightningModule):
         self.log_dict(logs, prog_bar=False, on_step=True, on_epoch=False, batch_size=image.shape[0])
         self.log("g_loss", g_logs["g/loss"], prog_bar=True, logger=False, batch_size=image.shape[0])
         self.log("d_loss", d_logs["d/loss"], prog_bar=True, logger=False, batch_size=image.shape[0])
+
+    def _check_finite(self, network: str, total: Tensor, logs: dict[str, Any]) -> None:
+        """Stop the run at the first NaN/inf loss, *before* it reaches the weights (one sync per phase).
+
+        Skipping such steps would hide a diverging run; stopping keeps the last checkpoint the last good model
+        (:class:`~inpaint_lightning.callbacks.Checkpoint` saves nothing for this error).
+        """
+        if bool(torch.isfinite(total.detach())):
+            return
+        bad = [
+            k
+            for k, v in logs.items()
+            if isinstance(v, Tensor | float) and not bool(torch.isfinite(torch.as_tensor(v)))
+        ]
+        raise TrainingDiverged(
+            f"non-finite {network} loss at step {self.global_step} ({', '.join(bad) or 'total'}); stopped before "
+            f"the update, checkpoints left as they were. Resume from the last one with a lower learning rate, "
+            f"gradient_clip_val or precision 32."
+        )
 
     def _ema_decay_now(self) -> float:
         """0 (copy) until ``ema_start``; then ``min(ema_decay, (1 + t) / (10 + t))`` for t steps since the start.

@@ -21,7 +21,10 @@ def _metrics(tmp_path: Path) -> list[dict]:
 
 @pytest.mark.parametrize("precision", ["32", "bf16-mixed"])
 def test_fit_runs_validates_checkpoints_and_logs(tmp_path, precision):
-    cli = main(tiny_args(tmp_path, "--trainer.precision", precision))
+    # the default recipe's LPIPS-VGG term (tiny.yaml turns it off for speed elsewhere)
+    cli = main(
+        tiny_args(tmp_path, "--trainer.precision", precision, "--model.loss.init_args.lpips_vgg", "2.0")
+    )
     assert cli.trainer.global_step == 4  # max_steps counts batches, not D + G optimizer steps
     rows = _metrics(tmp_path)
     train_keys = {k for r in rows for k, v in r.items() if v and k.startswith("train/")}

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +16,7 @@ from PIL import Image
 from inpaint_lightning.checkpoint import load_generator
 from inpaint_lightning.cli import main
 from inpaint_lightning.data.io import read_image, read_mask
-from inpaint_lightning.data.masks import dilate_holes
+from inpaint_lightning.data.masks import dilate_holes, fit_mask
 from inpaint_lightning.errors import StartupError
 from inpaint_lightning.inference import Inpainter, TorchBackend
 from inpaint_lightning.inference.sizing import hole_windows, pad_to, padded_size
@@ -202,8 +201,12 @@ def test_types_batches_and_polarity(inpainter):
     assert torch.equal(batch[1], t)  # no hole: unchanged
     outs = inpainter([img, photo(33, 21)], [mask, np.zeros((33, 21), np.uint8)])
     assert [o.shape for o in outs] == [(40, 52, 3), (33, 21, 3)]
-    with pytest.raises(ValueError, match="differs from image size"):
+    with pytest.raises(ValueError, match="another aspect ratio"):  # another image's mask
         inpainter(img, mask[:30])
+    half = mask[::2, ::2]  # the same mask painted on a half-size preview: resized, binary
+    torch.testing.assert_close(
+        torch.from_numpy(inpainter(img, half)), torch.from_numpy(inpainter(img, fit_mask(half, (40, 52))))
+    )
 
 
 def test_dilate_grows_holes_after_inversion_and_fills_the_ring(inpainter):
@@ -287,15 +290,13 @@ def _folders(root: Path) -> tuple[Path, Path]:
     return images, masks
 
 
-def test_inpaint_command_writes_same_names_and_never_into_inputs(tmp_path, checkpoint):
+def test_inpaint_command_writes_same_names_and_never_into_inputs(tmp_path, checkpoint, caplog):
     images, masks = _folders(tmp_path)
     before = {p: p.read_bytes() for p in [*images.iterdir(), *masks.iterdir()]}
     out = tmp_path / "out"
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        main(["inpaint", "--checkpoint", str(checkpoint), "--images", str(images), "--masks", str(masks),
-              "--output", str(out), "--quiet"])  # fmt: skip
-    assert any("broken.png" in str(w.message) for w in caught)
+    main(["inpaint", "--checkpoint", str(checkpoint), "--images", str(images), "--masks", str(masks),
+          "--output", str(out), "--quiet"])  # fmt: skip
+    assert "broken.png" in caplog.text
     assert sorted(p.name for p in out.iterdir()) == ["p0.png", "p1.png", "p2.png"]
     for i in range(3):
         src = np.asarray(Image.open(images / (f"p{i}.jpg" if i else f"p{i}.png")).convert("RGB"))
@@ -373,23 +374,26 @@ def test_inpaint_command_missing_file_is_one_line(tmp_path, checkpoint):
     assert not (tmp_path / "out").exists()
 
 
-def test_inpaint_command_one_mask_file_for_a_folder(tmp_path, checkpoint):
-    images, _ = _folders(tmp_path)
-    mask = np.zeros((20, 25), np.uint8)  # smaller than every image: resized to each
+def test_inpaint_command_one_mask_file_for_a_folder(tmp_path, checkpoint, caplog, capsys):
+    images, _ = _folders(tmp_path)  # 50 x 40, 61 x 37 and 48 x 64 (W x H) photos
+    mask = np.zeros((20, 25), np.uint8)  # half of p0's size: resized to it; another aspect than p1's and p2's
     mask[4:10, 5:15] = 255
     Image.fromarray(mask).save(tmp_path / "one.png")
     out = tmp_path / "out"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # broken.png
-        main(["inpaint", "--checkpoint", str(checkpoint), "--images", str(images),
-              "--masks", str(tmp_path / "one.png"), "--output", str(out), "--quiet"])  # fmt: skip
-    assert sorted(p.name for p in out.iterdir()) == ["p0.png", "p1.png", "p2.png"]
-    for i in range(3):
-        src = read_image(images / (f"p{i}.jpg" if i else f"p{i}.png"))
-        res = np.asarray(Image.open(out / f"p{i}.png"))
-        hole = read_mask(tmp_path / "one.png", size=src.shape[:2]) > 0
-        assert res.shape == src.shape and hole.mean() > 0.05
-        assert np.array_equal(res[~hole], src[~hole]) and (res[hole] != src[hole]).any(axis=-1).mean() > 0.9
+    main(["inpaint", "--checkpoint", str(checkpoint), "--images", str(images),
+          "--masks", str(tmp_path / "one.png"), "--output", str(out), "--quiet"])  # fmt: skip
+    assert sorted(p.name for p in out.iterdir()) == ["p0.png"]
+    assert (
+        "skipping p1" in caplog.text
+        and "skipping p2" in caplog.text
+        and "another aspect ratio" in caplog.text
+    )
+    assert "wrote 1 image(s)" in capsys.readouterr().err
+    src = read_image(images / "p0.png")
+    res = np.asarray(Image.open(out / "p0.png"))
+    hole = fit_mask(read_mask(tmp_path / "one.png"), src.shape[:2]) > 0
+    assert res.shape == src.shape and hole.mean() > 0.05
+    assert np.array_equal(res[~hole], src[~hole]) and (res[hole] != src[hole]).any(axis=-1).mean() > 0.9
 
 
 def test_predict_on_image_mask_folders(tmp_path, checkpoint):

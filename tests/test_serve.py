@@ -65,7 +65,7 @@ def test_bad_requests_get_json_4xx_and_server_keeps_serving(client):
     cases = [
         (post(client, b"definitely not an image", png(mask)), 400, "image: not a decodable image"),
         (post(client, png(img), b""), 400, "mask: empty file"),
-        (post(client, png(img), png(mask[:30])), 422, "mask is 50 x 30 but image is 50 x 40"),
+        (post(client, png(img), png(mask[:30])), 422, "mask is 50 x 30 but image is 50 x 40 (W x H): another"),
         (post(client, png(img), png(mask), mode="sideways"), 422, "mode must be"),
         (post(client, png((np.random.default_rng(1).random((400, 400, 3)) * 255).astype(np.uint8)), png(mask)),
          413, "upload too large"),

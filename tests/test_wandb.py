@@ -140,7 +140,9 @@ def test_image_panels_show_the_same_samples_at_every_validation(offline_run):
     images = [np.asarray(Image.open(f).convert("RGB")).astype(np.float32) for f in files]
     assert all(img.shape == images[0].shape for img in images)
     height, width = images[0].shape[:2]
-    assert height > 8 * 32 and width > 4 * 32  # 8 rows (samples) x 4 columns (masked | telea | output | clean)
+    assert (
+        height > 8 * 32 and width > 4 * 32
+    )  # 8 rows (samples) x 4 columns (masked | telea | output | clean)
     clean = [img[:, 3 * width // 4 + 1 :] for img in images]  # the right column: clean validation images
     assert clean[0].mean() > 40, "panel is (nearly) black: pixels must reach W&B as 0-255"
     assert all(np.array_equal(clean[0], c) for c in clean[1:])
@@ -260,12 +262,17 @@ def test_sweep_command_is_accepted_by_the_cli(path, which, monkeypatch, capsys):
 
 
 def test_sweep_runs_get_their_own_checkpoint_folder(monkeypatch, tmp_path):
+    """Runs of one sweep share the working folder; their checkpoints go to each W&B run's own folder."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("WANDB_SWEEP_ID", "sw33p")
     monkeypatch.setenv("WANDB_RUN_ID", "run7")
-    base = ["--config", str(GAN_YAML), "--config", str(TINY_YAML), "--trainer.logger", "false"]
-    cli = InpaintCLI(run=False, args=base)
-    assert cli.trainer.checkpoint_callback.dirpath == str(tmp_path / "logs" / "sweeps" / "sw33p" / "run7")
+    base = ["fit", "--config", str(GAN_YAML), "--config", str(TINY_YAML), "--trainer.max_steps", "1",
+            "--trainer.limit_val_batches", "0", "--trainer.logger", "inpaint_lightning.loggers.WandbLogger",
+            "--trainer.logger.init_args.save_dir", "null", "--trainer.logger.init_args.offline", "true",
+            "--trainer.logger.init_args.project", "inpaint_lightning"]  # fmt: skip
+    main(base)
+    run = tmp_path / "logs" / "inpaint_lightning" / "run7"
+    assert (run / "checkpoints" / "last.ckpt").is_file() and (run / "config.yaml").is_file()
     chosen = tmp_path / "mine"
-    cli = InpaintCLI(run=False, args=[*base, "--checkpoint.dirpath", str(chosen)])
+    cli = InpaintCLI(run=False, args=[*base[1:], "--checkpoint.dirpath", str(chosen)])
     assert cli.trainer.checkpoint_callback.dirpath == str(chosen)  # an explicit folder is kept

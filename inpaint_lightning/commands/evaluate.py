@@ -22,7 +22,7 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from inpaint_lightning.composite import composite
-from inpaint_lightning.data.pairs import pair_paths
+from inpaint_lightning.data.pairs import check_output_folder, pair_paths
 from inpaint_lightning.errors import StartupError
 from inpaint_lightning.evaluation.baselines import BASELINES, baseline
 from inpaint_lightning.evaluation.data import EvalPairs, collate
@@ -47,7 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--output", type=Path, required=True, help="folder for metrics and the report")
     what = parser.add_mutually_exclusive_group(required=True)
-    what.add_argument("--checkpoint", type=Path, help="a training checkpoint (its EMA generator is used)")
+    what.add_argument(
+        "--checkpoint",
+        type=Path,
+        help="a training checkpoint (its EMA generator is used; 'last': the newest run's under ./logs)",
+    )
     what.add_argument("--method", choices=BASELINES, help="a classical baseline")
     what.add_argument("--predictions", type=Path, help="folder of outputs named <image stem>.<ext>")
     parser.add_argument("--invert-masks", action="store_true", help="masks mark the hole in black")
@@ -113,6 +117,10 @@ def _check_output(args: argparse.Namespace) -> None:
         raise StartupError(f"--output {args.output} is an input folder; choose a new folder")
     if args.predictions is not None and not args.predictions.is_dir():
         raise StartupError(f"predictions folder not found: {args.predictions}")
+    if args.save_outputs:  # outputs/ must not be (or lie in) the predictions or images being scored
+        check_output_folder(
+            args.output / "outputs", *inputs, flag="--output (with --save-outputs, its outputs/)"
+        )
 
 
 def evaluate(args: argparse.Namespace) -> dict:
@@ -149,7 +157,9 @@ def evaluate(args: argparse.Namespace) -> dict:
             if args.save_outputs:
                 for name, img in zip(batch["name"], output, strict=True):
                     rgb = (img.clamp(0, 1) * 255).round().byte().permute(1, 2, 0).cpu().numpy()
-                    cv2.imwrite(str(outputs_dir / f"{name}.png"), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+                    target = outputs_dir / f"{name}.png"
+                    target.parent.mkdir(parents=True, exist_ok=True)  # names keep input sub-folders
+                    cv2.imwrite(str(target), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
     if not scorer.records:
         raise StartupError("no pair could be scored (all files unreadable or predictions missing)")
     elapsed = time.perf_counter() - start

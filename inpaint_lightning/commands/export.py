@@ -23,7 +23,12 @@ def build_parser() -> argparse.ArgumentParser:
         prog=f"{program_name()} export",
         description="Export a checkpoint's (EMA) generator to ONNX or TorchScript (dynamic batch, H and W).",
     )
-    parser.add_argument("--checkpoint", type=Path, required=True, help="a .ckpt written by fit")
+    parser.add_argument(
+        "--checkpoint",
+        type=Path,
+        required=True,
+        help="a .ckpt written by fit ('last': the newest run's last.ckpt under ./logs)",
+    )
     parser.add_argument("--format", choices=["onnx", "torchscript"], required=True)
     parser.add_argument("--output", type=Path, required=True, help="file to write (.onnx / .pt)")
     parser.add_argument("--no-ema", action="store_true", help="export the raw generator instead of the EMA")

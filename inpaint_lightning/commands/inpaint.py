@@ -3,7 +3,8 @@
 ``--images`` and ``--masks`` are each a file or a folder, paired by :func:`inpaint_lightning.data.pairs.pair_paths`
 (one image + one mask; one mask for a whole folder; same stem, LaMa's ``<stem>_mask*.png``, or a stable
 assignment for generic mask sets); each result is ``<output>/<name>.png`` where ``name`` is the image's stem (or
-the mask's, for LaMa's several masks per image). ``--dilate PX`` grows every hole by PX pixels first. The output
+the mask's, for LaMa's several masks per image), with its sub-folder and, when two inputs would share a name, its
+extension (``a_png``, ``a_jpg``), so no result replaces another. ``--dilate PX`` grows every hole by PX pixels first. The output
 folder must not be (or lie inside) an input folder, nor be the folder of an input file, and no result may replace
 an input file, so inputs are never overwritten. Unreadable files of a folder are skipped with a warning.
 """
@@ -12,13 +13,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-import warnings
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
+from inpaint_lightning import notices
 from inpaint_lightning.errors import StartupError
 from inpaint_lightning.inference.options import add_model_arguments, inpainter_from_args
 from inpaint_lightning.usage import ArgumentParser, program_name
@@ -55,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     from inpaint_lightning.data.io import UnreadableImageError, read_image, read_mask
+    from inpaint_lightning.data.masks import MaskSizeError, fit_mask
     from inpaint_lightning.data.pairs import check_output_folder, pair_paths
 
     pairs = pair_paths(args.images, args.masks, seed=args.seed)  # first: a missing input is named as such
@@ -72,14 +74,15 @@ def main(argv: list[str]) -> int:
             continue
         try:
             image = read_image(pair.image)
-            mask = read_mask(pair.mask, size=image.shape[:2], invert=args.invert_mask)
-        except (UnreadableImageError, OSError) as err:
-            warnings.warn(f"skipping {pair.name}: {err}", stacklevel=1)
+            mask = fit_mask(read_mask(pair.mask, invert=args.invert_mask), image.shape[:2])
+        except (UnreadableImageError, OSError, MaskSizeError) as err:
+            notices.warn(f"skipping {pair.name}: {err}")
             skipped.append(pair.name)
             continue
         # read_mask already applied --invert-mask: the Inpainter must not invert again, but grows the holes by
         # --dilate (its `dilate`), after the inversion.
         result = inpainter(image, mask.astype(np.float32), invert_mask=False)
+        target.parent.mkdir(parents=True, exist_ok=True)
         Image.fromarray(result).save(target)
         written += 1
     note = f" ({len(skipped)} skipped: {', '.join(skipped[:5])}{' ...' if len(skipped) > 5 else ''})"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import os
-import warnings
 from collections.abc import Iterator
 
 import albumentations as A
@@ -12,6 +11,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, DistributedSampler
 
+from inpaint_lightning import notices
 from inpaint_lightning.data.corruption import Corruption
 from inpaint_lightning.data.io import UnreadableImageError
 from inpaint_lightning.data.sources import ImageList
@@ -50,9 +50,7 @@ class InpaintDataset(Dataset):
                 name = self.images.name(j)
                 if name not in self._skipped:
                     self._skipped.add(name)
-                    warnings.warn(
-                        f"Skipping unreadable image ({len(self._skipped)} so far): {err}", stacklevel=2
-                    )
+                    notices.warn(f"Skipping unreadable image ({len(self._skipped)} so far): {err}")
         raise RuntimeError(f"No readable image among the {n} in this dataset")
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:

@@ -10,7 +10,6 @@ further in than the header check of ``pair_paths`` reads) gives a warning and a 
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -18,15 +17,27 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from inpaint_lightning import notices
 from inpaint_lightning.data.io import UnreadableImageError, read_image, read_mask
+from inpaint_lightning.data.masks import MaskSizeError, fit_mask
 from inpaint_lightning.data.pairs import Pair, pair_paths
 
 BLANK = 64  # side of the placeholder sample of an unreadable file (large enough for every generator)
 
 
-def pair_tensors(rgb: np.ndarray, mask_path: Path, invert: bool = False) -> dict[str, torch.Tensor]:
-    """``image``, ``mask`` (read at the image's size), ``masked`` tensors of one decoded image and its mask file."""
-    hole = read_mask(mask_path, size=rgb.shape[:2], invert=invert)
+def pair_tensors(
+    rgb: np.ndarray, mask_path: Path, invert: bool = False, any_size: bool = False
+) -> dict[str, torch.Tensor]:
+    """``image``, ``mask`` (at the image's size), ``masked`` tensors of one decoded image and its mask file.
+
+    The mask is fitted by :func:`~inpaint_lightning.data.masks.fit_mask` (raises
+    :class:`~inpaint_lightning.data.masks.MaskSizeError` for another aspect ratio); ``any_size`` resizes any mask
+    to the image instead, as evaluation protocols do with generic mask sets that belong to no particular image.
+    """
+    if any_size:
+        hole = read_mask(mask_path, size=rgb.shape[:2], invert=invert)
+    else:
+        hole = fit_mask(read_mask(mask_path, invert=invert), rgb.shape[:2])
     image = torch.from_numpy(rgb).permute(2, 0, 1).float() / 255.0
     mask = torch.from_numpy(hole)[None]
     return {"image": image, "mask": mask, "masked": image * (1 - mask)}
@@ -56,8 +67,8 @@ class FolderPairs(Dataset):
         pair = self.pairs[index]
         try:
             tensors = pair_tensors(read_image(pair.image), pair.mask, self.invert_mask)
-        except (UnreadableImageError, OSError) as err:
-            warnings.warn(f"skipping {pair.name}: {err}", stacklevel=2)
+        except (UnreadableImageError, OSError, MaskSizeError) as err:
+            notices.warn(f"skipping {pair.name}: {err}")
             image, mask = torch.zeros(3, BLANK, BLANK), torch.zeros(1, BLANK, BLANK)
             return {
                 "image": image,

@@ -14,17 +14,57 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from inpaint_lightning import notices
+
 IMAGE_EXTENSIONS: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
 
 
 class UnreadableImageError(OSError):
-    """Raised when a file cannot be decoded as an image (corrupt, truncated, empty, not an image)."""
+    """Raised when a file cannot be decoded as an image (corrupt, truncated, empty, not an image, too large)."""
+
+
+#: What a file that is not an image raises in Pillow (the bomb error is Pillow's refusal of huge images).
+_DECODE_ERRORS = (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError)
+
+
+def pixel_limit() -> int | None:
+    """Largest image decoded, in pixels: Pillow's decompression-bomb limit ``PIL.Image.MAX_IMAGE_PIXELS`` (about
+    89 megapixels; a 1 MB PNG can claim 400). Raise it (or set it to None) to read larger photos."""
+    return Image.MAX_IMAGE_PIXELS
+
+
+def _check_size(path: Path, img: Image.Image) -> None:
+    limit = pixel_limit()
+    if limit is not None and img.width * img.height > limit:
+        raise UnreadableImageError(
+            f"{path}: {img.width}x{img.height} is {img.width * img.height / 1e6:.0f} megapixels, over the "
+            f"{limit / 1e6:.0f}-megapixel limit (PIL.Image.MAX_IMAGE_PIXELS)"
+        )
+
+
+#: Image formats a user may well mean but that are not read (animation, HEIF/AVIF without plugins, camera raw,
+#: layered or vector files): found in a folder, they are named in a warning instead of being ignored silently.
+UNSUPPORTED_IMAGE_EXTENSIONS: tuple[str, ...] = (
+    ".gif", ".heic", ".heif", ".avif", ".jxl", ".svg", ".psd", ".dng", ".cr2", ".cr3", ".nef", ".arw", ".raw",
+)  # fmt: skip
 
 
 def list_images(root: str | Path) -> list[Path]:
-    """All image files under ``root`` (recursive), sorted so that every run sees the same order."""
+    """All image files under ``root`` (recursive), sorted so that every run sees the same order.
+
+    Files of :data:`UNSUPPORTED_IMAGE_EXTENSIONS` are left out with one warning naming them.
+    """
     root = Path(root)
-    return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+    files = [p for p in root.rglob("*") if p.is_file()]
+    unsupported = sorted(str(p) for p in files if p.suffix.lower() in UNSUPPORTED_IMAGE_EXTENSIONS)
+    if unsupported:
+        shown = ", ".join(unsupported[:5]) + (" ..." if len(unsupported) > 5 else "")
+        kinds = "/".join(sorted({Path(p).suffix.lower() for p in unsupported}))
+        notices.warn(
+            f"{len(unsupported)} file(s) under {root} not read ({kinds} is not supported; convert to PNG or "
+            f"JPEG): {shown}"
+        )
+    return sorted(p for p in files if p.suffix.lower() in IMAGE_EXTENSIONS)
 
 
 def _to_uint8(arr: np.ndarray) -> np.ndarray:
@@ -44,13 +84,23 @@ def _to_uint8(arr: np.ndarray) -> np.ndarray:
 
 
 def _open(path: Path) -> Image.Image:
-    if path.stat().st_size == 0:
+    try:
+        size = path.stat().st_size
+    except OSError as err:  # deleted or moved since it was listed (e.g. mid-fit): a bad file like any other
+        raise UnreadableImageError(f"{path}: {err.strerror or err}") from err
+    if size == 0:
         raise UnreadableImageError(f"{path}: empty file (0 bytes)")
     img = None
     try:
-        img = Image.open(path)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the limit is checked below
+            img = Image.open(path)
+        _check_size(path, img)  # from the header, before a bomb is decompressed
         img.load()  # forces a full decode: truncated files fail here, not later in a worker
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as err:
+    except UnreadableImageError:
+        img.close()
+        raise
+    except _DECODE_ERRORS as err:
         if img is not None:
             img.close()
         raise UnreadableImageError(f"{path}: {err}") from err
@@ -107,9 +157,10 @@ def read_mask(
 ) -> np.ndarray:
     """Read a mask file as float32 ``H x W`` in {0, 1} with **1 = hole**.
 
-    Any mode is reduced to luminance (alpha-only masks use their alpha), grey levels are thresholded at
-    ``threshold`` (of full scale), ``size=(h, w)`` resizes with nearest neighbour so edges stay binary, and
-    ``invert=True`` is for mask sets where black marks the hole.
+    A pixel is hole when its brightest channel reaches ``threshold`` (of full scale): white, grey and *coloured*
+    strokes (pure red has only 30 % luminance) are holes, black is not. Alpha-only masks use their alpha.
+    ``size=(h, w)`` resizes with nearest neighbour so edges stay binary, and ``invert=True`` is for mask sets
+    where black marks the hole.
     """
     path = Path(path)
     img = _open(path)
@@ -117,8 +168,10 @@ def read_mask(
         grey = np.asarray(img.getchannel("A"))
     elif img.mode.startswith("I") or img.mode == "F":
         grey = _to_uint8(np.asarray(img))
-    else:
+    elif img.mode in ("L", "1"):
         grey = np.asarray(img.convert("L"))
+    else:  # colour: the brightest channel, so a red or blue stroke counts like a white one
+        grey = np.asarray(img.convert("RGB")).max(axis=2)
     mask = (grey.astype(np.float32) >= threshold * 255.0).astype(np.float32)
     if size is not None and mask.shape != tuple(size):
         mask = cv2.resize(mask, (size[1], size[0]), interpolation=cv2.INTER_NEAREST)
@@ -128,13 +181,16 @@ def read_mask(
 
 
 def is_readable(path: Path) -> bool:
-    """True when ``path`` is a non-empty file whose header Pillow reads as an image (pixels are not decoded)."""
+    """True when ``path`` is a non-empty file whose header Pillow reads as an image within :func:`pixel_limit`
+    (pixels are not decoded)."""
     try:
         if path.stat().st_size == 0:
             return False
-        with Image.open(path) as im:
-            im.size  # noqa: B018 - header parse
-    except (OSError, UnidentifiedImageError, ValueError, SyntaxError):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                _check_size(path, im)
+    except _DECODE_ERRORS:
         return False
     return True
 
@@ -154,5 +210,5 @@ def filter_readable(paths: list[Path], kind: str = "image") -> list[Path]:
             bad.append(str(p))
     if bad:
         shown = ", ".join(bad[:10]) + (" ..." if len(bad) > 10 else "")
-        warnings.warn(f"Skipping {len(bad)} unreadable {kind} file(s): {shown}", stacklevel=2)
+        notices.warn(f"Skipping {len(bad)} unreadable {kind} file(s): {shown}")
     return good

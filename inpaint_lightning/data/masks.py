@@ -18,6 +18,30 @@ from inpaint_lightning.data.io import filter_readable, list_images, read_mask
 from inpaint_lightning.errors import DataNotFoundError
 
 
+class MaskSizeError(ValueError):
+    """A mask whose shape cannot belong to its image (another aspect ratio)."""
+
+
+def fit_mask(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``mask`` (``H x W``) at the image size ``size = (h, w)``: the one mask-size policy of the API, the
+    ``inpaint``/``evaluate`` commands and the service.
+
+    The same size is used as is. A mask of the image's aspect ratio (within one pixel), e.g. one painted on a
+    preview, is resized with nearest neighbour, so it stays binary. Another aspect ratio means the mask belongs to
+    another image: :class:`MaskSizeError` (the API raises it, the service answers 422, the folder commands skip
+    that image with a warning naming it).
+    """
+    h, w = size
+    mh, mw = mask.shape[:2]
+    if (mh, mw) == (h, w):
+        return mask
+    if abs(mh * w / mw - h) > 1.0 and abs(mw * h / mh - w) > 1.0:
+        raise MaskSizeError(
+            f"mask is {mw} x {mh} but image is {w} x {h} (W x H): another aspect ratio, so another image's mask"
+        )
+    return cv2.resize(np.ascontiguousarray(mask), (w, h), interpolation=cv2.INTER_NEAREST)
+
+
 def dilate_holes(mask: np.ndarray, pixels: int) -> np.ndarray:
     """Grow every hole of ``mask`` (``H x W``, values above 0.5 = hole) by ``pixels``.
 

@@ -4,8 +4,8 @@
 (documented in the README):
 
 1. **Files.** An image file and a mask file are one pair, named after the image. An image folder and one mask
-   file: that mask for every image (a mask of another size is resized to each image with nearest neighbour when
-   read). An image file and a mask folder: the masks of that image under rule 2, an error when there is none.
+   file: that mask for every image (fitted to each by :func:`~inpaint_lightning.data.masks.fit_mask`: resized
+   when the aspect ratio matches, otherwise that image is skipped with a warning). An image file and a mask folder: the masks of that image under rule 2, an error when there is none.
    An image file without masks: its ``<stem>_mask*`` files in the image's own folder.
 2. **By name.** A mask belongs to an image when its stem is the image's stem (``photo.jpg`` + ``photo.png``) or
    LaMa's ``<stem>_mask*`` (``photo_mask.png``, ``photo_mask000.png``, ``photo_mask001.png``: one output per
@@ -16,17 +16,22 @@
    images only small holes). Same folders and seed, same pairs, on every machine.
 
 Images without a mask under rule 2 are reported, not silently dropped.
+
+Names (what outputs and per-image results are stored under) never collide: an image in a sub-folder of the image
+folder keeps it (``x/a`` for ``x/a.png``, so ``x/a.png`` and ``y/a.png`` give ``x/a.png`` and ``y/a.png``), and
+files that differ only by extension get it appended (``a.png`` + ``a.jpg`` give ``a_png`` and ``a_jpg``).
 """
 
 from __future__ import annotations
 
 import re
-import warnings
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
+from inpaint_lightning import notices
 from inpaint_lightning.data.io import IMAGE_EXTENSIONS, filter_readable, is_readable, list_images
 from inpaint_lightning.errors import DataNotFoundError, StartupError
 
@@ -96,8 +101,33 @@ def pair_paths(
     if image_path.is_file():
         return _pair_image_file(_readable_file(image_path, "image"), mask_path)
     if mask_path is not None and mask_path.is_file():
-        return _pair_mask_file(image_path, _readable_file(mask_path, "mask"))
-    return _pair_folders(image_path, mask_path if mask_path is not None else image_path, seed, strict)
+        pairs = _pair_mask_file(image_path, _readable_file(mask_path, "mask"))
+    else:
+        pairs = _pair_folders(image_path, mask_path if mask_path is not None else image_path, seed, strict)
+    return unique_names(pairs, image_path)
+
+
+def unique_names(pairs: list[Pair], image_root: Path) -> list[Pair]:
+    """The pairs with names that cannot collide (see the module docstring), in the same order."""
+
+    def with_folder(pair: Pair) -> str:
+        try:
+            folder = pair.image.parent.relative_to(image_root)
+        except ValueError:
+            return pair.name
+        return pair.name if folder == Path(".") else f"{folder.as_posix()}/{pair.name}"
+
+    names = [with_folder(p) for p in pairs]
+    counts = Counter(names)
+    names = [
+        f"{n}_{p.image.suffix.lstrip('.')}" if counts[n] > 1 else n for p, n in zip(pairs, names, strict=True)
+    ]
+    counts, seen = Counter(names), Counter()
+    unique = []
+    for n in names:  # still equal (a.png + a.PNG): number them
+        seen[n] += 1
+        unique.append(f"{n}_{seen[n]}" if counts[n] > 1 else n)
+    return [replace(p, name=n) for p, n in zip(pairs, unique, strict=True)]
 
 
 def _pair_image_file(image: Path, masks: Path | None) -> list[Pair]:
@@ -161,10 +191,9 @@ def _pair_folders(image_dir: Path, mask_dir: Path, seed: int | None, strict: boo
         if seed is not None:
             order = [order[i] for i in np.random.default_rng(seed).permutation(len(order))]
         if len(order) < len(image_files):
-            warnings.warn(
+            notices.warn(
                 f"{len(image_files)} images but only {len(order)} masks in {mask_dir}: masks are reused "
-                f"cyclically",
-                stacklevel=3,
+                f"cyclically"
             )
         return [Pair(img, order[i % len(order)], img.stem) for i, img in enumerate(image_files)]
     if missing:
@@ -172,7 +201,7 @@ def _pair_folders(image_dir: Path, mask_dir: Path, seed: int | None, strict: boo
         message = f"{len(missing)} image(s) in {image_dir} have no mask in {mask_dir}: {shown}"
         if strict:
             raise DataNotFoundError(message)
-        warnings.warn(message + " (skipped)", stacklevel=3)
+        notices.warn(message + " (skipped)")
     return pairs
 
 

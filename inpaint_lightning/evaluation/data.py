@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import cv2
@@ -10,6 +9,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from inpaint_lightning import notices
 from inpaint_lightning.data.folder_pairs import pair_tensors
 from inpaint_lightning.data.io import IMAGE_EXTENSIONS, UnreadableImageError, read_image
 from inpaint_lightning.data.pairs import Pair
@@ -27,6 +27,10 @@ def resize_center_crop(image: np.ndarray, size: int) -> np.ndarray:
     h, w = image.shape[:2]
     top, left = (h - size) // 2, (w - size) // 2
     return image[top : top + size, left : left + size]
+
+
+MIN_SIDE = 16
+"""Smallest image side scored: SSIM's 11-pixel Gaussian window needs room (a 1 x 1 image would abort the run)."""
 
 
 def find_prediction(folder: Path, name: str) -> Path | None:
@@ -67,27 +71,30 @@ class EvalPairs(Dataset):
             if self.size is not None:
                 image = resize_center_crop(image, self.size)
             h, w = image.shape[:2]
-            sample = {"name": pair.name, **pair_tensors(image, pair.mask, self.invert)}
+            if min(h, w) < MIN_SIDE:
+                notices.warn(f"skipping {pair.name}: {w} x {h} is too small to score (under {MIN_SIDE} px)")
+                return None
+            sample = {"name": pair.name, **pair_tensors(image, pair.mask, self.invert, any_size=True)}
+            if not bool(sample["mask"].any()):  # nothing to fill: PSNR would be infinite, hole metrics empty
+                notices.warn(f"skipping {pair.name}: its mask has no hole at this size, nothing to score")
+                return None
             if self.predictions is not None:
                 path = find_prediction(self.predictions, pair.name)
                 if path is None:
-                    warnings.warn(
-                        f"no prediction for {pair.name} in {self.predictions}: skipped", stacklevel=2
-                    )
+                    notices.warn(f"no prediction for {pair.name} in {self.predictions}: skipped")
                     return None
                 pred = read_image(path)
                 if pred.shape[:2] != (h, w):
                     if self.size is not None and min(pred.shape[:2]) >= self.size:
                         pred = resize_center_crop(pred, self.size)
                     if pred.shape[:2] != (h, w):
-                        warnings.warn(
-                            f"{path.name} is {pred.shape[1]}x{pred.shape[0]}, ground truth {w}x{h}: resized",
-                            stacklevel=2,
+                        notices.warn(
+                            f"{path.name} is {pred.shape[1]}x{pred.shape[0]}, ground truth {w}x{h}: resized"
                         )
                         pred = cv2.resize(pred, (w, h), interpolation=cv2.INTER_AREA)
                 sample["prediction"] = torch.from_numpy(pred).permute(2, 0, 1).float() / 255.0
         except UnreadableImageError as err:
-            warnings.warn(f"skipping unreadable file: {err}", stacklevel=2)
+            notices.warn(f"skipping unreadable file: {err}")
             return None
         return sample
 

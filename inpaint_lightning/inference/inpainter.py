@@ -1,6 +1,6 @@
 """Inpaint photos of any size with a trained generator (PyTorch, TorchScript or ONNX Runtime).
 
->>> inpainter = Inpainter.from_checkpoint("logs/checkpoints/last.ckpt")   # EMA weights when present
+>>> inpainter = Inpainter.from_checkpoint("last")   # the newest run's last.ckpt under ./logs; EMA weights
 >>> result = inpainter(Image.open("photo.jpg"), Image.open("mask.png"))   # a PIL image of the same size
 
 ``mode="crop"`` (default) runs the network only on windows around the holes (bounding box plus a context margin),
@@ -21,7 +21,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from inpaint_lightning.composite import composite
-from inpaint_lightning.data.masks import dilate_holes
+from inpaint_lightning.data.masks import dilate_holes, fit_mask
+from inpaint_lightning.errors import NonFiniteOutputError
 from inpaint_lightning.inference.convert import to_image, to_mask
 from inpaint_lightning.inference.sizing import (
     downscale,
@@ -128,7 +129,8 @@ class Inpainter:
         ema: bool = True,
         **options: Any,
     ) -> Inpainter:
-        """From a ``fit`` checkpoint (loaded with ``weights_only=True``; EMA weights when it has them).
+        """From a ``fit`` checkpoint (loaded with ``weights_only=True``; EMA weights when it has them); ``last``
+        is the newest run's ``last.ckpt`` under ``./logs``.
 
         Raises:
             StartupError: missing file, corrupt file, or not a checkpoint of this project.
@@ -202,7 +204,8 @@ class Inpainter:
 
         ``image``/``mask``: PIL images, numpy arrays, tensors (single or batched, see
         :mod:`~inpaint_lightning.inference.convert`) or lists of them (of any sizes). A mask of another size
-        than its image is an error. ``invert_mask``, ``mode`` and ``dilate`` override the constructor's.
+        than its image is fitted by :func:`~inpaint_lightning.data.masks.fit_mask`: resized when it has the image's
+        aspect ratio, else :class:`~inpaint_lightning.data.masks.MaskSizeError` (a ``ValueError``). ``invert_mask``, ``mode`` and ``dilate`` override the constructor's.
         """
         invert = self.invert_mask if invert_mask is None else invert_mask
         mode = self.mode if mode is None else mode
@@ -219,9 +222,9 @@ class Inpainter:
         holes = to_mask(mask, invert=invert)
         img = converted.image
         if holes.shape[-2:] != img.shape[-2:]:
-            raise ValueError(
-                f"mask size {tuple(holes.shape[-2:])} (H, W) differs from image size {tuple(img.shape[-2:])}"
-            )
+            size = tuple(img.shape[-2:])
+            fitted = np.stack([fit_mask(m, size) for m in holes[:, 0].cpu().numpy()])
+            holes = torch.from_numpy(fitted)[:, None].to(holes.device)
         if holes.shape[0] not in (1, img.shape[0]):
             raise ValueError(f"{img.shape[0]} images but {holes.shape[0]} masks")
         if grow:  # negative: dilate_holes raises
@@ -257,6 +260,12 @@ class Inpainter:
         x = torch.cat([small_image * (1.0 - small_mask), small_mask], dim=1)
         padded, _ = pad_to_multiple(x, self.size_multiple, self.min_side())
         pred = self.backend(padded.to(self.device)).to(image.device, torch.float32)[..., : size[0], : size[1]]
+        if not bool(torch.isfinite(pred).all()):
+            bad = int((~torch.isfinite(pred)).sum())
+            raise NonFiniteOutputError(
+                f"the model returned {bad} NaN/inf values for a {w} x {h} region: its weights or export are broken "
+                f"(or fp16 overflowed: try precision fp32)"
+            )
         if size != (h, w):
             pred = F.interpolate(pred, size=(h, w), mode="bilinear", align_corners=False)
         return composite(pred, image, mask)

@@ -13,7 +13,8 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--checkpoint",
         required=True,
-        help="a fit checkpoint (.ckpt, EMA generator), or an exported .onnx (ONNX Runtime) / .pt (TorchScript)",
+        help="a fit checkpoint (.ckpt, EMA generator; 'last' = the newest run's last.ckpt under ./logs), "
+        "or an exported .onnx (ONNX Runtime) / .pt (TorchScript)",
     )
     group.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:1 ... (default cpu)")
     group.add_argument(

@@ -3,7 +3,8 @@ upload a photo, paint the hole, inpaint and download.
 
 Errors are JSON ``{"detail": ...}`` with a 4xx status and never stop the server: 400 for a file that is not an
 image, 413 for an upload over ``max_upload_mb`` (checked on the bytes received, not only on Content-Length) or an
-image over ``max_pixels``, 422 for a mask whose size differs from the image's or a missing field.
+image over ``max_pixels``, 422 for a mask of another aspect ratio than the image's (one of the same aspect ratio is resized, as in the
+API) or a missing field.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from inpaint_lightning.data.io import _pil_to_rgb
+from inpaint_lightning.data.masks import MaskSizeError, fit_mask
 from inpaint_lightning.inference.convert import to_mask
 from inpaint_lightning.inference.inpainter import Inpainter
 
@@ -148,15 +150,14 @@ def create_app(
             raise HTTPException(422, f"mode must be 'crop' or 'full', got {mode!r}")
         img = _decode(image.file.read(), "image", max_pixels)
         msk = _decode(mask.file.read(), "mask", max_pixels)
-        if img.size != msk.size:
-            raise HTTPException(
-                422,
-                f"mask is {msk.size[0]} x {msk.size[1]} but image is {img.size[0]} x {img.size[1]} (W x H)",
-            )
         rgb = _pil_to_rgb(img)
         holes = to_mask(msk, invert=bool(invert_mask) if invert_mask is not None else inpainter.invert_mask)
+        try:  # the API's mask-size policy: same aspect ratio resized, another one refused
+            fitted = fit_mask(holes[0, 0].numpy(), rgb.shape[:2])
+        except MaskSizeError as err:
+            raise HTTPException(422, str(err)) from None
         with lock:
-            result = inpainter(rgb, holes[0, 0].numpy(), invert_mask=False, mode=mode)
+            result = inpainter(rgb, fitted, invert_mask=False, mode=mode)
         buffer = io.BytesIO()
         Image.fromarray(np.asarray(result, dtype=np.uint8)).save(buffer, format="PNG", compress_level=1)
         return Response(

@@ -19,7 +19,7 @@ from torch import Tensor, nn
 
 from inpaint_lightning.models.layers import pad_to_multiple
 
-Prefill = Literal["none", "pyramid"]
+Prefill = Literal["none", "pyramid", "patchmatch"]
 
 
 def pyramid_fill(image: Tensor, mask: Tensor) -> Tensor:
@@ -46,6 +46,21 @@ def pyramid_fill(image: Tensor, mask: Tensor) -> Tensor:
     return image * known + fill * mask
 
 
+@torch.no_grad()
+def patchmatch_fill(image: Tensor, mask: Tensor) -> Tensor:
+    """Fill the hole with texture copied from the known region by PatchMatch (CPU, per image, not differentiable)."""
+    from inpaint_lightning.evaluation.baselines import baseline
+
+    fill = baseline("patchmatch")
+    out = []
+    for img, m in zip(image.detach().float().cpu(), mask.detach().float().cpu(), strict=True):
+        rgb = (img.clamp(0, 1).permute(1, 2, 0).numpy() * 255.0 + 0.5).astype("uint8")
+        filled = fill(rgb, m[0].numpy())
+        out.append(torch.from_numpy(filled).permute(2, 0, 1))
+    filled = torch.stack(out).to(image.device, image.dtype) / 255.0
+    return image * (1.0 - mask) + filled * mask
+
+
 class InpaintGenerator(nn.Module):
     """Base class of every generator (see the module docstring for the contract).
 
@@ -62,8 +77,8 @@ class InpaintGenerator(nn.Module):
 
     def __init__(self, prefill: Prefill = "none", residual: bool = False) -> None:
         super().__init__()
-        if prefill not in ("none", "pyramid"):
-            raise ValueError(f"prefill must be 'none' or 'pyramid', got {prefill!r}")
+        if prefill not in ("none", "pyramid", "patchmatch"):
+            raise ValueError(f"prefill must be 'none', 'pyramid' or 'patchmatch', got {prefill!r}")
         self.prefill, self.residual = prefill, residual
 
     def body(self, x: Tensor) -> Tensor | list[Tensor]:
@@ -79,6 +94,8 @@ class InpaintGenerator(nn.Module):
         masked, mask = x[:, :3], x[:, 3:4]
         if self.prefill == "pyramid":
             masked = pyramid_fill(masked, mask)
+        elif self.prefill == "patchmatch":
+            masked = patchmatch_fill(masked, mask)
         padded, (h, w) = pad_to_multiple(torch.cat([masked * 2.0 - 1.0, mask], dim=1), self.size_multiple)
         out = self.body(padded)
         base = masked if self.residual else 0.5
