@@ -86,3 +86,74 @@ def test_page_is_served(client):
     for element in ('id="file"', 'id="brush"', 'id="undo"', 'id="clear"', 'id="inpaint"', 'id="download"'):
         assert element in page.text
     assert "http://" not in page.text and "https://" not in page.text  # no CDN: works offline
+
+
+def test_network_work_is_bounded_in_every_mode():
+    torch.manual_seed(0)
+    g = FFCResNet(base_channels=8, n_downsampling=2, n_blocks=1, max_channels=16).eval()
+    inpainter = Inpainter.from_generator(g, working_size=64)
+    client = TestClient(create_app(inpainter, max_network_pixels=20_000))
+    img, mask = photo(160, 200), np.zeros((160, 200), np.uint8)
+    mask[60:80, 90:110] = 255
+    assert inpainter.network_pixels(mask > 0, "full") == 160 * 200  # over the limit
+    assert inpainter.network_pixels(mask > 0, "crop") <= 64 * 64  # one window, shrunk to the working size
+    full = post(client, png(img), png(mask), mode="full")
+    assert full.status_code == 413 and "network work" in full.json()["detail"]
+    assert post(client, png(img), png(mask), mode="crop").status_code == 200
+
+
+def test_a_full_queue_answers_503_and_health_stays_fast():
+    import threading
+    import time
+
+    torch.manual_seed(0)
+    g = FFCResNet(base_channels=8, n_downsampling=2, n_blocks=1, max_channels=16).eval()
+    inpainter = Inpainter.from_generator(g)
+    started, release = threading.Event(), threading.Event()
+    real = inpainter.inpaint_tensor
+
+    def slow(*args, **kwargs):
+        started.set()
+        release.wait(10)
+        return real(*args, **kwargs)
+
+    inpainter.inpaint_tensor = slow
+    client = TestClient(create_app(inpainter, max_queue=0))
+    img, mask = photo(40, 50), np.zeros((40, 50), np.uint8)
+    mask[10:20, 10:30] = 255
+    first: list = []
+    worker = threading.Thread(target=lambda: first.append(post(client, png(img), png(mask))))
+    worker.start()
+    assert started.wait(10)
+    t0 = time.perf_counter()
+    health = client.get("/health")
+    assert health.status_code == 200 and health.json()["busy"] is True
+    assert time.perf_counter() - t0 < 2.0  # not queued behind the running inference
+    refused = post(client, png(img), png(mask))
+    assert refused.status_code == 503 and refused.headers["Retry-After"] == "5"
+    release.set()
+    worker.join(10)
+    assert first[0].status_code == 200
+    assert post(client, png(img), png(mask)).status_code == 200  # the slot is free again
+
+
+def test_a_stalled_upload_times_out_with_408():
+    import asyncio
+
+    from inpaint_lightning.serving.app import UploadLimit
+
+    async def app(scope, receive, send):  # never reached
+        raise AssertionError
+
+    sent: list[dict] = []
+
+    async def receive():
+        await asyncio.sleep(5)
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "headers": []}
+    asyncio.run(UploadLimit(app, max_bytes=1000, body_timeout=0.05)(scope, receive, send))
+    assert sent[0]["status"] == 408

@@ -27,6 +27,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--max-megapixels", type=float, default=40.0, help="largest image accepted (default 40 MP)"
     )
+    parser.add_argument(
+        "--max-network-megapixels",
+        type=float,
+        default=4.0,
+        help="largest network work per request, any mode (default 4 MP; mode=full on a bigger photo gets 413)",
+    )
+    parser.add_argument(
+        "--max-queue",
+        type=int,
+        default=4,
+        help="requests that may wait for the model; more get 503 (default 4)",
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=30.0, help="seconds an upload may stall before 408 (default 30)"
+    )
     return parser
 
 
@@ -39,8 +54,17 @@ def main(argv: list[str]) -> int:
     inpainter = inpainter_from_args(args)
     inpainter.min_side()  # compile-free warm-up: the first request is not slower
     app = create_app(
-        inpainter, max_upload_mb=args.max_upload_mb, max_pixels=int(args.max_megapixels * 1_000_000)
+        inpainter,
+        max_upload_mb=args.max_upload_mb,
+        max_pixels=int(args.max_megapixels * 1_000_000),
+        max_network_pixels=int(args.max_network_megapixels * 1_000_000),
+        max_queue=args.max_queue,
+        body_timeout=args.timeout,
     )
     print(f"serving {args.checkpoint} on http://{args.host}:{args.port}/", file=sys.stderr)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    # Connections beyond the queue get uvicorn's 503 before any work; idle keep-alive sockets close after 5 s.
+    uvicorn.run(
+        app, host=args.host, port=args.port, log_level="info",
+        limit_concurrency=args.max_queue + 32, timeout_keep_alive=5,
+    )  # fmt: skip
     return 0

@@ -252,6 +252,23 @@ class Inpainter:
                 )
         return out
 
+    def network_pixels(self, mask: Tensor | np.ndarray, mode: Mode | None = None) -> int:
+        """Pixels the network will process for one image with ``mask`` (``H x W``, 1 = hole) in ``mode``,
+        computed without running it: the whole image in ``full`` mode, the (shrunk) hole windows in ``crop``
+        mode. What a service bounds per request: inference time and memory grow with it."""
+        mode = self.mode if mode is None else mode
+        if isinstance(mask, Tensor):
+            mask = mask.detach().to("cpu", torch.float32).numpy()
+        mask = np.asarray(mask).reshape(np.asarray(mask).shape[-2:])
+        if mode == "full":
+            return int(mask.shape[0] * mask.shape[1])
+        total = 0
+        for win in hole_windows(mask, self.crop_margin, self.min_margin):
+            rows, cols = win.slices
+            h, w = shrink_size(rows.stop - rows.start, cols.stop - cols.start, self.working_size)
+            total += h * w
+        return total
+
     def _fill(self, image: Tensor, mask: Tensor, working_size: int | None) -> Tensor:
         """Composited fill of one region: downscale to ``working_size`` when larger, pad, run, crop, upscale."""
         h, w = image.shape[-2:]

@@ -1,14 +1,17 @@
 """HTTP service: ``POST /inpaint`` (multipart ``image`` + ``mask`` -> PNG), ``GET /health``, and at ``/`` a page to
 upload a photo, paint the hole, inpaint and download.
 
-Errors are JSON ``{"detail": ...}`` with a 4xx status and never stop the server: 400 for a file that is not an
-image, 413 for an upload over ``max_upload_mb`` (checked on the bytes received, not only on Content-Length) or an
-image over ``max_pixels``, 422 for a mask of another aspect ratio than the image's (one of the same aspect ratio is resized, as in the
+Errors are JSON ``{"detail": ...}`` with a 4xx/5xx status and never stop the server: 400 for a file that is not an
+image, 408 for an upload slower than ``body_timeout``, 413 for an upload over ``max_upload_mb`` (checked on the
+bytes received, not only on Content-Length), an image over ``max_pixels`` or a request whose network work
+(:meth:`Inpainter.network_pixels`, any mode) is over ``max_network_pixels``, 503 (with ``Retry-After``) when
+``max_queue`` requests already wait for the model, 500 for a model that returns NaN, 422 for a mask of another aspect ratio than the image's (one of the same aspect ratio is resized, as in the
 API) or a missing field.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import io
 import threading
@@ -22,6 +25,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from inpaint_lightning.data.io import _pil_to_rgb
 from inpaint_lightning.data.masks import MaskSizeError, fit_mask
+from inpaint_lightning.errors import NonFiniteOutputError
 from inpaint_lightning.inference.convert import to_mask
 from inpaint_lightning.inference.inpainter import Inpainter
 
@@ -30,11 +34,13 @@ class UploadLimit:
     """ASGI middleware: a request body over ``max_bytes`` gets a JSON 413 before the app parses it.
 
     A declared Content-Length over the limit is refused at once; otherwise the body is read (at most
-    ``max_bytes`` + 1 bytes are kept) and replayed to the app, so chunked uploads are limited too.
+    ``max_bytes`` + 1 bytes are kept) and replayed to the app, so chunked uploads are limited too. A client
+    that sends nothing for ``body_timeout`` seconds mid-upload gets a 408 and frees its slot (a slow-loris upload
+    must not hold the server).
     """
 
-    def __init__(self, app: Any, max_bytes: int) -> None:
-        self.app, self.max_bytes = app, max_bytes
+    def __init__(self, app: Any, max_bytes: int, body_timeout: float = 30.0) -> None:
+        self.app, self.max_bytes, self.body_timeout = app, max_bytes, body_timeout
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope.get("method") not in ("POST", "PUT", "PATCH"):
@@ -48,7 +54,15 @@ class UploadLimit:
         chunks: list[bytes] = []
         size = 0
         while True:
-            message = await receive()
+            try:
+                message = await asyncio.wait_for(receive(), timeout=self.body_timeout)
+            except TimeoutError:
+                response = JSONResponse(
+                    {"detail": f"upload stalled for {self.body_timeout:g} s"}, status_code=408
+                )
+                response.headers["Connection"] = "close"
+                await response(scope, receive, send)
+                return
             if message["type"] == "http.disconnect":
                 return
             chunk = message.get("body", b"")
@@ -106,6 +120,9 @@ def create_app(
     inpainter: Inpainter,
     max_upload_mb: float = 20.0,
     max_pixels: int = 40_000_000,
+    max_network_pixels: int = 4_000_000,
+    max_queue: int = 4,
+    body_timeout: float = 30.0,
     title: str = "inpaint_lightning",
 ) -> FastAPI:
     """The FastAPI app (with the upload limit) serving ``inpainter``.
@@ -114,10 +131,15 @@ def create_app(
         inpainter: what fills the holes (its mode, working size and mask polarity are the defaults of
             ``/inpaint``; the form fields ``mode`` and ``invert_mask`` override them per request).
         max_upload_mb: largest request body accepted (image + mask).
-        max_pixels: largest image accepted, in pixels.
+        max_pixels: largest image accepted, in pixels (decoding cost).
+        max_network_pixels: largest network work per request, in pixels through the network (any mode; crop
+            mode's windows are shrunk to the working size, full mode runs the whole image): bounds time and memory.
+        max_queue: requests that may wait while one runs; more get 503 at once instead of piling up.
+        body_timeout: seconds an upload may stall before a 408.
     """
     app = FastAPI(title=title, description="Image inpainting: POST an image and a mask (white = hole).")
     lock = threading.Lock()  # one inference at a time: the model already uses every core it is given
+    admission = threading.BoundedSemaphore(max_queue + 1)  # the running request + the queue
     page = resources.files("inpaint_lightning.serving").joinpath("static/index.html").read_text("utf-8")
     app.state.inpainter = inpainter
 
@@ -126,13 +148,16 @@ def create_app(
         return HTMLResponse(page)
 
     @app.get("/health")
-    def health() -> dict:
+    async def health() -> dict:  # on the event loop, never behind the inference threads
         return {
             "status": "ok",
             "backend": type(inpainter.backend).__name__,
             "size_multiple": inpainter.size_multiple,
             "mode": inpainter.mode,
             "max_upload_mb": max_upload_mb,
+            "max_network_megapixels": max_network_pixels / 1e6,
+            "max_queue": max_queue,
+            "busy": lock.locked(),
         }
 
     @app.post(
@@ -148,6 +173,14 @@ def create_app(
     ) -> Response:
         if mode not in (None, "crop", "full"):
             raise HTTPException(422, f"mode must be 'crop' or 'full', got {mode!r}")
+        if not admission.acquire(blocking=False):
+            raise HTTPException(503, f"busy: {max_queue} requests already wait", headers={"Retry-After": "5"})
+        try:
+            return _inpaint(image, mask, mode, invert_mask)
+        finally:
+            admission.release()
+
+    def _inpaint(image: UploadFile, mask: UploadFile, mode: str | None, invert_mask: bool | None) -> Response:
         img = _decode(image.file.read(), "image", max_pixels)
         msk = _decode(mask.file.read(), "mask", max_pixels)
         rgb = _pil_to_rgb(img)
@@ -156,8 +189,19 @@ def create_app(
             fitted = fit_mask(holes[0, 0].numpy(), rgb.shape[:2])
         except MaskSizeError as err:
             raise HTTPException(422, str(err)) from None
+        work = inpainter.network_pixels(fitted, mode)
+        if work > max_network_pixels:
+            raise HTTPException(
+                413,
+                f"this request needs {work / 1e6:.1f} megapixels of network work ({mode or inpainter.mode} mode on "
+                f"{rgb.shape[1]} x {rgb.shape[0]}); the limit is {max_network_pixels / 1e6:.1f}: use mode=crop or a "
+                f"smaller image",
+            )
         with lock:
-            result = inpainter(rgb, fitted, invert_mask=False, mode=mode)
+            try:
+                result = inpainter(rgb, fitted, invert_mask=False, mode=mode)
+            except NonFiniteOutputError as err:
+                raise HTTPException(500, str(err)) from None
         buffer = io.BytesIO()
         Image.fromarray(np.asarray(result, dtype=np.uint8)).save(buffer, format="PNG", compress_level=1)
         return Response(
@@ -166,5 +210,5 @@ def create_app(
             headers={"Content-Disposition": 'inline; filename="inpainted.png"'},
         )
 
-    app.add_middleware(UploadLimit, max_bytes=int(max_upload_mb * 2**20))
+    app.add_middleware(UploadLimit, max_bytes=int(max_upload_mb * 2**20), body_timeout=body_timeout)
     return app
