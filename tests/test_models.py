@@ -144,6 +144,24 @@ def test_pyramid_fill_keeps_known_pixels_and_fills_smoothly():
     assert pyramid_fill(img, torch.ones(1, 1, 16, 16)).allclose(torch.full_like(img, 0.5))  # nothing known
 
 
+def test_patchmatch_fill_copies_texture_from_the_photo_and_falls_back_when_it_cannot():
+    from inpaint_lightning.models.generators.base import patchmatch_fill
+
+    stripes = torch.zeros(1, 3, 48, 48)
+    stripes[..., :, ::4] = 1.0  # a texture a smooth fill cannot continue
+    mask = torch.zeros(1, 1, 48, 48)
+    mask[..., 16:32, 16:32] = 1
+    out = patchmatch_fill(stripes * (1 - mask), mask)
+    assert torch.equal(out * (1 - mask), stripes * (1 - mask))
+    hole = out[0, 0, 16:32, 16:32]
+    smooth = pyramid_fill(stripes * (1 - mask), mask)[0, 0, 16:32, 16:32]
+    assert hole.std() > 2 * smooth.std()  # stripes continue into the hole, the pyramid fill is flat grey
+    assert torch.equal(
+        patchmatch_fill(stripes, torch.ones_like(mask)), pyramid_fill(stripes, torch.ones_like(mask))
+    )
+    assert torch.equal(out, patchmatch_fill(stripes * (1 - mask), mask))  # seeded: the same fill every time
+
+
 def test_residual_pyramid_generator_adds_its_correction_to_the_smooth_fill():
     torch.manual_seed(0)
     g = GatedUNet(base_channels=8, depth=2, dilations=(1,), max_channels=16, prefill="pyramid", residual=True)

@@ -66,14 +66,23 @@ def unrolled_pyramid_fill(image: Tensor, mask: Tensor, levels: int = PREFILL_LEV
 
 
 class ExportableGenerator(nn.Module):
-    """A copy of ``generator`` whose pyramid pre-fill traces exactly at every size (see the module docstring)."""
+    """A copy of ``generator`` whose pyramid pre-fill traces exactly at every size (see the module docstring).
+
+    A PatchMatch pre-fill (CPU exemplar search, no graph ops) stays outside the graph: the exported model expects
+    its input already pre-filled, its metadata says ``prefill: patchmatch``, and the loaders of this project
+    (:meth:`~inpaint_lightning.inference.Inpainter.from_onnx`, ``from_torchscript``) run it before the graph.
+    """
 
     def __init__(self, generator: nn.Module) -> None:
         super().__init__()
         self.generator = copy.deepcopy(generator).eval()
-        self.prefill = getattr(self.generator, "prefill", "none") == "pyramid"
-        if self.prefill:
-            self.generator.prefill = "none"  # done below; the residual base is then the pre-filled input
+        kind = getattr(self.generator, "prefill", "none")
+        self.prefill = kind == "pyramid"
+        self.external_prefill = "patchmatch" if kind == "patchmatch" else "none"
+        if kind != "none":
+            self.generator.prefill = (
+                "none"  # done below or by the caller; the residual base is the pre-filled input
+            )
         self.size_multiple = size_multiple_of(generator)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -87,7 +96,9 @@ def _metadata(model: ExportableGenerator) -> dict[str, str]:
     return {
         "size_multiple": str(model.size_multiple),
         "min_side": str(probe_min_side(model, model.size_multiple)),
-        "contract": "input: Bx4xHxW masked RGB ++ mask (1 = hole), H and W multiples of size_multiple and at "
+        "prefill": model.external_prefill,
+        "contract": "input: Bx4xHxW masked RGB ++ mask (1 = hole; with prefill=patchmatch the hole already holds "
+        "a PatchMatch fill), H and W multiples of size_multiple and at "
         "least min_side; output: Bx3xHxW raw prediction (composite: mask * clamp(output, 0, 1) + (1 - mask) * "
         "image)",
     }

@@ -37,6 +37,29 @@ Mode = Literal["crop", "full"]
 _DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
 
+class PrefilledBackend:
+    """Runs the pre-fill an exported graph leaves to its caller (``prefill`` metadata: ``patchmatch``) on the input,
+    then the exported backend."""
+
+    def __init__(self, backend: Any, prefill: str) -> None:
+        from inpaint_lightning.models.generators.base import patchmatch_fill
+
+        if prefill != "patchmatch":
+            raise ValueError(f"unknown external prefill {prefill!r}")
+        self.backend, self.fill = backend, patchmatch_fill
+        self.size_multiple, self.min_side = backend.size_multiple, backend.min_side
+        self.device = backend.device
+
+    def __call__(self, x: Tensor) -> Tensor:
+        masked, mask = x[:, :3], x[:, 3:4]
+        return self.backend(torch.cat([self.fill(masked, mask), mask], dim=1))
+
+
+def with_prefill(backend: Any, prefill: str | None) -> Any:
+    """``backend`` itself, or wrapped in :class:`PrefilledBackend` when its metadata asks for a pre-fill."""
+    return backend if prefill in (None, "", "none") else PrefilledBackend(backend, prefill)
+
+
 class TorchBackend:
     """Callable running an ``nn.Module`` (or TorchScript module) generator on ``device`` at ``precision``.
 
@@ -151,7 +174,8 @@ class Inpainter:
         """From an ONNX file written by ``export --format onnx``, run by ONNX Runtime."""
         from inpaint_lightning.inference.onnx_runtime import OnnxBackend
 
-        return cls(OnnxBackend(path, threads=threads, providers=providers), **options)
+        backend = OnnxBackend(path, threads=threads, providers=providers)
+        return cls(with_prefill(backend, backend.prefill), **options)
 
     @classmethod
     def from_torchscript(
@@ -162,7 +186,7 @@ class Inpainter:
 
         if not os.path.isfile(path):
             raise StartupError(f"TorchScript model not found: {path}")
-        extra = {"size_multiple": "", "min_side": ""}
+        extra = {"size_multiple": "", "min_side": "", "prefill": ""}
         try:
             module = torch.jit.load(str(path), map_location="cpu", _extra_files=extra)
         except Exception as err:  # TorchScript raises RuntimeError and friends for foreign files
@@ -170,7 +194,10 @@ class Inpainter:
         backend = TorchBackend(module, device)
         backend.size_multiple = int(extra["size_multiple"] or 1)
         backend.min_side = int(extra["min_side"] or 0) or None
-        return cls(backend, **options)
+        prefill = extra["prefill"]
+        return cls(
+            with_prefill(backend, prefill.decode() if isinstance(prefill, bytes) else prefill), **options
+        )
 
     @classmethod
     def from_file(

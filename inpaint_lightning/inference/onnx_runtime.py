@@ -47,6 +47,9 @@ class OnnxBackend:
         meta = self.session.get_modelmeta().custom_metadata_map
         self.size_multiple = int(meta.get("size_multiple", 1))
         self.min_side = int(meta.get("min_side", 0)) or None
+        self.prefill = meta.get(
+            "prefill", "none"
+        )  # done by the caller before the graph (Inpainter.from_onnx)
         self.path = str(path)
         self.device = torch.device("cpu")
 

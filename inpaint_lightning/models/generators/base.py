@@ -46,18 +46,33 @@ def pyramid_fill(image: Tensor, mask: Tensor) -> Tensor:
     return image * known + fill * mask
 
 
+#: PatchMatch needs some whole 7 x 7 patches of known pixels to copy from; below this it falls back to the pyramid.
+_PATCHMATCH_MIN_SIDE, _PATCHMATCH_MIN_KNOWN = 16, 0.05
+
+
 @torch.no_grad()
 def patchmatch_fill(image: Tensor, mask: Tensor) -> Tensor:
-    """Fill the hole with texture copied from the known region by PatchMatch (CPU, per image, not differentiable)."""
+    """Fill the hole with texture copied from the known region by PatchMatch (pypatchmatch: CPU, one image at a
+    time, seeded, not differentiable). Images too small or almost all hole fall back to :func:`pyramid_fill`."""
     from inpaint_lightning.evaluation.baselines import baseline
 
     fill = baseline("patchmatch")
+    smooth = pyramid_fill(image, mask)
     out = []
-    for img, m in zip(image.detach().float().cpu(), mask.detach().float().cpu(), strict=True):
+    for img, m, fallback in zip(
+        image.detach().float().cpu(), mask.detach().float().cpu(), smooth, strict=True
+    ):
+        hole = (m[0] > 0.5).numpy()
+        if (
+            min(hole.shape) < _PATCHMATCH_MIN_SIDE
+            or not hole.any()
+            or (1.0 - hole.mean()) < _PATCHMATCH_MIN_KNOWN
+        ):
+            out.append(fallback.detach().float().cpu())
+            continue
         rgb = (img.clamp(0, 1).permute(1, 2, 0).numpy() * 255.0 + 0.5).astype("uint8")
-        filled = fill(rgb, m[0].numpy())
-        out.append(torch.from_numpy(filled).permute(2, 0, 1))
-    filled = torch.stack(out).to(image.device, image.dtype) / 255.0
+        out.append(torch.from_numpy(fill(rgb, hole.astype("float32"))).permute(2, 0, 1).float() / 255.0)
+    filled = torch.stack(out).to(image.device, image.dtype)
     return image * (1.0 - mask) + filled * mask
 
 
