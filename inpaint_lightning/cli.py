@@ -192,6 +192,27 @@ class InpaintCLI(LightningCLI):
             if init_args is not None and "save_dir" in init_args and init_args.save_dir is None:
                 init_args.save_dir = root
 
+    def before_fit(self) -> None:
+        """The crop size must be one the generator can run (its coarsest level needs a few pixels): checked on
+        the built generator, before the first step, in one line."""
+        from inpaint_lightning.inference.sizing import padded_size, probe_min_side
+
+        generator = getattr(self.model, "generator", None)
+        size = getattr(self.datamodule, "image_size", None)
+        if generator is None or size is None:
+            return
+        multiple = int(getattr(generator, "size_multiple", 1) or 1)
+        was_training = generator.training
+        generator.eval()  # the probe must not touch BatchNorm statistics
+        try:
+            need = probe_min_side(generator, multiple)
+        finally:
+            generator.train(was_training)
+        if padded_size(size, size, multiple)[0] < need:
+            raise StartupError(
+                f"--data.image_size {size} is too small for this generator: it needs crops of at least {need} px"
+            )
+
     def instantiate_classes(self) -> None:
         """Build everything; a constructor's own check of its arguments (e.g. ``FreeFormMasks.hole_range``) is
         a wrong config: one line, exit 2 (``JSONARGPARSE_DEBUG=true`` shows the traceback)."""

@@ -171,3 +171,12 @@ def test_wrong_configs_fail_at_start_in_one_line(tmp_path, capsys, flag, value, 
         err
     )  # one error line (+ a "did you mean"/help pointer)
     assert not (tmp_path / "ckpt").exists()
+
+
+def test_a_crop_too_small_for_the_generator_fails_at_start(tmp_path, capsys):
+    # the default generator downsamples 8x and needs 16 px; tiny.yaml's downsamples 4x
+    args = tiny_args(tmp_path, "--data.image_size", "8", "--model.generator.init_args.n_downsampling", "3")
+    with pytest.raises(SystemExit) as exit_:
+        main(args)
+    assert exit_.value.code == 2
+    assert "--data.image_size 8 is too small for this generator" in capsys.readouterr().err
