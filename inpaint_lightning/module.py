@@ -13,16 +13,13 @@ from __future__ import annotations
 
 import copy
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
+import warnings
 from typing import Any, Literal
 
 import lightning as L
 import numpy as np
 import torch
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
-from lightning.pytorch.core.mixins.hparams_mixin import _given_hyperparameters
-from lightning.pytorch.core.optimizer import LightningOptimizer
 from torch import Tensor, nn
 from torchmetrics import MetricCollection
 
@@ -38,17 +35,6 @@ from inpaint_lightning.metrics import LpipsNet, image_metrics, make_lpips
 from inpaint_lightning.models.discriminators import PatchDiscriminator
 from inpaint_lightning.models.generators import FFCResNet
 from inpaint_lightning.optim import GANAdam
-
-
-@contextmanager
-def _not_counted(optimizer: LightningOptimizer) -> Iterator[None]:
-    """Step ``optimizer`` without advancing ``global_step`` (see the module docstring)."""
-    before, after = optimizer._on_before_step, optimizer._on_after_step
-    optimizer._on_before_step = optimizer._on_after_step = lambda: None
-    try:
-        yield
-    finally:
-        optimizer._on_before_step, optimizer._on_after_step = before, after
 
 
 class InpaintingGAN(L.LightningModule):
@@ -93,8 +79,11 @@ class InpaintingGAN(L.LightningModule):
         super().__init__()
         # Through LightningCLI the hparams are the YAML's class_path/init_args (so a checkpoint alone rebuilds the
         # networks); from plain Python they would be module objects, which do not belong in hparams.
-        from_cli = _given_hyperparameters.get() is not None
-        self.save_hyperparameters(ignore=[] if from_cli else ["generator", "discriminator", "loss"])
+        with warnings.catch_warnings():  # Lightning's "is an nn.Module" advice: handled just below
+            warnings.simplefilter("ignore")
+            self.save_hyperparameters()
+        if any(isinstance(self.hparams.get(k), nn.Module) for k in ("generator", "discriminator", "loss")):
+            self.save_hyperparameters(ignore=["generator", "discriminator", "loss"])
         self.automatic_optimization = False
         self.generator = (
             generator
@@ -179,8 +168,9 @@ class InpaintingGAN(L.LightningModule):
         self._check_finite("discriminator", d_total, d_logs)
         d_opt.zero_grad(set_to_none=True)
         self.manual_backward(d_total)
-        with _not_counted(d_opt):
-            d_opt.step()
+        # Through the strategy (public API: precision plugin, grad scaler, on_before_optimizer_step clipping) but
+        # not through the LightningOptimizer wrapper, whose step is what advances global_step.
+        self.trainer.strategy.optimizer_step(d_opt.optimizer, closure=lambda: None, model=self)
         self.untoggle_optimizer(d_opt)
 
         self.toggle_optimizer(g_opt)
