@@ -29,11 +29,10 @@ from inpaint_lightning.ema import update_ema
 from inpaint_lightning.errors import StartupError, TrainingDiverged
 from inpaint_lightning.evaluation.baselines import baseline
 from inpaint_lightning.evaluation.lightning import save_test_results
+from inpaint_lightning.evaluation.metrics import l1_hole
 from inpaint_lightning.evaluation.scorer import Scorer
 from inpaint_lightning.losses.inpainting import InpaintingLoss
 from inpaint_lightning.metrics import LpipsNet, image_metrics, make_lpips
-from inpaint_lightning.models.discriminators import PatchDiscriminator
-from inpaint_lightning.models.generators import FFCResNet
 from inpaint_lightning.optim import GANAdam
 
 
@@ -61,8 +60,8 @@ class InpaintingGAN(L.LightningModule):
 
     def __init__(
         self,
-        generator: nn.Module | None = None,
-        discriminator: nn.Module | None = None,
+        generator: nn.Module,
+        discriminator: nn.Module,
         loss: InpaintingLoss | None = None,
         g_optimizer: OptimizerCallable = GANAdam,
         d_optimizer: OptimizerCallable = GANAdam,
@@ -85,14 +84,7 @@ class InpaintingGAN(L.LightningModule):
         if any(isinstance(self.hparams.get(k), nn.Module) for k in ("generator", "discriminator", "loss")):
             self.save_hyperparameters(ignore=["generator", "discriminator", "loss"])
         self.automatic_optimization = False
-        self.generator = (
-            generator
-            if generator is not None
-            else FFCResNet(
-                base_channels=32, n_blocks=6, prefill="pyramid", residual=True
-            )  # as configs/gan.yaml
-        )
-        self.discriminator = discriminator if discriminator is not None else PatchDiscriminator()
+        self.generator, self.discriminator = generator, discriminator  # the recipe's live in configs/gan.yaml
         self.loss = loss if loss is not None else InpaintingLoss()
         self.g_optimizer, self.d_optimizer = g_optimizer, d_optimizer
         self.g_scheduler, self.d_scheduler = g_scheduler, d_scheduler
@@ -234,9 +226,10 @@ class InpaintingGAN(L.LightningModule):
             return
         for scheduler in schedulers if isinstance(schedulers, list) else [schedulers]:
             if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
-                monitor = self.trainer.callback_metrics.get(
-                    "val/lpips", self.trainer.callback_metrics.get("val/psnr")
-                )
+                # Lower is better for both (configure mode="min"): LPIPS, or hole L1 when LPIPS is off. (PSNR
+                # as a fallback would have needed the opposite mode.)
+                metrics = self.trainer.callback_metrics
+                monitor = metrics.get("val/lpips", metrics.get("val/l1_hole"))
                 if monitor is not None:
                     scheduler.step(monitor)
             else:
@@ -253,7 +246,7 @@ class InpaintingGAN(L.LightningModule):
         metrics = self.metrics[split]
         with torch.autocast(self.device.type, enabled=False):
             metrics.update(output.float(), image.float())
-            hole = (output.float() - image.float()).abs().mul(mask).sum() / mask.sum().clamp_min(1) / 3
+            hole = l1_hole(output, image, mask).mean()  # the evaluate command's per-image definition
         self.log(f"{split}/l1_hole", hole, batch_size=image.shape[0], sync_dist=True)
         result = {"output": output.detach()}
         if split == "val" and "val_baseline" in self.metrics:

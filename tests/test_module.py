@@ -22,8 +22,7 @@ def tiny_model(**kw) -> InpaintingGAN:
     return InpaintingGAN(
         GatedUNet(base_channels=8, depth=2, dilations=(1,), max_channels=16),
         PatchDiscriminator(base_channels=8, n_layers=2),
-        lpips="off",
-        **kw,
+        **{"lpips": "off", **kw},
     )
 
 
@@ -174,7 +173,7 @@ def _offline(monkeypatch, tmp_path):
 def test_missing_lpips_weights_fail_at_startup_naming_file_and_torch_home(monkeypatch, tmp_path):
     _offline(monkeypatch, tmp_path)
     with pytest.raises(MissingWeightsError) as err:
-        InpaintingGAN(lpips="alex")
+        tiny_model(lpips="alex")
     message = str(err.value)
     assert "alexnet-owt-7be5be79.pth" in message and str(tmp_path / "torch_home") in message
     assert "TORCH_HOME" in message

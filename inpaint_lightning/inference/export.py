@@ -10,9 +10,9 @@ Two things in the generators are not traceable at every size as written, and are
 * ``torch.fft`` has no ONNX export in the TorchScript-based exporter: Fourier units switch to the matrix-product
   DFT of :mod:`inpaint_lightning.models.ffc` while exporting, with the DFT matrices built in the graph from the
   input's shape, so FFC models keep dynamic H and W.
-* The pyramid pre-fill loops until the image is 1 pixel wide, a number of levels that tracing would freeze at the
-  example's size. :class:`ExportableGenerator` runs an unrolled pre-fill (``PREFILL_LEVELS`` levels, enough for
-  sides up to 2**16) whose extra levels are switched off in the graph, which equals the original at every size.
+* The pyramid pre-fill (:func:`~inpaint_lightning.models.generators.pyramid_fill`) runs a fixed number of levels
+  whose extra ones are switched off in the graph, so it traces exactly at every size; it runs in the graph here,
+  before the generator, which is told not to repeat it.
 """
 
 from __future__ import annotations
@@ -23,13 +23,12 @@ import warnings
 from typing import Literal
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from inpaint_lightning.inference.sizing import probe_min_side
 from inpaint_lightning.models.ffc import dft_by_matmul
+from inpaint_lightning.models.generators.base import pyramid_fill
 
-PREFILL_LEVELS = 16
 INPUT_NAME, OUTPUT_NAME = "input", "output"
 ExportFormat = Literal["onnx", "torchscript"]
 
@@ -37,32 +36,6 @@ ExportFormat = Literal["onnx", "torchscript"]
 def size_multiple_of(generator: nn.Module) -> int:
     """The multiple H and W are padded to before the generator (1 for plain modules)."""
     return int(getattr(generator, "size_multiple", 1) or 1)
-
-
-def unrolled_pyramid_fill(image: Tensor, mask: Tensor, levels: int = PREFILL_LEVELS) -> Tensor:
-    """:func:`~inpaint_lightning.models.generators.pyramid_fill` with a fixed number of pyramid levels.
-
-    The original stops pushing once a level is 1 pixel high or wide; here every level is computed and a level
-    beyond that point is ignored through a 0/1 factor computed from the tensor shapes (an in-graph condition,
-    so a traced or exported graph is exact at every size up to ``2**levels``).
-    """
-    known = 1.0 - mask
-    stack: list[tuple[Tensor, Tensor, Tensor]] = []  # (image, weight, "the level above this one exists")
-    img, w = image * known, known
-    for _ in range(levels):
-        shape = torch._shape_as_tensor(img)[-2:]
-        exists_above = (shape.min() > 1).to(image.dtype)
-        stack.append((img, w, exists_above))
-        s_img = F.avg_pool2d(img * w, 2, ceil_mode=True)
-        s_w = F.avg_pool2d(w, 2, ceil_mode=True)
-        has = (s_w > 0).to(image.dtype)
-        img, w = s_img / s_w.clamp_min(1e-6) * has, has
-    fill = img * w + 0.5 * (1.0 - w)
-    for img, w, exists_above in reversed(stack):
-        up = F.interpolate(fill, size=img.shape[-2:], mode="bilinear", align_corners=False)
-        up = exists_above * up + (1.0 - exists_above) * 0.5  # the top level's grey where nothing is known
-        fill = img * w + up * (1.0 - w)
-    return image * known + fill * mask
 
 
 class ExportableGenerator(nn.Module):
@@ -88,7 +61,7 @@ class ExportableGenerator(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         if self.prefill:
             masked, mask = x[:, :3], x[:, 3:4]
-            x = torch.cat([unrolled_pyramid_fill(masked, mask), mask], dim=1)
+            x = torch.cat([pyramid_fill(masked, mask), mask], dim=1)
         return self.generator(x)
 
 

@@ -1,6 +1,6 @@
 """Any image size: padding to the model's multiple, and windows around the holes of large photos.
 
-* :func:`pad_to_multiple` pads bottom/right with reflection (replication where the image is too small to
+* :func:`pad_to_multiple` (:mod:`inpaint_lightning.models.layers`' one padding, re-exported) pads bottom/right with reflection (replication where the image is too small to
   reflect) up to a multiple of the model's ``size_multiple`` and at least ``min_size``; the result is cropped
   back with ``[..., :h, :w]``.
 * :func:`hole_windows` finds the rectangles to inpaint in ``crop`` mode: each connected hole's bounding box grown
@@ -21,6 +21,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from inpaint_lightning.models.layers import pad_to, pad_to_multiple, padded_size  # noqa: F401 - re-exported
+
 #: Above this many separate holes, one window around all of them (cheaper than merging many rectangles).
 MAX_WINDOWS = 64
 
@@ -40,39 +42,6 @@ def probe_min_side(
             if side >= 1024:
                 raise
             side *= 2
-
-
-def padded_size(h: int, w: int, multiple: int, min_size: int = 1) -> tuple[int, int]:
-    """The smallest (H, W) >= (h, w) and >= ``min_size`` that are multiples of ``multiple``."""
-    multiple = max(1, int(multiple))
-
-    def up(n: int) -> int:
-        n = max(n, min_size)
-        return -(-n // multiple) * multiple
-
-    return up(h), up(w)
-
-
-def pad_to(x: Tensor, h: int, w: int) -> Tensor:
-    """Pad ``x`` (``B x C x h0 x w0``) at the bottom/right to ``h x w``: reflect where the pad is smaller than
-    the image side, otherwise replicate (reflection cannot be wider than the image)."""
-    ph, pw = h - x.shape[-2], w - x.shape[-1]
-    if ph < 0 or pw < 0:
-        raise ValueError(f"cannot pad {tuple(x.shape[-2:])} to smaller {(h, w)}")
-    if ph == 0 and pw == 0:
-        return x
-    # Reflect one side at a time, each only when possible (F.pad needs pad < size per dimension).
-    if pw:
-        x = F.pad(x, (0, pw, 0, 0), mode="reflect" if pw < x.shape[-1] else "replicate")
-    if ph:
-        x = F.pad(x, (0, 0, 0, ph), mode="reflect" if ph < x.shape[-2] else "replicate")
-    return x
-
-
-def pad_to_multiple(x: Tensor, multiple: int, min_size: int = 1) -> tuple[Tensor, tuple[int, int]]:
-    """``x`` padded to a multiple of ``multiple`` (at least ``min_size`` per side) and its original (h, w)."""
-    h, w = x.shape[-2:]
-    return pad_to(x, *padded_size(h, w, multiple, min_size)), (h, w)
 
 
 @dataclass(frozen=True)

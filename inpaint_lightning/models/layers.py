@@ -41,14 +41,36 @@ def sn_conv(
     return spectral_norm(nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding))
 
 
-def pad_to_multiple(x: Tensor, multiple: int) -> tuple[Tensor, tuple[int, int]]:
-    """Pad H and W up to a multiple (reflect where possible) so any image size goes through a U-Net.
+def padded_size(h: int, w: int, multiple: int, min_size: int = 1) -> tuple[int, int]:
+    """The smallest (H, W) >= (h, w) and >= ``min_size`` that are multiples of ``multiple``."""
+    multiple = max(1, int(multiple))
 
-    Returns the padded tensor and the original (H, W) to crop back to.
-    """
+    def up(n: int) -> int:
+        n = max(n, min_size)
+        return -(-n // multiple) * multiple
+
+    return up(h), up(w)
+
+
+def pad_to(x: Tensor, h: int, w: int) -> Tensor:
+    """Pad ``x`` (``B x C x h0 x w0``) at the bottom/right to ``h x w``: reflect where the pad is smaller than
+    the image side, otherwise replicate (reflection cannot be wider than the image)."""
+    ph, pw = h - x.shape[-2], w - x.shape[-1]
+    if ph < 0 or pw < 0:
+        raise ValueError(f"cannot pad {tuple(x.shape[-2:])} to smaller {(h, w)}")
+    if ph == 0 and pw == 0:
+        return x
+    # Reflect one side at a time, each only when possible (F.pad needs pad < size per dimension).
+    if pw:
+        x = F.pad(x, (0, pw, 0, 0), mode="reflect" if pw < x.shape[-1] else "replicate")
+    if ph:
+        x = F.pad(x, (0, 0, 0, ph), mode="reflect" if ph < x.shape[-2] else "replicate")
+    return x
+
+
+def pad_to_multiple(x: Tensor, multiple: int, min_size: int = 1) -> tuple[Tensor, tuple[int, int]]:
+    """Pad H and W (bottom/right, :func:`pad_to`) up to a multiple of ``multiple`` and at least ``min_size``, so
+    any image size goes through a U-Net or an exported graph. Returns the padded tensor and the original (H, W)
+    to crop back to. The one padding of the project: generators, the Inpainter and export use it."""
     h, w = x.shape[-2:]
-    ph, pw = (-h) % multiple, (-w) % multiple
-    if ph or pw:
-        mode = "reflect" if ph < h and pw < w else "replicate"
-        x = F.pad(x, (0, pw, 0, ph), mode=mode)
-    return x, (h, w)
+    return pad_to(x, *padded_size(h, w, multiple, min_size)), (h, w)

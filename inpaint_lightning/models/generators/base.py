@@ -22,26 +22,36 @@ from inpaint_lightning.models.layers import pad_to_multiple
 Prefill = Literal["none", "pyramid", "patchmatch"]
 
 
-def pyramid_fill(image: Tensor, mask: Tensor) -> Tensor:
+#: Pyramid levels of :func:`pyramid_fill`: enough for sides up to 2**16.
+PREFILL_LEVELS = 16
+
+
+def pyramid_fill(image: Tensor, mask: Tensor, levels: int = PREFILL_LEVELS) -> Tensor:
     """Fill the hole (mask = 1) smoothly from its surroundings by push-pull on an image pyramid.
 
-    Push: halve the resolution repeatedly, averaging only known pixels, until every level-pixel has seen some
-    known pixel (or the image is 1 x 1). Pull: upsample coarse levels back and use them only where a level has
-    no known pixel. Known pixels are returned unchanged. Like OpenCV's Telea or biharmonic fills it gives a
+    Push: halve the resolution repeatedly, averaging only known pixels, until the image is 1 pixel high or wide.
+    Pull: upsample coarse levels back and use them only where a level has no known pixel (mid-grey where nothing
+    is known at all). Known pixels are returned unchanged. Like OpenCV's Telea or biharmonic fills it gives a
     smooth, colour-correct starting point, but it is a few pooling ops: differentiable, any size, GPU and ONNX.
+
+    The loop always runs ``levels`` times; levels past the 1-pixel point are switched off by a 0/1 factor computed
+    from the tensor shapes, so a traced or exported graph is exact at every size, not only the example's.
     """
     known = 1.0 - mask
-    levels: list[tuple[Tensor, Tensor]] = [(image * known, known)]
-    while min(levels[-1][0].shape[-2:]) > 1:
-        img, w = levels[-1]
+    stack: list[tuple[Tensor, Tensor, Tensor]] = []  # (image, weight, "the level above this one exists")
+    img, w = image * known, known
+    for _ in range(levels):
+        shape = torch._shape_as_tensor(img)[-2:]
+        exists_above = (shape.min() > 1).to(image.dtype)
+        stack.append((img, w, exists_above))
         s_img = F.avg_pool2d(img * w, 2, ceil_mode=True)
         s_w = F.avg_pool2d(w, 2, ceil_mode=True)
         has = (s_w > 0).to(image.dtype)
-        levels.append((s_img / s_w.clamp_min(1e-6) * has, has))
-    img, w = levels[-1]
-    fill = img * w + 0.5 * (1.0 - w)  # no known pixel anywhere: mid-grey
-    for img, w in reversed(levels[:-1]):
+        img, w = s_img / s_w.clamp_min(1e-6) * has, has
+    fill = img * w + 0.5 * (1.0 - w)
+    for img, w, exists_above in reversed(stack):
         up = F.interpolate(fill, size=img.shape[-2:], mode="bilinear", align_corners=False)
+        up = exists_above * up + (1.0 - exists_above) * 0.5  # the top level's grey where nothing is known
         fill = img * w + up * (1.0 - w)
     return image * known + fill * mask
 
