@@ -1,4 +1,4 @@
-"""Subcommands outside Lightning's trainer loop (``masks``, ``evaluate``, ``inpaint``, ``export``, ``serve``).
+"""Subcommands outside Lightning's trainer loop (``masks``, ``degrade``, ``evaluate``, ``inpaint``, ``export``, ``serve``).
 
 Each is a module here with ``main(argv: list[str]) -> int``; ``inpaint_lightning.cli.main`` sends
 ``python -m inpaint_lightning <name> ...`` to it and everything else to LightningCLI (fit/validate/test/predict).
@@ -12,6 +12,7 @@ import importlib
 #: command name -> module under inpaint_lightning.commands, and its one-line help.
 COMMANDS: dict[str, tuple[str, str]] = {
     "masks": ("masks", "write a fixed, seeded mask set to a folder"),
+    "degrade": ("degrade", "make seeded restoration pairs (lq/, gt/) from clean photos"),
     "evaluate": ("evaluate", "score a checkpoint, a classical baseline or a folder of predictions"),
     "inpaint": ("inpaint", "inpaint image files or folders with a checkpoint (or an exported model)"),
     "export": ("export", "export the (EMA) generator to ONNX or TorchScript"),
