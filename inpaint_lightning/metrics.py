@@ -1,15 +1,14 @@
-"""Image-quality metrics on composited outputs, and the start-up check for LPIPS' pretrained weights."""
+"""LPIPS: building it (AlexNet or VGG, torchmetrics) and the start-up check for its pretrained weights. The
+per-image metrics and the validation collection are in :mod:`inpaint_lightning.evaluation.metrics`."""
 
 from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
 import torch
-from torchmetrics import Metric, MetricCollection
 from torchmetrics.image import LearnedPerceptualImagePatchSimilarity
 
 from inpaint_lightning.errors import MissingWeightsError
@@ -51,34 +50,3 @@ def make_lpips(
             warnings.warn(message + " LPIPS is disabled for this run.", stacklevel=2)
             return None
         raise MissingWeightsError(message) from None
-
-
-class PerImageMean(Metric):
-    """Mean over images of a per-image metric ``fn(preds, target) -> (B,)``, synced across processes."""
-
-    full_state_update = False
-
-    def __init__(self, fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> None:
-        super().__init__()
-        self.fn = fn
-        self.add_state("total", torch.zeros((), dtype=torch.float64), dist_reduce_fx="sum")
-        self.add_state("count", torch.zeros((), dtype=torch.long), dist_reduce_fx="sum")
-
-    def update(self, preds: torch.Tensor, target: torch.Tensor) -> None:
-        values = self.fn(preds, target)
-        self.total += values.double().sum()
-        self.count += values.numel()
-
-    def compute(self) -> torch.Tensor:
-        return (self.total / self.count.clamp_min(1)).float()
-
-
-def image_metrics(prefix: str, lpips: LearnedPerceptualImagePatchSimilarity | None) -> MetricCollection:
-    """PSNR and SSIM per image then averaged, and LPIPS, for images in [0, 1], with exactly the definitions of
-    :mod:`inpaint_lightning.evaluation.metrics` (so validation, ``test`` and ``evaluate`` agree)."""
-    from inpaint_lightning.evaluation import metrics as per_image
-
-    metrics: dict = {"psnr": PerImageMean(per_image.psnr), "ssim": PerImageMean(per_image.ssim)}
-    if lpips is not None:
-        metrics["lpips"] = lpips
-    return MetricCollection(metrics, prefix=prefix)

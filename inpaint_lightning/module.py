@@ -29,10 +29,10 @@ from inpaint_lightning.ema import update_ema
 from inpaint_lightning.errors import StartupError, TrainingDiverged
 from inpaint_lightning.evaluation.baselines import baseline
 from inpaint_lightning.evaluation.lightning import save_test_results
-from inpaint_lightning.evaluation.metrics import l1_hole
+from inpaint_lightning.evaluation.metrics import image_metrics, l1_hole
 from inpaint_lightning.evaluation.scorer import Scorer
 from inpaint_lightning.losses.inpainting import InpaintingLoss
-from inpaint_lightning.metrics import LpipsNet, image_metrics, make_lpips
+from inpaint_lightning.metrics import LpipsNet, make_lpips
 from inpaint_lightning.optim import GANAdam
 
 

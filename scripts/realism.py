@@ -184,8 +184,8 @@ def table(results: dict[str, dict]) -> list[str]:
 def grid(args: argparse.Namespace, size: int, columns: list[str]) -> Path:
     """Rows: the 4 worst and 4 median cases by the model's LPIPS; columns: masked | each method | ground truth."""
     from inpaint_lightning.captions import caption_strip
+    from inpaint_lightning.data.eval_pairs import resize_center_crop
     from inpaint_lightning.data.io import read_image, read_mask
-    from inpaint_lightning.evaluation.data import resize_center_crop
 
     with (result_dir(args, size, "model") / "per_image.csv").open() as f:
         rows = sorted(csv.DictReader(f), key=lambda r: float(r["lpips"]))

@@ -22,10 +22,10 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from inpaint_lightning.composite import composite
+from inpaint_lightning.data.eval_pairs import EvalPairs, collate
 from inpaint_lightning.data.pairs import check_output_folder, pair_paths
 from inpaint_lightning.errors import StartupError
 from inpaint_lightning.evaluation.baselines import BASELINES, baseline
-from inpaint_lightning.evaluation.data import EvalPairs, collate
 from inpaint_lightning.evaluation.distribution import DistributionMetrics
 from inpaint_lightning.evaluation.report import format_table, save_results, write_html
 from inpaint_lightning.evaluation.scorer import Scorer

@@ -10,10 +10,10 @@ from torch.utils.data import DataLoader
 
 from inpaint_lightning.data.corruption import Corruption, HoleCorruption
 from inpaint_lightning.data.dataset import EpochSampler, InpaintDataset, worker_count
+from inpaint_lightning.data.eval_pairs import EvalPairs, collate
 from inpaint_lightning.data.pairs import pair_paths
 from inpaint_lightning.data.sources import ImageList, embedded_splits, folder_splits
 from inpaint_lightning.data.transforms import eval_transform, train_transform
-from inpaint_lightning.evaluation.data import EvalPairs, collate
 
 
 class InpaintDataModule(L.LightningDataModule):

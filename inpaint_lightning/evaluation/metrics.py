@@ -15,11 +15,14 @@ most papers report and what makes a per-bucket breakdown add up.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 import torch
 from torch import Tensor
+from torchmetrics import Metric, MetricCollection
 from torchmetrics.functional.image import structural_similarity_index_measure
+from torchmetrics.image import LearnedPerceptualImagePatchSimilarity
 
 from inpaint_lightning.metrics import make_lpips
 
@@ -79,3 +82,32 @@ def bucket_of(ratio: float, width: float = 0.1) -> str:
     i = min(int(ratio / width + 1e-9), steps - 1)  # a ratio of exactly 1 belongs to the last bin
     lo, hi = round(i * width * 100), round((i + 1) * width * 100)
     return f"{lo:02d}-{hi:02d}"
+
+
+class PerImageMean(Metric):
+    """Mean over images of a per-image metric ``fn(preds, target) -> (B,)``, synced across processes."""
+
+    full_state_update = False
+
+    def __init__(self, fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> None:
+        super().__init__()
+        self.fn = fn
+        self.add_state("total", torch.zeros((), dtype=torch.float64), dist_reduce_fx="sum")
+        self.add_state("count", torch.zeros((), dtype=torch.long), dist_reduce_fx="sum")
+
+    def update(self, preds: torch.Tensor, target: torch.Tensor) -> None:
+        values = self.fn(preds, target)
+        self.total += values.double().sum()
+        self.count += values.numel()
+
+    def compute(self) -> torch.Tensor:
+        return (self.total / self.count.clamp_min(1)).float()
+
+
+def image_metrics(prefix: str, lpips: LearnedPerceptualImagePatchSimilarity | None) -> MetricCollection:
+    """PSNR and SSIM per image then averaged, and LPIPS, for images in [0, 1], with exactly the definitions of
+    this module (so validation, ``test`` and ``evaluate`` agree)."""
+    metrics: dict = {"psnr": PerImageMean(psnr), "ssim": PerImageMean(ssim)}
+    if lpips is not None:
+        metrics["lpips"] = lpips
+    return MetricCollection(metrics, prefix=prefix)
