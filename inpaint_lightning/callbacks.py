@@ -50,12 +50,16 @@ class ImagePanels(L.Callback):
         if have >= self.num_samples or not isinstance(outputs, dict) or "output" not in outputs:
             return
         take = self.num_samples - have
-        mask = batch["mask"][:take]
-        shown_input = batch["masked"][:take] * (1 - mask) + self.hole_color * mask
-        columns = [("masked input", shown_input)]
+        task = getattr(pl_module, "task", None)
+        if task is not None:
+            shown_input = task.shown_input(batch, self.hole_color)[:take]
+        else:  # any other module with the inpainting batch
+            mask = batch["mask"][:take]
+            shown_input = batch["input"][:take] * (1 - mask) + self.hole_color * mask
+        columns = [("masked input" if "mask" in batch else "input", shown_input)]
         if "baseline" in outputs:
             columns.append((getattr(pl_module, "val_baseline", "baseline"), outputs["baseline"][:take]))
-        columns += [("output", outputs["output"][:take]), ("clean", batch["image"][:take])]
+        columns += [("output", outputs["output"][:take]), ("clean", batch["target"][:take])]
         self.columns = [name for name, _ in columns]
         rows = torch.stack([images.to(shown_input.device) for _, images in columns], dim=1)
         self._rows.append(rows.float().clamp(0, 1).cpu())
@@ -261,10 +265,15 @@ class HoleBucketTable(L.Callback):
         batch_idx: int,
         dataloader_idx: int = 0,
     ) -> None:
-        if self.scorer is None or not isinstance(outputs, dict) or "output" not in outputs:
-            return
+        if (
+            self.scorer is None
+            or not isinstance(outputs, dict)
+            or "output" not in outputs
+            or "mask" not in batch
+        ):
+            return  # hole-ratio buckets are an inpainting table
         names = [f"{int(i):06d}" for i in batch["index"]]
-        self.scorer.update(outputs["output"].float(), batch["image"].float(), batch["mask"].float(), names)
+        self.scorer.update(outputs["output"].float(), batch["target"].float(), batch["mask"].float(), names)
 
     def rows(self) -> list[dict]:
         """The last validation's table: one dict per bucket, then ``all``."""

@@ -6,7 +6,7 @@ containers (no code runs), and the ``class_path`` entries that say which classes
 this project, ``torch.nn`` or ``torch.optim`` (of the kind the entry needs), so a crafted checkpoint cannot make
 us build an arbitrary class either. The same policy guards every path: :func:`load_generator`, the trainer's
 ``--ckpt_path`` (:class:`SafeCheckpointIO`, and :func:`check_hyperparameters` before LightningCLI reads the
-checkpoint's hyperparameters) and ``InpaintingGAN.load_from_checkpoint``.
+checkpoint's hyperparameters) and ``GANModule.load_from_checkpoint``.
 """
 
 from __future__ import annotations

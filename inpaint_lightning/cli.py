@@ -24,7 +24,7 @@ from inpaint_lightning.commands import COMMANDS
 from inpaint_lightning.commands import run as run_command
 from inpaint_lightning.data.datamodule import InpaintDataModule
 from inpaint_lightning.errors import NonFiniteOutputError, StartupError, TrainingDiverged
-from inpaint_lightning.module import InpaintingGAN
+from inpaint_lightning.module import GANModule
 from inpaint_lightning.progress import StepProgressBar
 from inpaint_lightning.usage import exit_usage_error, program_name
 
@@ -205,10 +205,11 @@ class InpaintCLI(LightningCLI):
         was_training = generator.training
         generator.eval()  # the probe must not touch BatchNorm statistics
         try:
-            need = probe_min_side(generator, multiple)
+            need = probe_min_side(generator, multiple, channels=int(getattr(generator, "in_channels", 4)))
         finally:
             generator.train(was_training)
-        if padded_size(size, size, multiple)[0] < need:
+        scale = int(getattr(generator, "scale", 1) or 1)  # restoration: the generator sees the low-res crop
+        if padded_size(size // scale, size // scale, multiple)[0] < need:
             raise StartupError(
                 f"--data.image_size {size} is too small for this generator: it needs crops of at least {need} px"
             )
@@ -240,7 +241,7 @@ class InpaintCLI(LightningCLI):
 
     def __init__(self, args: list[str] | None = None, run: bool = True) -> None:
         super().__init__(
-            InpaintingGAN,
+            GANModule,
             InpaintDataModule,
             save_config_callback=LoggedConfig,
             save_config_kwargs={"overwrite": True},

@@ -1,4 +1,6 @@
-"""The LightningModule: one discriminator step then one generator step per batch (manual optimization).
+"""The LightningModule of every task: one discriminator step then one generator step per batch (manual
+optimization). What differs between inpainting and restoration is a :class:`~inpaint_lightning.tasks.Task` and
+the objective (:class:`~inpaint_lightning.losses.InpaintingLoss` or :class:`~inpaint_lightning.losses.RestorationLoss`).
 
 Networks, the loss object, optimizers and schedulers are all init arguments (``class_path``/``init_args`` in
 YAML), so a new architecture or loss never edits this file.
@@ -17,32 +19,36 @@ import warnings
 from typing import Any, Literal
 
 import lightning as L
-import numpy as np
 import torch
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from torch import Tensor, nn
 from torchmetrics import MetricCollection
 
 from inpaint_lightning.checkpoint import load_trusted
-from inpaint_lightning.composite import composite
 from inpaint_lightning.ema import update_ema
 from inpaint_lightning.errors import StartupError, TrainingDiverged
-from inpaint_lightning.evaluation.baselines import baseline
 from inpaint_lightning.evaluation.lightning import save_test_results
 from inpaint_lightning.evaluation.metrics import image_metrics, l1_hole
 from inpaint_lightning.evaluation.scorer import Scorer
 from inpaint_lightning.losses.inpainting import InpaintingLoss
+from inpaint_lightning.losses.objective import GANObjective
+from inpaint_lightning.losses.restoration import RestorationLoss
 from inpaint_lightning.metrics import LpipsNet, make_lpips
 from inpaint_lightning.optim import GANAdam
+from inpaint_lightning.tasks import TASKS, Task
 
 
-class InpaintingGAN(L.LightningModule):
-    """GAN inpainting: generator input is masked image ++ mask; outputs are composited before metrics.
+class GANModule(L.LightningModule):
+    """GAN training for inpainting and restoration on batches ``{input, target[, mask]}``.
 
     Args:
-        generator: maps ``B x 4 x H x W`` (masked RGB, mask) to ``B x 3 x H x W`` (trained towards [0, 1]).
-        discriminator: maps (image, mask) to patch logits.
-        loss: the objective with ``discriminator_loss``/``generator_loss`` phases.
+        generator: inpainting: ``B x 4 x H x W`` (masked RGB, mask) to ``B x 3 x H x W``; restoration:
+            ``B x 3 x h x w`` (degraded) to ``B x 3 x H x W`` (``H = scale * h``). Trained towards [0, 1].
+        discriminator: maps (image, mask or None) to patch logits.
+        loss: the objective with ``discriminator_loss``/``generator_loss`` phases
+            (:class:`~inpaint_lightning.losses.objective.GANObjective`).
+        task: ``inpaint`` or ``restore`` (:mod:`inpaint_lightning.tasks`): the generator's input, what metrics see
+            (inpainting composites the known pixels back), the classical reference.
         g_optimizer / d_optimizer: optimizer factories for generator and discriminator.
         g_scheduler / d_scheduler: optional LR scheduler factories.
         scheduler_interval: step schedulers every ``epoch`` or every ``step`` (batch).
@@ -53,16 +59,18 @@ class InpaintingGAN(L.LightningModule):
             decay warms up from 0.18 to ``ema_decay`` over the following steps (see ``_ema_decay_now``).
         lpips: LPIPS backbone for validation/test (``alex``, ``vgg``) or ``off``.
         on_missing_weights: when LPIPS weights are absent offline: ``error`` at start-up, or ``disable`` LPIPS.
-        val_baseline: a classical fill (``telea``, ``ns``) scored on the same validation samples and logged as
+        val_baseline: a classical method scored on the same validation samples and logged as
             ``val/<name>/psnr|ssim|lpips`` (and shown in the panels), so the model's numbers have a reference
-            point from the first validation on; ``off`` to skip it.
+            point from the first validation on: ``telea`` or ``ns`` fills (inpainting), ``bicubic`` up-scaling
+            (restoration); ``auto`` is the task's first (Telea, bicubic), ``off`` skips it.
     """
 
     def __init__(
         self,
         generator: nn.Module,
         discriminator: nn.Module,
-        loss: InpaintingLoss | None = None,
+        loss: GANObjective | None = None,
+        task: Literal["inpaint", "restore"] = "inpaint",
         g_optimizer: OptimizerCallable = GANAdam,
         d_optimizer: OptimizerCallable = GANAdam,
         g_scheduler: LRSchedulerCallable | None = None,
@@ -73,7 +81,7 @@ class InpaintingGAN(L.LightningModule):
         ema_start: int = 0,
         lpips: LpipsNet = "alex",
         on_missing_weights: Literal["error", "disable"] = "error",
-        val_baseline: Literal["telea", "ns", "off"] = "telea",
+        val_baseline: Literal["auto", "telea", "ns", "bicubic", "off"] = "auto",
     ) -> None:
         super().__init__()
         # Through LightningCLI the hparams are the YAML's class_path/init_args (so a checkpoint alone rebuilds the
@@ -85,7 +93,14 @@ class InpaintingGAN(L.LightningModule):
             self.save_hyperparameters(ignore=["generator", "discriminator", "loss"])
         self.automatic_optimization = False
         self.generator, self.discriminator = generator, discriminator  # the recipe's live in configs/gan.yaml
-        self.loss = loss if loss is not None else InpaintingLoss()
+        if task not in TASKS:
+            raise ValueError(f"task must be one of {', '.join(TASKS)}, got {task!r}")
+        self.task: Task = TASKS[task]()
+        val_baseline = self.task.baselines[0] if val_baseline == "auto" else val_baseline
+        self.task.check_baseline(val_baseline)
+        self.loss = (
+            loss if loss is not None else (InpaintingLoss() if task == "inpaint" else RestorationLoss())
+        )
         self.g_optimizer, self.d_optimizer = g_optimizer, d_optimizer
         self.g_scheduler, self.d_scheduler = g_scheduler, d_scheduler
         self.scheduler_interval = scheduler_interval
@@ -110,7 +125,7 @@ class InpaintingGAN(L.LightningModule):
 
     # ----------------------------------------------------------------------------------------------- forward
     @classmethod
-    def load_from_checkpoint(cls, checkpoint_path: Any, *args: Any, **kwargs: Any) -> InpaintingGAN:  # type: ignore[override]
+    def load_from_checkpoint(cls, checkpoint_path: Any, *args: Any, **kwargs: Any) -> GANModule:  # type: ignore[override]
         """Lightning's ``load_from_checkpoint`` after the trusted-class check of :mod:`inpaint_lightning.checkpoint`
         (Lightning would build every ``class_path`` in the file's hyperparameters)."""
         if isinstance(checkpoint_path, str | os.PathLike):
@@ -124,10 +139,10 @@ class InpaintingGAN(L.LightningModule):
         """The generator to evaluate and deploy: the EMA one when there is one."""
         return self.generator_ema if self.generator_ema is not None else self.generator
 
-    def forward(self, masked: Tensor, mask: Tensor) -> Tensor:
-        """Composited inpainting of ``masked`` (B x 3 x H x W in [0, 1]) with ``mask`` (B x 1 x H x W, 1 = hole)."""
-        pred = self.inference_generator(torch.cat([masked, mask], dim=1))
-        return composite(pred, masked, mask)
+    def forward(self, batch: dict[str, Tensor]) -> Tensor:
+        """The inference generator's output for ``batch`` (``input``[, ``mask``]) as metrics see it: inpainting
+        composites the known pixels back, restoration clamps to [0, 1]."""
+        return self.task.output(self.inference_generator(self.task.generator_input(batch)), batch)
 
     # ---------------------------------------------------------------------------------------------- training
     def configure_optimizers(self) -> Any:
@@ -149,9 +164,9 @@ class InpaintingGAN(L.LightningModule):
 
     def training_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
         g_opt, d_opt = self.optimizers()
-        image, mask, masked = batch["image"], batch["mask"], batch["masked"]
-        stages = self._stages(torch.cat([masked, mask], dim=1))  # once per batch, used by both phases
-        comp = composite(stages[-1], image, mask)
+        image, mask = batch["target"], batch.get("mask")
+        stages = self._stages(self.task.generator_input(batch))  # once per batch, used by both phases
+        comp = self.task.output(stages[-1], batch)
 
         self.toggle_optimizer(d_opt)
         d_total, d_logs = self.loss.discriminator_loss(
@@ -241,28 +256,26 @@ class InpaintingGAN(L.LightningModule):
 
     # ------------------------------------------------------------------------------------------- evaluation
     def _evaluate(self, batch: dict[str, Tensor], split: str) -> dict[str, Tensor]:
-        image, mask = batch["image"], batch["mask"]
-        output = self(batch["masked"], mask)
+        image, mask = batch["target"], batch.get("mask")
+        output = self(batch)
         metrics = self.metrics[split]
         with torch.autocast(self.device.type, enabled=False):
             metrics.update(output.float(), image.float())
-            hole = l1_hole(output, image, mask).mean()  # the evaluate command's per-image definition
-        self.log(f"{split}/l1_hole", hole, batch_size=image.shape[0], sync_dist=True)
+            # L1 in the hole (the evaluate command's per-image definition); restoration: over the whole image
+            region = mask if mask is not None else torch.ones_like(image[:, :1])
+            hole = l1_hole(output, image, region).mean()
+        self.log(
+            f"{split}/{'l1_hole' if mask is not None else 'l1'}",
+            hole,
+            batch_size=image.shape[0],
+            sync_dist=True,
+        )
         result = {"output": output.detach()}
         if split == "val" and "val_baseline" in self.metrics:
-            result["baseline"] = self._baseline_fill(batch["masked"], mask, image)
+            result["baseline"] = self.task.baseline(self.val_baseline, batch)
             with torch.autocast(self.device.type, enabled=False):
                 self.metrics["val_baseline"].update(result["baseline"], image.float())
         return result
-
-    def _baseline_fill(self, masked: Tensor, mask: Tensor, image: Tensor) -> Tensor:
-        """The classical ``val_baseline`` fill of each sample (uint8 on the CPU, as ``evaluate`` runs it)."""
-        fill = baseline(self.val_baseline)
-        pixels = masked.float().clamp(0, 1).mul(255).round().byte().permute(0, 2, 3, 1).cpu().numpy()
-        holes = mask[:, 0].float().cpu().numpy()
-        filled = np.stack([fill(p, h) for p, h in zip(pixels, holes, strict=True)])
-        pred = torch.from_numpy(filled).permute(0, 3, 1, 2).to(image.device, torch.float32).div(255)
-        return composite(pred, image.float(), mask.float())
 
     def _log_metrics(self, split: str) -> None:
         values = self.metrics[split].compute()
@@ -295,12 +308,14 @@ class InpaintingGAN(L.LightningModule):
     def test_step(self, batch: dict[str, Any] | None, batch_idx: int) -> dict[str, Tensor] | None:
         if batch is None:  # every file of this batch was unreadable (warned by the dataset)
             return None
-        image, mask = batch["image"], batch["mask"]
-        output = self(batch["masked"], mask)
+        image, mask = batch["target"], batch.get("mask")
+        output = self(batch)
         names = batch.get("name") or [f"{int(i):06d}" for i in batch["index"]]
         assert self.scorer is not None
+        region = mask if mask is not None else torch.ones_like(image[:, :1])  # restoration: the whole image
+        shown = self.task.shown_input(batch)
         with torch.autocast(self.device.type, enabled=False):
-            self.scorer.update(output.float(), image.float(), mask.float(), names, masked=batch["masked"])
+            self.scorer.update(output.float(), image.float(), region.float(), names, masked=shown)
         return {"output": output.detach()}
 
     def on_test_epoch_end(self) -> None:
@@ -308,4 +323,8 @@ class InpaintingGAN(L.LightningModule):
         save_test_results(self, self.scorer)
 
     def predict_step(self, batch: dict[str, Tensor], batch_idx: int) -> dict[str, Tensor]:
-        return {"output": self(batch["masked"], batch["mask"]), "index": batch["index"]}
+        return {"output": self(batch), "index": batch["index"]}
+
+
+#: The previous name of :class:`GANModule` (inpainting was its only task); kept so existing code and notebooks run.
+InpaintingGAN = GANModule

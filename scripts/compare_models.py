@@ -49,8 +49,8 @@ def evaluate(fill, loader, lpips) -> tuple[dict[str, float], torch.Tensor]:
     shown = []
     with torch.no_grad():
         for batch in loader:
-            out = fill(batch["masked"], batch["mask"]).clamp(0, 1)
-            metrics.update(out, batch["image"])
+            out = fill(batch["input"], batch["mask"]).clamp(0, 1)
+            metrics.update(out, batch["target"])
             shown.append(out)
     return {k: float(v) for k, v in metrics.compute().items()}, torch.cat(shown)[:8]
 
@@ -143,11 +143,11 @@ def main() -> int:
         "pyramid fill": evaluate(lambda x, m: pyramid_fill(x, m), dm.val_dataloader(), lpips),
     }
     batch = next(iter(dm.val_dataloader()))
-    n = min(8, batch["image"].shape[0])
-    shown_input = batch["masked"][:n] * (1 - batch["mask"][:n]) + batch["mask"][:n]
+    n = min(8, batch["target"].shape[0])
+    shown_input = batch["input"][:n] * (1 - batch["mask"][:n]) + batch["mask"][:n]
     columns = [shown_input, baselines["opencv telea"][1][:n]]
     columns += [torch.load(root / name / "fills.pt")[:n] for name in results]
-    columns.append(batch["image"][:n])
+    columns.append(batch["target"][:n])
     save_image(
         torch.stack(columns, dim=1).flatten(0, 1),
         root / "grid.png",

@@ -27,7 +27,7 @@ def baselines(datamodule) -> dict[str, dict[str, float]]:
     lpips = make_lpips("alex")
     scores = {"masked input": image_metrics("", lpips), "opencv telea": image_metrics("", lpips.clone())}
     for batch in datamodule.val_dataloader():
-        image, mask, masked = batch["image"], batch["mask"], batch["masked"]
+        image, mask, masked = batch["target"], batch["mask"], batch["input"]
         scores["masked input"].update(masked, image)
         telea = []
         for x, m in zip(masked, mask, strict=True):

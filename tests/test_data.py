@@ -18,7 +18,7 @@ def _dm(**kw) -> InpaintDataModule:
 def test_embedded_batches_have_documented_keys_ranges_and_composition():
     dm = _dm()
     batch = next(iter(dm.train_dataloader()))
-    image, mask, masked = batch["image"], batch["mask"], batch["masked"]
+    image, mask, masked = batch["target"], batch["mask"], batch["input"]
     assert image.shape == (4, 3, 32, 32) and mask.shape == (4, 1, 32, 32) and masked.shape == image.shape
     assert image.dtype == mask.dtype == torch.float32
     assert image.min() >= 0 and image.max() <= 1 and image.std() > 0.05  # real photo content, in [0, 1]
@@ -44,7 +44,7 @@ def test_training_samples_change_per_epoch_but_replay_exactly():
     n = len(ds)
     e0, e0_again, e1 = ds[3], ds[3], ds[n + 3]  # same item: epoch 0 twice, then epoch 1
     torch.testing.assert_close(e0["mask"], e0_again["mask"])
-    torch.testing.assert_close(e0["image"], e0_again["image"])
+    torch.testing.assert_close(e0["target"], e0_again["target"])
     assert not torch.equal(e0["mask"], e1["mask"])
 
 
@@ -52,7 +52,7 @@ def test_worker_layout_does_not_change_batches():
     def first_batches(workers):
         dm = _dm(seed=5, num_workers=workers)
         it = iter(dm.train_dataloader())
-        return [next(it)["masked"] for _ in range(2)]
+        return [next(it)["input"] for _ in range(2)]
 
     for a, b in zip(first_batches(0), first_batches(2), strict=True):
         torch.testing.assert_close(a, b)
@@ -149,8 +149,8 @@ def test_corrupt_files_are_skipped_with_a_warning_and_never_crash(image_folder, 
             test_ratio=0.01,
         )
         dm.setup("fit")
-        seen = [b["image"].shape[0] for b in dm.train_dataloader()]
-        seen += [b["image"].shape[0] for b in dm.val_dataloader()]
+        seen = [b["target"].shape[0] for b in dm.train_dataloader()]
+        seen += [b["target"].shape[0] for b in dm.val_dataloader()]
     messages = [r.getMessage() for r in caplog.records]
     assert any("zero.png" in m and "1 unreadable" in m for m in messages)  # header check at setup
     assert sum("truncated.jpg" in m for m in messages) == 1, messages  # decode failure at load: one warning
@@ -182,7 +182,7 @@ def test_file_masks_follow_the_image_geometry(tmp_path):
     for epoch in range(3):
         for i in range(len(dm.datasets["train"])):
             s = dm.datasets["train"][epoch * 100 + i]
-            white = (s["image"].mean(0) > 0.5).float()
+            white = (s["target"].mean(0) > 0.5).float()
             agree.append((white == s["mask"][0]).float().mean().item())
             flipped.append((white == s["mask"][0].flip(-1)).float().mean().item())
     assert np.mean(agree) > 0.94, agree  # only edge pixels differ (area vs nearest resampling)

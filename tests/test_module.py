@@ -15,7 +15,8 @@ from inpaint_lightning.errors import MissingWeightsError
 from inpaint_lightning.evaluation.baselines import baseline
 from inpaint_lightning.metrics import make_lpips
 from inpaint_lightning.models import GatedUNet, PatchDiscriminator
-from inpaint_lightning.module import InpaintingGAN, composite
+from inpaint_lightning.composite import composite
+from inpaint_lightning.module import InpaintingGAN
 
 
 def tiny_model(**kw) -> InpaintingGAN:
@@ -133,8 +134,8 @@ def test_validation_metrics_are_computed_on_the_composited_output():
     outputs, batch = keep.pairs[-1]
     out = outputs["output"]
     known = (batch["mask"] == 0).expand_as(out)
-    assert torch.equal(out[known], batch["image"][known])
-    assert not torch.equal(out[~known], batch["image"][~known])  # the hole is the model's
+    assert torch.equal(out[known], batch["target"][known])
+    assert not torch.equal(out[~known], batch["target"][~known])  # the hole is the model's
 
 
 def test_validation_scores_the_telea_baseline_on_the_same_samples():
@@ -146,10 +147,10 @@ def test_validation_scores_the_telea_baseline_on_the_same_samples():
     assert {"val/telea/psnr", "val/telea/ssim"} <= set(metrics)
     assert metrics["val/telea/psnr"] != metrics["val/psnr"]
     outputs, batch = keep.pairs[-1]
-    filled, image, mask = outputs["baseline"], batch["image"], batch["mask"]
+    filled, image, mask = outputs["baseline"], batch["target"], batch["mask"]
     known = (mask == 0).expand_as(filled)
     assert torch.equal(filled[known], image[known])
-    pixels = (batch["masked"][0].permute(1, 2, 0) * 255).round().byte().numpy()
+    pixels = (batch["input"][0].permute(1, 2, 0) * 255).round().byte().numpy()
     expected = torch.from_numpy(baseline("telea")(pixels, mask[0, 0].numpy())).permute(2, 0, 1).float() / 255
     assert torch.allclose(filled[0][~known[0]], expected[~known[0]])
     from inpaint_lightning.evaluation.metrics import psnr
@@ -239,8 +240,9 @@ def test_ema_generator_tracks_training_is_used_for_evaluation_and_is_checkpointe
     m[..., 8:24, 8:24] = 1
     with torch.no_grad():
         expected = composite(model.generator_ema(torch.cat([x, m], 1)), x, m)
-        torch.testing.assert_close(model.eval()(x, m), expected)
-        assert not torch.allclose(model(x, m), composite(model.generator(torch.cat([x, m], 1)), x, m))
+        batch = {"input": x, "mask": m}
+        torch.testing.assert_close(model.eval()(batch), expected)
+        assert not torch.allclose(model(batch), composite(model.generator(torch.cat([x, m], 1)), x, m))
     path = tmp_path / "m.ckpt"
     t.save_checkpoint(path)
     keys = torch.load(path, weights_only=False)["state_dict"].keys()

@@ -82,9 +82,9 @@ def make_method(args: argparse.Namespace, device: torch.device) -> tuple[str, Me
         generator = load_generator(args.checkpoint, map_location=device)
 
         def run_model(batch: dict) -> Tensor:
-            masked, mask = batch["masked"].to(device), batch["mask"].to(device)
+            masked, mask = batch["input"].to(device), batch["mask"].to(device)
             pred = generator(torch.cat([masked, mask], dim=1))
-            return composite(pred, batch["image"].to(device), mask)
+            return composite(pred, batch["target"].to(device), mask)
 
         return f"checkpoint {args.checkpoint}", run_model
     if args.method is not None:
@@ -92,12 +92,12 @@ def make_method(args: argparse.Namespace, device: torch.device) -> tuple[str, Me
 
         def run_baseline(batch: dict) -> Tensor:
             out = []
-            for image, mask in zip(batch["image"], batch["mask"], strict=True):
+            for image, mask in zip(batch["target"], batch["mask"], strict=True):
                 rgb = (image.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
                 filled = fill(rgb, mask[0].numpy())
                 out.append(torch.from_numpy(filled).permute(2, 0, 1).float() / 255)
             result = torch.stack(out)
-            return composite(result, batch["image"], batch["mask"]).to(device)
+            return composite(result, batch["target"], batch["mask"]).to(device)
 
         return args.method, run_baseline
 
@@ -105,7 +105,7 @@ def make_method(args: argparse.Namespace, device: torch.device) -> tuple[str, Me
         pred = batch["prediction"].to(device)
         if args.no_composite:
             return pred
-        return composite(pred, batch["image"].to(device), batch["mask"].to(device))
+        return composite(pred, batch["target"].to(device), batch["mask"].to(device))
 
     return f"predictions {args.predictions}", run_predictions
 
@@ -150,8 +150,8 @@ def evaluate(args: argparse.Namespace) -> dict:
             t0 = time.perf_counter()
             output = method(batch)
             scorer.update(
-                output, batch["image"].to(device), batch["mask"].to(device), batch["name"],
-                masked=batch["masked"].to(device),
+                output, batch["target"].to(device), batch["mask"].to(device), batch["name"],
+                masked=batch["input"].to(device),
             )  # fmt: skip
             scored_time += time.perf_counter() - t0
             if args.save_outputs:

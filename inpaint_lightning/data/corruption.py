@@ -1,8 +1,7 @@
-"""How a clean image is corrupted: the swappable piece that makes a task inpainting (or, later, restoration).
-
-A corruption turns a clean image into the network's input and a mask of where the output is trusted:
-``mask * prediction + (1 - mask) * clean`` is what metrics and images see. Inpainting masks a hole; a restoration
-corruption (noise, blur, scratches, low light) would damage the whole image and return ``mask = 1`` everywhere.
+"""How a clean image is corrupted: the swappable piece of the data pipeline that makes a task inpainting or
+restoration. A corruption turns a clean crop into the network's ``input``: :class:`HoleCorruption` cuts holes
+(and returns the hole ``mask``), :class:`DegradeCorruption` degrades the whole photo (noise, blur, down-scaling,
+JPEG, low light), possibly to a smaller size (``scale``).
 """
 
 from __future__ import annotations
@@ -13,11 +12,15 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from inpaint_lightning.data.degradations import Degradation, preset
 from inpaint_lightning.data.masks import FreeFormMasks, MaskSource
 
 
 class Corruption(ABC):
-    """Base of every corruption (see :class:`HoleCorruption`)."""
+    """Base of every corruption (:class:`HoleCorruption`, :class:`DegradeCorruption`)."""
+
+    #: how many times smaller ``input`` is than the clean image (crops must be multiples of it)
+    scale: int = 1
 
     def spatial_target(
         self, height: int, width: int, rng: np.random.Generator, index: int, train: bool
@@ -29,11 +32,12 @@ class Corruption(ABC):
     def __call__(
         self, image: Tensor, rng: np.random.Generator, index: int, train: bool, target: Tensor | None = None
     ) -> dict[str, Tensor]:
-        """Corrupt a clean ``3 x H x W`` image in [0, 1]; return ``masked`` (3xHxW) and ``mask`` (1xHxW)."""
+        """Corrupt a clean ``3 x H x W`` image in [0, 1]; return the network's ``input`` (and, for inpainting,
+        the hole ``mask``, 1xHxW)."""
 
 
 class HoleCorruption(Corruption):
-    """Cut holes: ``masked = image * (1 - mask) + fill * mask`` with masks from any :class:`MaskSource`.
+    """Cut holes: ``input = image * (1 - mask) + fill * mask`` with masks from any :class:`MaskSource`.
 
     Args:
         masks: where holes come from (free-form generator by default, or :class:`FolderMasks`).
@@ -58,4 +62,27 @@ class HoleCorruption(Corruption):
             target = torch.from_numpy(self.masks(image.shape[-2], image.shape[-1], rng, index, train))
         mask = (target.float() > 0.5).float().reshape(1, *image.shape[-2:])
         masked = image * (1.0 - mask) + self.fill * mask
-        return {"masked": masked, "mask": mask}
+        return {"input": masked, "mask": mask}
+
+
+class DegradeCorruption(Corruption):
+    """Degrade the whole photo (restoration): ``input`` is ``degradation(image)``, ``1 / scale`` of its size for
+    super-resolution; no mask. ``degradation`` is a :mod:`~inpaint_lightning.data.degradations` object or a
+    preset name (``sr_x4``, ``denoise``, ``blind_x4``...); its randomness comes from the sample's seeded
+    generator like the masks', so pairs are identical for any worker count and after a resume, and the
+    validation/test degradations are fixed.
+    """
+
+    def __init__(self, degradation: Degradation | str = "denoise") -> None:
+        self.degradation: Degradation = preset(degradation) if isinstance(degradation, str) else degradation
+
+    @property
+    def scale(self) -> int:
+        return self.degradation.scale
+
+    def __call__(
+        self, image: Tensor, rng: np.random.Generator, index: int, train: bool, target: Tensor | None = None
+    ) -> dict[str, Tensor]:
+        pixels = image.permute(1, 2, 0).contiguous().numpy().astype(np.float32)
+        low = self.degradation(pixels, rng)
+        return {"input": torch.from_numpy(np.ascontiguousarray(low)).permute(2, 0, 1).float()}

@@ -9,11 +9,12 @@ import torch
 from torch.utils.data import DataLoader
 
 from inpaint_lightning.data.corruption import Corruption, HoleCorruption
-from inpaint_lightning.data.dataset import EpochSampler, InpaintDataset, worker_count
+from inpaint_lightning.data.dataset import EpochSampler, SyntheticPairs, worker_count
 from inpaint_lightning.data.eval_pairs import EvalPairs, collate
 from inpaint_lightning.data.pairs import pair_paths
 from inpaint_lightning.data.sources import ImageList, embedded_splits, folder_splits
 from inpaint_lightning.data.transforms import eval_transform, train_transform
+from inpaint_lightning.errors import StartupError
 
 
 class InpaintDataModule(L.LightningDataModule):
@@ -87,11 +88,17 @@ class InpaintDataModule(L.LightningDataModule):
         self.val_ratio, self.test_ratio, self.split_seed = val_ratio, test_ratio, split_seed
         self.corruption: Corruption = corruption if corruption is not None else HoleCorruption()
         self.eval_corruption: Corruption = eval_corruption if eval_corruption is not None else self.corruption
+        for corr in (self.corruption, self.eval_corruption):
+            if image_size % corr.scale:
+                raise StartupError(
+                    f"--data.image_size {image_size} must be a multiple of the degradation's scale {corr.scale} "
+                    f"(low- and high-resolution crops must align)"
+                )
         self.eval_seed, self.seed = eval_seed, seed
         self.crop_scale, self.augment, self.embedded_tile = crop_scale, augment, embedded_tile
         self.predict_images, self.predict_masks = predict_images, predict_masks
         self.splits: dict[str, ImageList] = {}
-        self.datasets: dict[str, InpaintDataset] = {}
+        self.datasets: dict[str, SyntheticPairs] = {}
         if root is not None:  # listed now: a wrong path fails at start-up, before a model is built
             self.splits = folder_splits(root, val_ratio, test_ratio, split_seed)
             for images in self.splits.values():
@@ -116,12 +123,12 @@ class InpaintDataModule(L.LightningDataModule):
         else:
             train_tf = train_transform(size, crop_scale=self.crop_scale, hflip=False, affine=False, color=0.0)
         self.datasets = {
-            "train": InpaintDataset(
+            "train": SyntheticPairs(
                 self.splits["train"], train_tf, self.corruption, train=True, seed=self._train_seed()
             )
         }
         for split in ("val", "test"):
-            self.datasets[split] = InpaintDataset(
+            self.datasets[split] = SyntheticPairs(
                 self.splits[split],
                 eval_transform(size),
                 self.eval_corruption,

@@ -1,4 +1,5 @@
-"""Dataset of (clean, mask, masked) triplets, and a sampler that makes every sample's randomness reproducible."""
+"""Synthetic training pairs (a clean photo and its corrupted copy), and a sampler that makes every sample's
+randomness reproducible."""
 
 from __future__ import annotations
 
@@ -19,11 +20,12 @@ from inpaint_lightning.data.sources import ImageList
 _TRAIN_STREAM, _EVAL_STREAM = 1, 2
 
 
-class InpaintDataset(Dataset):
+class SyntheticPairs(Dataset):
     """Loads a clean image, augments it, corrupts it; returns a dict of float32 tensors.
 
-    Keys: ``image`` (3xHxW clean, [0, 1]), ``mask`` (1xHxW, {0, 1}, 1 = hole), ``masked`` (3xHxW network input,
-    [0, 1]) and ``index``. Each sample's randomness comes from ``numpy.random.default_rng([seed, stream, index])``:
+    Keys: ``target`` (3xHxW clean, [0, 1]), what the corruption returns (``input``: the network's input, the
+    masked or degraded photo in [0, 1], ``1 / scale`` of the target's size; inpainting also ``mask``, 1xHxW,
+    1 = hole) and ``index``. Each sample's randomness comes from ``numpy.random.default_rng([seed, stream, index])``:
     validation/test use the plain index, so their masks never change; training receives from
     :class:`EpochSampler` an index that also encodes the epoch, so training masks differ every epoch yet replay
     exactly after a resume or in any worker layout.
@@ -64,12 +66,7 @@ class InpaintDataset(Dataset):
         clean = torch.from_numpy(np.ascontiguousarray(out["image"])).permute(2, 0, 1).float().div_(255.0)
         mask = torch.from_numpy(np.ascontiguousarray(out["mask"])).float() if target is not None else None
         corrupted = self.corruption(clean, rng, sample_index, self.train, target=mask)
-        return {
-            "image": clean,
-            "mask": corrupted["mask"],
-            "masked": corrupted["masked"],
-            "index": torch.tensor(item),
-        }
+        return {"target": clean, **corrupted, "index": torch.tensor(item)}
 
 
 class EpochSampler(DistributedSampler):

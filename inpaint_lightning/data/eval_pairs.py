@@ -43,7 +43,7 @@ def find_prediction(folder: Path, name: str) -> Path | None:
 
 
 class EvalPairs(Dataset):
-    """``{"image", "mask", "masked", "name"[, "prediction"]}`` tensors per pair; unreadable files give None.
+    """``{"target", "mask", "input", "name"[, "prediction"]}`` tensors per pair; unreadable files give None.
 
     Args:
         size: None keeps native resolution (masks are resized to the image); N crops images to N x N
@@ -105,7 +105,7 @@ def collate(samples: list[dict | None]) -> dict | None:
     if not samples:
         return None
     out: dict = {"name": [s["name"] for s in samples]}
-    for key in ("image", "mask", "masked", "prediction"):
+    for key in ("target", "mask", "input", "prediction"):
         if key in samples[0]:
             out[key] = torch.stack([s[key] for s in samples])
     return out

@@ -28,7 +28,8 @@ BLANK = 64  # side of the placeholder sample of an unreadable file (large enough
 def pair_tensors(
     rgb: np.ndarray, mask_path: Path, invert: bool = False, any_size: bool = False
 ) -> dict[str, torch.Tensor]:
-    """``image``, ``mask`` (at the image's size), ``masked`` tensors of one decoded image and its mask file.
+    """``target`` (the image), ``mask`` (at the image's size), ``input`` (the masked image) tensors of one decoded
+    image and its mask file.
 
     The mask is fitted by :func:`~inpaint_lightning.data.masks.fit_mask` (raises
     :class:`~inpaint_lightning.data.masks.MaskSizeError` for another aspect ratio); ``any_size`` resizes any mask
@@ -40,11 +41,11 @@ def pair_tensors(
         hole = fit_mask(read_mask(mask_path, invert=invert), rgb.shape[:2])
     image = torch.from_numpy(rgb).permute(2, 0, 1).float() / 255.0
     mask = torch.from_numpy(hole)[None]
-    return {"image": image, "mask": mask, "masked": image * (1 - mask)}
+    return {"target": image, "mask": mask, "input": image * (1 - mask)}
 
 
 class FolderPairs(Dataset):
-    """Samples ``image`` (3 x H x W in [0, 1]), ``mask`` (1 x H x W, 1 = hole), ``masked``, ``index``, ``name``,
+    """Samples ``target`` (3 x H x W in [0, 1]), ``mask`` (1 x H x W, 1 = hole), ``input``, ``index``, ``name``,
     ``skipped``.
 
     Args:
@@ -71,9 +72,9 @@ class FolderPairs(Dataset):
             notices.warn(f"skipping {pair.name}: {err}")
             image, mask = torch.zeros(3, BLANK, BLANK), torch.zeros(1, BLANK, BLANK)
             return {
-                "image": image,
+                "target": image,
                 "mask": mask,
-                "masked": image,
+                "input": image,
                 "index": index,
                 "name": pair.name,
                 "skipped": True,

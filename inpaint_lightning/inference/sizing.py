@@ -28,7 +28,7 @@ MAX_WINDOWS = 64
 
 
 def probe_min_side(
-    model: Callable[[Tensor], Tensor], multiple: int, device: torch.device | str = "cpu"
+    model: Callable[[Tensor], Tensor], multiple: int, device: torch.device | str = "cpu", channels: int = 4
 ) -> int:
     """The smallest square side (a power-of-two multiple of ``multiple``) that ``model`` accepts: reflect-padded
     convolutions need at least 2 pixels at the coarsest level, so e.g. 16 for a model downsampling 8 times."""
@@ -36,7 +36,7 @@ def probe_min_side(
     while True:
         try:
             with torch.no_grad():
-                model(torch.zeros(1, 4, side, side, device=device))
+                model(torch.zeros(1, channels, side, side, device=device))
             return side
         except Exception:
             if side >= 1024:

@@ -3,12 +3,17 @@
 from inpaint_lightning.losses.adversarial import d_loss, feature_matching, g_loss, r1_penalty
 from inpaint_lightning.losses.augment import DiffAugment
 from inpaint_lightning.losses.inpainting import InpaintingLoss, hole_total_variation, masked_l1
+from inpaint_lightning.losses.objective import GANObjective
 from inpaint_lightning.losses.perceptual import VGGFeatures, gram, perceptual_and_style
+from inpaint_lightning.losses.restoration import RestorationLoss, charbonnier
 
 __all__ = [
     "DiffAugment",
+    "GANObjective",
     "InpaintingLoss",
+    "RestorationLoss",
     "VGGFeatures",
+    "charbonnier",
     "d_loss",
     "feature_matching",
     "g_loss",

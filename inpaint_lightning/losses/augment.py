@@ -48,15 +48,17 @@ class DiffAugment(nn.Module):
         self.translation = K.RandomAffine(degrees=0.0, translate=(0.125, 0.125), p=p)
         self.cutout = K.RandomErasing(scale=(0.04, 0.25), ratio=(0.5, 2.0), value=0.0, p=p)
 
-    def forward(self, image: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
-        """Augment a batch; geometric changes move the mask with the image."""
+    def forward(self, image: Tensor, mask: Tensor | None) -> tuple[Tensor, Tensor | None]:
+        """Augment a batch; geometric changes move the mask (when there is one) with the image."""
         p = float(self.p)
         if p <= 0.0:
             return image, mask
         for name in self.policy:
             aug = getattr(self, name)
             aug.p = p
-            if name == "translation":
+            if name == "translation" and mask is None:
+                image = aug(image)
+            elif name == "translation":
                 both = aug(torch.cat([image, mask.to(image.dtype)], dim=1))
                 image, mask = both[:, :-1], both[:, -1:]
             else:

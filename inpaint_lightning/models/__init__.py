@@ -1,4 +1,5 @@
-"""Networks, independent of Lightning: generators, discriminators and their layers."""
+"""Networks, independent of Lightning: inpainting generators, the restoration generator (NAFNet), discriminators
+and their layers."""
 
 from inpaint_lightning.models.discriminators import (
     DiscriminatorOutput,
@@ -14,6 +15,7 @@ from inpaint_lightning.models.generators import (
     PConvUNet,
 )
 from inpaint_lightning.models.projected import ProjectedDiscriminator
+from inpaint_lightning.models.restoration import NAFNet
 
 __all__ = [
     "AOTGenerator",
@@ -23,6 +25,7 @@ __all__ = [
     "GatedUNet",
     "InpaintGenerator",
     "MultiScaleDiscriminator",
+    "NAFNet",
     "PConvUNet",
     "PatchDiscriminator",
     "ProjectedDiscriminator",

@@ -49,9 +49,13 @@ class PatchDiscriminator(nn.Module):
         self.head = sn_conv(width, 1, 4, 1, 1)
         self.in_channels = in_channels
 
-    def forward(self, image: Tensor, mask: Tensor) -> DiscriminatorOutput:
+    def forward(self, image: Tensor, mask: Tensor | None = None) -> DiscriminatorOutput:
         x = image * 2.0 - 1.0
         if self.in_channels == image.shape[1] + 1:
+            if mask is None:
+                raise ValueError(
+                    "this discriminator takes a mask channel (in_channels 4); use 3 for restoration"
+                )
             x = torch.cat([x, mask], dim=1)
         features = []
         for block in self.blocks:
@@ -81,13 +85,13 @@ class MultiScaleDiscriminator(nn.Module):
         )
         self.min_size = 4 * 2**n_layers
 
-    def forward(self, image: Tensor, mask: Tensor) -> DiscriminatorOutput:
+    def forward(self, image: Tensor, mask: Tensor | None = None) -> DiscriminatorOutput:
         logits: list[Tensor] = []
         features: list[Tensor] = []
         for i, disc in enumerate(self.scales):
             if i:
                 image = F.avg_pool2d(image, 3, stride=2, padding=1, count_include_pad=False)
-                mask = F.max_pool2d(mask, 3, stride=2, padding=1)
+                mask = F.max_pool2d(mask, 3, stride=2, padding=1) if mask is not None else None
                 if min(image.shape[-2:]) < self.min_size:
                     break
             out = disc(image, mask)

@@ -1,0 +1,171 @@
+"""The two-phase GAN objective every task shares: a discriminator phase and a generator phase.
+
+The LightningModule only calls :meth:`GANObjective.discriminator_loss` and :meth:`GANObjective.generator_loss`
+and logs what they return, so every term is chosen and weighted in YAML without touching the training loop. A
+weight of 0 switches a term off (and skips its computation). What differs by task is the reconstruction term
+(:meth:`GANObjective.reconstruction`): L1 in and around the hole for inpainting
+(:class:`~inpaint_lightning.losses.inpainting.InpaintingLoss`), a pixel loss over the whole image for restoration
+(:class:`~inpaint_lightning.losses.restoration.RestorationLoss`), and whether the discriminator's labels follow
+a mask.
+"""
+
+from __future__ import annotations
+
+from typing import get_args
+
+import torch
+from torch import Tensor, nn
+
+from inpaint_lightning.losses.adversarial import (
+    AdversarialKind,
+    d_loss,
+    feature_matching,
+    g_loss,
+    r1_penalty,
+)
+from inpaint_lightning.losses.augment import DiffAugment
+from inpaint_lightning.losses.perceptual import LpipsVggLoss, VGGFeatures, VggName, perceptual_and_style
+from inpaint_lightning.models.discriminators import DiscriminatorOutput
+
+
+class GANObjective(nn.Module):
+    """Adversarial + perceptual terms and the discriminator phase; subclasses add the reconstruction terms.
+
+    Generator: ``reconstruction + adversarial_weight * adv + feature_matching * FM + perceptual * VGG
+    + style * Gram + lpips_vgg * LPIPS-VGG (+ the subclass's regularisers)``, the realism terms on the output
+    that metrics see (inpainting: the composite). Discriminator: adversarial loss (mask-aware if ``mask_aware``
+    and the task has a mask) ``+ r1_gamma / 2 * R1`` every ``r1_interval`` steps, scaled by the interval (lazy
+    regularisation, StyleGAN2).
+
+    Args:
+        adversarial: ``nsgan`` (non-saturating), ``hinge`` or ``lsgan``.
+        adversarial_weight: weight of the generator's adversarial term.
+        mask_aware: label a fake's known-region patches real in the discriminator loss (LaMa; needs a mask).
+        feature_matching: L1 between the discriminator's features of output and real (pix2pixHD, LaMa).
+        perceptual / style: L1 on VGG activations / on their Gram matrices of output vs real (Johnson et al.;
+            Gatys et al.; weights as PConv: 0.05 and 120 with these normalisations).
+        perceptual_net / perceptual_layers: ImageNet VGG from torchvision and which ReLU outputs.
+        lpips_vgg / lpips_scales: LPIPS with the VGG16 backbone (:class:`LpipsVggLoss`) of output vs real,
+            over ``lpips_scales`` pyramid levels. Evaluation uses AlexNet LPIPS, a different network.
+        r1_gamma / r1_interval: R1 gradient penalty on reals (images in [0, 1]); 0 disables it.
+        augment: differentiable augmentation before every discriminator call (:class:`DiffAugment`).
+    """
+
+    def __init__(
+        self,
+        adversarial: AdversarialKind = "nsgan",
+        adversarial_weight: float = 0.1,
+        mask_aware: bool = True,
+        feature_matching: float = 0.0,
+        perceptual: float = 0.0,
+        style: float = 0.0,
+        perceptual_net: VggName = "vgg16",
+        perceptual_layers: tuple[str, ...] = ("relu1_2", "relu2_2", "relu3_3", "relu4_3"),
+        lpips_vgg: float = 0.0,
+        lpips_scales: int = 1,
+        r1_gamma: float = 0.0,
+        r1_interval: int = 16,
+        augment: DiffAugment | None = None,
+    ) -> None:
+        super().__init__()
+        if adversarial not in get_args(AdversarialKind):
+            raise ValueError(f"unknown adversarial loss {adversarial!r}; choose nsgan, hinge or lsgan")
+        if r1_interval < 1:
+            raise ValueError(f"r1_interval must be >= 1, got {r1_interval}")
+        self.adversarial, self.adversarial_weight, self.mask_aware = (
+            adversarial,
+            adversarial_weight,
+            mask_aware,
+        )
+        self.feature_matching, self.perceptual, self.style = feature_matching, perceptual, style
+        self.r1_gamma, self.r1_interval = r1_gamma, r1_interval
+        self.augment = augment
+        # Built now, so missing ImageNet weights stop the run at start-up rather than at the first step.
+        self.vgg = VGGFeatures(perceptual_net, perceptual_layers) if perceptual or style else None
+        self.lpips_vgg = lpips_vgg
+        self.lpips_loss = LpipsVggLoss(lpips_scales) if lpips_vgg else None
+
+    # ------------------------------------------------------------------------------------ what tasks add
+    def reconstruction(
+        self, real: Tensor, stages: list[Tensor], mask: Tensor | None
+    ) -> tuple[Tensor, dict[str, Tensor]]:
+        """The task's pixel terms on the raw prediction(s) (every stage, the final one last)."""
+        raise NotImplementedError
+
+    def regularizers(self, output: Tensor, mask: Tensor | None) -> tuple[Tensor | None, dict[str, Tensor]]:
+        """Extra terms on the output after the realism terms (none by default)."""
+        return None, {}
+
+    # ------------------------------------------------------------------------------------------ phases
+    def _discriminate(
+        self, discriminator: nn.Module, image: Tensor, mask: Tensor | None
+    ) -> tuple[DiscriminatorOutput, Tensor | None]:
+        if self.augment is not None:
+            image, mask = self.augment(image, mask)
+        return discriminator(image, mask), mask
+
+    def discriminator_loss(
+        self, discriminator: nn.Module, real: Tensor, fake: Tensor, mask: Tensor | None = None, step: int = 0
+    ) -> tuple[Tensor, dict[str, Tensor]]:
+        """D phase at generator step ``step`` (for lazy R1); ``fake`` must be detached by the caller."""
+        real_out, _ = self._discriminate(discriminator, real, mask)
+        fake_out, fake_mask = self._discriminate(discriminator, fake, mask)
+        labels = fake_mask if self.mask_aware and fake_mask is not None else None
+        adv = d_loss(self.adversarial, real_out.logits, fake_out.logits, labels)
+        loss = adv
+        logs = {
+            "d/adversarial": adv.detach(),
+            "d/real_logit": torch.stack([t.detach().float().mean() for t in real_out.logits]).mean(),
+            "d/fake_logit": torch.stack([t.detach().float().mean() for t in fake_out.logits]).mean(),
+        }
+        if self.r1_gamma > 0 and step % self.r1_interval == 0:
+            penalty = r1_penalty(lambda x: discriminator(x, mask).logits, real)
+            loss = loss + self.r1_gamma / 2 * penalty * self.r1_interval
+            logs["d/r1"] = penalty.detach()
+        if self.augment is not None:
+            self.augment.update(real_out.logits)
+            logs["d/augment_p"] = self.augment.p.detach().clone()
+        logs["d/loss"] = loss.detach()
+        return loss, logs
+
+    def generator_loss(
+        self,
+        discriminator: nn.Module,
+        real: Tensor,
+        stages: Tensor | list[Tensor],
+        output: Tensor,
+        mask: Tensor | None = None,
+    ) -> tuple[Tensor, dict[str, Tensor]]:
+        """G phase: the task's reconstruction of the raw prediction(s) plus realism terms on ``output``."""
+        stages = stages if isinstance(stages, list) else [stages]
+        loss, logs = self.reconstruction(real, stages, mask)
+        if self.adversarial_weight or self.feature_matching:
+            fake_out, _ = self._discriminate(discriminator, output, mask)
+            adv = g_loss(self.adversarial, fake_out.logits)
+            loss = loss + self.adversarial_weight * adv
+            logs["g/adversarial"] = adv.detach()
+            if self.feature_matching:
+                if self.augment is not None:  # features must compare the same view of both images
+                    fake_out = discriminator(output, mask)
+                with torch.no_grad():
+                    real_features = discriminator(real, mask).features
+                fm = feature_matching(fake_out.features, real_features)
+                loss = loss + self.feature_matching * fm
+                logs["g/feature_matching"] = fm.detach()
+
+        if self.vgg is not None:
+            with torch.no_grad():
+                real_features = self.vgg(real)
+            perceptual, style = perceptual_and_style(self.vgg(output), real_features)
+            loss = loss + self.perceptual * perceptual + self.style * style
+            logs["g/perceptual"], logs["g/style"] = perceptual.detach(), style.detach()
+        if self.lpips_loss is not None:
+            lp = self.lpips_loss(output, real)
+            loss = loss + self.lpips_vgg * lp
+            logs["g/lpips_vgg"] = lp.detach()
+        extra, extra_logs = self.regularizers(output, mask)
+        if extra is not None:
+            loss = loss + extra
+            logs.update(extra_logs)
+        logs["g/loss"] = loss.detach()
+        return loss, logs

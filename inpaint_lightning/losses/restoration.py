@@ -1,0 +1,61 @@
+"""The restoration objective: :class:`~inpaint_lightning.losses.objective.GANObjective` with a pixel loss over the
+whole image and plain real/fake discriminator labels (no mask), as Real-ESRGAN's or ESRGAN's, LSGAN by default."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from inpaint_lightning.losses.adversarial import AdversarialKind
+from inpaint_lightning.losses.augment import DiffAugment
+from inpaint_lightning.losses.objective import GANObjective
+from inpaint_lightning.losses.perceptual import VggName
+
+
+def charbonnier(pred: Tensor, target: Tensor, eps: float = 1e-3) -> Tensor:
+    """``mean(sqrt((pred - target)^2 + eps^2))``: L1 that is smooth at 0 (LapSRN, NAFNet's PSNR loss family)."""
+    return torch.sqrt((pred - target) ** 2 + eps**2).mean()
+
+
+class RestorationLoss(GANObjective):
+    """Pixel + adversarial + perceptual objective for denoising, deblurring, super-resolution, JPEG, low light.
+
+    Generator: ``pixel * Charbonnier(prediction, target)`` on every stage, plus the realism terms of
+    :class:`GANObjective` on the output. The discriminator sees whole images (no mask; ``mask_aware`` does not
+    apply). Defaults follow the perceptual-SR recipe (pixel 1, LPIPS-VGG 1, LSGAN 0.05).
+
+    Args:
+        pixel: weight of the Charbonnier pixel loss; ``charbonnier_eps`` its smoothing.
+        Every other argument is :class:`GANObjective`'s.
+    """
+
+    def __init__(
+        self,
+        adversarial: AdversarialKind = "lsgan",
+        adversarial_weight: float = 0.05,
+        pixel: float = 1.0,
+        charbonnier_eps: float = 1e-3,
+        feature_matching: float = 0.0,
+        perceptual: float = 0.0,
+        style: float = 0.0,
+        perceptual_net: VggName = "vgg16",
+        perceptual_layers: tuple[str, ...] = ("relu1_2", "relu2_2", "relu3_3", "relu4_3"),
+        lpips_vgg: float = 1.0,
+        lpips_scales: int = 1,
+        r1_gamma: float = 0.0,
+        r1_interval: int = 16,
+        augment: DiffAugment | None = None,
+    ) -> None:
+        super().__init__(
+            adversarial=adversarial, adversarial_weight=adversarial_weight, mask_aware=False,
+            feature_matching=feature_matching, perceptual=perceptual, style=style, perceptual_net=perceptual_net,
+            perceptual_layers=perceptual_layers, lpips_vgg=lpips_vgg, lpips_scales=lpips_scales,
+            r1_gamma=r1_gamma, r1_interval=r1_interval, augment=augment,
+        )  # fmt: skip
+        self.pixel, self.charbonnier_eps = pixel, charbonnier_eps
+
+    def reconstruction(
+        self, real: Tensor, stages: list[Tensor], mask: Tensor | None
+    ) -> tuple[Tensor, dict[str, Tensor]]:
+        terms = [charbonnier(s, real, self.charbonnier_eps) for s in stages]
+        return self.pixel * sum(terms), {"g/pixel": terms[-1].detach()}

@@ -1,0 +1,124 @@
+"""Restoration generator: a NAFNet-style U-Net (Chen et al. 2022, "Simple Baselines for Image Restoration").
+
+Why this one: NAFNet's blocks are only 1x1 and depthwise 3x3 convolutions, a channel LayerNorm, a "simple gate"
+(split channels, multiply) and a squeeze-style channel attention: no softmax attention and no nonlinearity
+besides the gate, so it is fast per FLOP on CPUs as well as GPUs and exports to ONNX without special cases, and it
+was the strongest per FLOP on denoising (SIDD) and deblurring (GoPro). For super-resolution the U-Net runs at the
+input's resolution and a pixel-shuffle tail predicts the ``scale`` x larger image, as ESRGAN/RRDB-style models do,
+added to a bilinear up-scaling of the input (the network learns the residual).
+
+Contract: ``forward(x)`` maps ``B x 3 x h x w`` in [0, 1] (any size: padded to ``size_multiple`` inside) to
+``B x 3 x (scale h) x (scale w)``, trained towards [0, 1].
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from inpaint_lightning.models.layers import pad_to_multiple
+
+
+class LayerNorm2d(nn.Module):
+    """LayerNorm over channels at every pixel (NCHW), computed in fp32."""
+
+    def __init__(self, channels: int, eps: float = 1e-6) -> None:
+        super().__init__()
+        self.weight, self.bias = nn.Parameter(torch.ones(channels)), nn.Parameter(torch.zeros(channels))
+        self.eps = eps
+
+    def forward(self, x: Tensor) -> Tensor:
+        y = x.float()
+        mu = y.mean(1, keepdim=True)
+        var = (y - mu).pow(2).mean(1, keepdim=True)
+        y = (y - mu) / torch.sqrt(var + self.eps)
+        return (y * self.weight[:, None, None] + self.bias[:, None, None]).to(x.dtype)
+
+
+class SimpleGate(nn.Module):
+    """Split the channels in two halves and multiply them: NAFNet's replacement for activations."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        a, b = x.chunk(2, dim=1)
+        return a * b
+
+
+class NAFBlock(nn.Module):
+    """LN -> 1x1 (x2) -> depthwise 3x3 -> gate -> channel attention -> 1x1, then LN -> 1x1 (x2) -> gate -> 1x1,
+    each branch added back with a learned per-channel scale that starts at 0 (the block starts as identity)."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        c2 = channels * 2
+        self.norm1, self.norm2 = LayerNorm2d(channels), LayerNorm2d(channels)
+        self.conv1 = nn.Conv2d(channels, c2, 1)
+        self.dw = nn.Conv2d(c2, c2, 3, padding=1, groups=c2)
+        self.gate = SimpleGate()
+        self.attention = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Conv2d(channels, channels, 1))
+        self.conv2 = nn.Conv2d(channels, channels, 1)
+        self.ffn1, self.ffn2 = nn.Conv2d(channels, c2, 1), nn.Conv2d(channels, channels, 1)
+        self.beta = nn.Parameter(torch.zeros(1, channels, 1, 1))
+        self.gamma = nn.Parameter(torch.zeros(1, channels, 1, 1))
+
+    def forward(self, x: Tensor) -> Tensor:
+        y = self.gate(self.dw(self.conv1(self.norm1(x))))
+        y = self.conv2(y * self.attention(y))
+        x = x + self.beta * y
+        y = self.ffn2(self.gate(self.ffn1(self.norm2(x))))
+        return x + self.gamma * y
+
+
+class NAFNet(nn.Module):
+    """NAFNet-style U-Net restorer, with a pixel-shuffle tail for ``scale`` > 1.
+
+    Args:
+        width: channels at full resolution (doubled at each level).
+        enc_blocks / dec_blocks: NAF blocks per encoder / decoder level (the number of levels is their length).
+        middle_blocks: NAF blocks at the coarsest level.
+        scale: output size / input size (1 for denoise, deblur, JPEG, low light; 2 or 4 for super-resolution).
+    """
+
+    def __init__(
+        self,
+        width: int = 32,
+        enc_blocks: tuple[int, ...] = (1, 1, 2),
+        middle_blocks: int = 2,
+        dec_blocks: tuple[int, ...] = (1, 1, 1),
+        scale: int = 1,
+    ) -> None:
+        super().__init__()
+        if len(enc_blocks) != len(dec_blocks):
+            raise ValueError(f"enc_blocks and dec_blocks need the same length, got {enc_blocks} and {dec_blocks}")
+        if scale not in (1, 2, 3, 4, 8):
+            raise ValueError(f"scale must be 1, 2, 3, 4 or 8, got {scale}")
+        self.scale, self.in_channels = scale, 3
+        self.size_multiple = 2 ** len(enc_blocks)
+        self.intro = nn.Conv2d(3, width, 3, padding=1)
+        self.encoders, self.downs, self.ups, self.decoders = (nn.ModuleList() for _ in range(4))
+        c = width
+        for n in enc_blocks:
+            self.encoders.append(nn.Sequential(*(NAFBlock(c) for _ in range(n))))
+            self.downs.append(nn.Conv2d(c, 2 * c, 2, stride=2))
+            c *= 2
+        self.middle = nn.Sequential(*(NAFBlock(c) for _ in range(middle_blocks)))
+        for n in dec_blocks:
+            self.ups.append(nn.Sequential(nn.Conv2d(c, 2 * c, 1, bias=False), nn.PixelShuffle(2)))
+            c //= 2
+            self.decoders.append(nn.Sequential(*(NAFBlock(c) for _ in range(n))))
+        self.ending = nn.Sequential(nn.Conv2d(width, 3 * scale * scale, 3, padding=1), nn.PixelShuffle(scale))
+
+    def forward(self, x: Tensor) -> Tensor:
+        padded, (h, w) = pad_to_multiple(x * 2.0 - 1.0, self.size_multiple)
+        y = self.intro(padded)
+        skips = []
+        for encoder, down in zip(self.encoders, self.downs, strict=True):
+            y = encoder(y)
+            skips.append(y)
+            y = down(y)
+        y = self.middle(y)
+        for up, decoder, skip in zip(self.ups, self.decoders, reversed(skips), strict=True):
+            y = decoder(up(y) + skip)
+        y = self.ending(y)[..., : h * self.scale, : w * self.scale]
+        base = x if self.scale == 1 else F.interpolate(x, scale_factor=self.scale, mode="bilinear", align_corners=False)
+        return base + 0.5 * y

@@ -1,0 +1,108 @@
+"""Tasks: the little that differs between inpainting and restoration around the one GAN training step.
+
+Every batch has the same keys (BasicSR's ``lq``/``gt`` contract): ``input`` (what the model gets: the masked photo,
+or the degraded one, possibly smaller by the task's scale), ``target`` (the clean photo) and, for inpainting,
+``mask`` (``B x 1 x H x W``, 1 = hole). A task says how ``input`` (and ``mask``) become the generator's input, what
+of the prediction metrics and realism losses see, which classical method is the reference on the same samples,
+and how the input is shown next to the output.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from inpaint_lightning.composite import composite
+
+
+class Task(ABC):
+    """Base of :class:`InpaintTask` and :class:`RestoreTask`."""
+
+    name: str
+    #: classical references this task offers as ``val_baseline``
+    baselines: tuple[str, ...] = ()
+
+    def check_baseline(self, name: str) -> None:
+        if name != "off" and name not in self.baselines:
+            raise ValueError(
+                f"val_baseline {name!r} does not apply to {self.name}; choose one of {', '.join(self.baselines)} "
+                f"or off"
+            )
+
+    @abstractmethod
+    def generator_input(self, batch: dict[str, Tensor]) -> Tensor:
+        """What the generator is called with."""
+
+    @abstractmethod
+    def output(self, prediction: Tensor, batch: dict[str, Tensor]) -> Tensor:
+        """The prediction as metrics, panels and the realism losses see it (in [0, 1])."""
+
+    @abstractmethod
+    def baseline(self, name: str, batch: dict[str, Tensor]) -> Tensor:
+        """The classical method ``name`` on the batch (float32, target size, on the batch's device)."""
+
+    @abstractmethod
+    def shown_input(self, batch: dict[str, Tensor], hole_color: float = 1.0) -> Tensor:
+        """The input as a person should see it beside the output (target size)."""
+
+
+class InpaintTask(Task):
+    """Fill holes: the generator sees the masked photo and the mask (``B x 4``); known pixels are kept exactly
+    (``mask * clamp(prediction) + (1 - mask) * input``); the reference is OpenCV's Telea or Navier-Stokes fill."""
+
+    name = "inpaint"
+    baselines = ("telea", "ns")
+
+    def generator_input(self, batch: dict[str, Tensor]) -> Tensor:
+        return torch.cat([batch["input"], batch["mask"]], dim=1)
+
+    def output(self, prediction: Tensor, batch: dict[str, Tensor]) -> Tensor:
+        return composite(prediction, batch["input"], batch["mask"])
+
+    def baseline(self, name: str, batch: dict[str, Tensor]) -> Tensor:
+        from inpaint_lightning.evaluation.baselines import baseline
+
+        fill = baseline(name)
+        masked, mask = batch["input"], batch["mask"]
+        pixels = masked.float().clamp(0, 1).mul(255).round().byte().permute(0, 2, 3, 1).cpu().numpy()
+        holes = mask[:, 0].float().cpu().numpy()
+        filled = np.stack([fill(p, h) for p, h in zip(pixels, holes, strict=True)])
+        pred = torch.from_numpy(filled).permute(0, 3, 1, 2).to(masked.device, torch.float32).div(255)
+        return composite(pred, masked.float(), mask.float())
+
+    def shown_input(self, batch: dict[str, Tensor], hole_color: float = 1.0) -> Tensor:
+        mask = batch["mask"]
+        return batch["input"] * (1 - mask) + hole_color * mask
+
+
+class RestoreTask(Task):
+    """Restore (denoise, deblur, super-resolve, JPEG, low light): the generator sees the degraded photo
+    (``B x 3``, ``1 / scale`` of the target's size) and predicts the whole clean one; the reference is bicubic
+    up-scaling of the input (the input itself when ``scale`` is 1)."""
+
+    name = "restore"
+    baselines = ("bicubic",)
+
+    def generator_input(self, batch: dict[str, Tensor]) -> Tensor:
+        return batch["input"]
+
+    def output(self, prediction: Tensor, batch: dict[str, Tensor]) -> Tensor:
+        return prediction.clamp(0.0, 1.0)
+
+    def baseline(self, name: str, batch: dict[str, Tensor]) -> Tensor:
+        return self.shown_input(batch, mode="bicubic").float().clamp(0.0, 1.0)
+
+    def shown_input(self, batch: dict[str, Tensor], hole_color: float = 1.0, mode: str = "nearest") -> Tensor:
+        low, size = batch["input"], batch["target"].shape[-2:]
+        if low.shape[-2:] == size:
+            return low
+        if mode == "nearest":
+            return F.interpolate(low, size=size, mode="nearest")
+        return F.interpolate(low.float(), size=size, mode=mode, align_corners=False)
+
+
+TASKS: dict[str, type[Task]] = {"inpaint": InpaintTask, "restore": RestoreTask}

@@ -1,0 +1,117 @@
+"""Restoration on the same trainer: the task-neutral batch, degradation pairs, the NAFNet generator (any size,
+any scale), the restoration objective, and `fit` from configs/tasks/*.yaml end to end."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from conftest import ROOT
+
+from inpaint_lightning.cli import main
+from inpaint_lightning.data.corruption import DegradeCorruption
+from inpaint_lightning.data.datamodule import InpaintDataModule
+from inpaint_lightning.losses import RestorationLoss, charbonnier
+from inpaint_lightning.models import NAFNet, PatchDiscriminator
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+TASKS = ROOT / "configs" / "tasks"
+TINY_RESTORE = ROOT / "tests" / "configs" / "tiny_restore.yaml"
+
+
+def restore_args(tmp_path: Path, task: str, *extra: str) -> list[str]:
+    return ["fit", "--config", str(TASKS / f"{task}.yaml"), "--config", str(TINY_RESTORE),
+            "--trainer.default_root_dir", str(tmp_path), "--trainer.logger.init_args.save_dir", str(tmp_path / "logs"),
+            "--checkpoint.dirpath", str(tmp_path / "ckpt"), *extra]  # fmt: skip
+
+
+def _val_rows(tmp_path: Path) -> list[dict]:
+    files = sorted((tmp_path / "logs").rglob("metrics.csv"))
+    with open(files[-1]) as f:
+        return [r for r in csv.DictReader(f) if r.get("val/psnr")]
+
+
+@pytest.mark.parametrize("scale", [1, 2, 4])
+def test_nafnet_any_size_and_scale(scale):
+    torch.manual_seed(0)
+    g = NAFNet(width=8, enc_blocks=(1, 1), middle_blocks=1, dec_blocks=(1, 1), scale=scale)
+    for h, w in [(16, 16), (13, 22)]:  # padded inside to a multiple of 4, cropped back
+        assert g(torch.rand(2, 3, h, w)).shape == (2, 3, h * scale, w * scale)
+
+
+def test_degrade_corruption_makes_aligned_seeded_pairs():
+    dm = InpaintDataModule(
+        image_size=32, batch_size=2, num_workers=0, embedded_tile=64, corruption=DegradeCorruption("sr_x4")
+    )
+    dm.setup("fit")
+    a, b = dm.datasets["val"][0], dm.datasets["val"][0]
+    assert set(a) == {"target", "input", "index"}  # no mask: restoration
+    assert a["target"].shape == (3, 32, 32) and a["input"].shape == (3, 8, 8)
+    assert torch.equal(a["input"], b["input"])  # fixed evaluation degradation
+    with pytest.raises(Exception, match="multiple of the degradation's scale 4"):
+        InpaintDataModule(image_size=30, corruption=DegradeCorruption("sr_x4"))
+
+
+def test_restoration_loss_phases_without_a_mask():
+    torch.manual_seed(0)
+    loss = RestorationLoss(lpips_vgg=0.0)
+    d = PatchDiscriminator(in_channels=3, base_channels=8, n_layers=2)
+    real, fake = torch.rand(2, 3, 32, 32), torch.rand(2, 3, 32, 32)
+    d_total, d_logs = loss.discriminator_loss(d, real, fake.detach())
+    g_total, g_logs = loss.generator_loss(d, real, [fake.requires_grad_()], fake)
+    assert torch.isfinite(d_total) and torch.isfinite(g_total)
+    assert g_logs["g/pixel"] == pytest.approx(float(charbonnier(fake, real)), rel=1e-6)
+    assert float(charbonnier(real, real)) == pytest.approx(1e-3, rel=1e-3)  # eps floor at zero error
+    with pytest.raises(ValueError, match="mask channel"):
+        PatchDiscriminator(in_channels=4)(real)
+
+
+@pytest.mark.parametrize("task", ["denoise", "sr_x4"])
+def test_fit_a_restoration_task_from_its_config(tmp_path, task):
+    cli = main(restore_args(tmp_path, task))
+    assert cli.trainer.global_step == 4
+    rows = _val_rows(tmp_path)
+    assert len(rows) == 2 and all(float(r["val/bicubic/psnr"]) > 10 for r in rows)
+    assert "val/l1" in rows[0] and "val/l1_hole" not in rows[0]
+    assert (tmp_path / "ckpt" / "last.ckpt").is_file()
+    assert len(list((tmp_path / "logs").rglob("panels/*.png"))) == 2
+
+
+def test_denoising_learns_on_cpu(tmp_path):
+    """A learning check in miniature: 40 steps of the denoise task beat their own first validation."""
+    main(restore_args(tmp_path, "denoise", "--trainer.max_steps", "40", "--trainer.val_check_interval", "20"))
+    rows = _val_rows(tmp_path)
+    assert float(rows[-1]["val/psnr"]) > float(rows[0]["val/psnr"]) + 0.5, rows
+
+
+def test_a_baseline_of_another_task_is_one_line(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(restore_args(tmp_path, "denoise", "--model.val_baseline", "telea"))
+    assert exit_.value.code == 2
+    assert "val_baseline 'telea' does not apply to restore" in capsys.readouterr().err
+
+
+def test_sr_input_must_align_with_the_scale(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(restore_args(tmp_path, "sr_x4", "--data.image_size", "30"))
+    assert exit_.value.code == 2
+    assert "multiple of the degradation's scale 4" in capsys.readouterr().err
+
+
+def test_degradation_pairs_are_identical_for_any_worker_count():
+    batches = []
+    for workers in (0, 2):
+        dm = InpaintDataModule(
+            image_size=32,
+            batch_size=4,
+            num_workers=workers,
+            embedded_tile=64,
+            corruption=DegradeCorruption("denoise"),
+        )
+        dm.setup("fit")
+        batches.append(next(iter(dm.train_dataloader()))["input"])
+    assert torch.equal(*batches)
+    assert np.isfinite(batches[0].numpy()).all()
