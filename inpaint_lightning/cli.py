@@ -134,9 +134,16 @@ class InpaintArgumentParser(LightningArgumentParser):
     """Usage errors as one line and a "did you mean" (:mod:`inpaint_lightning.usage`), not ~100 lines of usage.
     Parsers that jsonargparse builds with ``exit_on_error=False`` still raise, as jsonargparse expects."""
 
+    _typed: list[str] | None = None
+
+    def parse_args(self, args: Any = None, *rest: Any, **kwargs: Any) -> Any:
+        # What the user typed, so a suggestion is written as a --flag or as a config key, as they wrote it.
+        InpaintArgumentParser._typed = [str(a) for a in (sys.argv[1:] if args is None else args)]
+        return super().parse_args(args, *rest, **kwargs)
+
     def error(self, message: str, ex: Exception | None = None) -> NoReturn:
         if self.exit_on_error and os.environ.get("JSONARGPARSE_DEBUG", "").lower() != "true":
-            exit_usage_error(getattr(ex, "subcommand_parser", None) or self, message)
+            exit_usage_error(getattr(ex, "subcommand_parser", None) or self, message, typed=self._typed)
         super().error(message, ex)
 
 

@@ -39,10 +39,13 @@ class ArgumentParser(argparse.ArgumentParser):
         exit_usage_error(self, message)
 
 
-def exit_usage_error(parser: argparse.ArgumentParser, message: str) -> NoReturn:
-    """Print ``error: <message on one line>``, a "did you mean" if a name is unknown, where to find help; exit 2."""
+def exit_usage_error(
+    parser: argparse.ArgumentParser, message: str, typed: list[str] | None = None
+) -> NoReturn:
+    """Print ``error: <message on one line>``, a "did you mean" if a name is unknown, where to find help; exit 2.
+    ``typed``: the command line as given, so a suggestion is a ``--flag`` when the user typed a flag."""
     lines = [f"error: {condense(message)}"]
-    if suggestion := did_you_mean(parser, message):
+    if suggestion := did_you_mean(parser, message, typed):
         lines.append(f"did you mean {suggestion}?")
     if any(isinstance(action, argparse._HelpAction) for action in parser._actions):
         lines.append(f"({parser.prog.replace(' [options]', '')} --help for all options)")
@@ -74,7 +77,7 @@ def condense(message: str) -> str:
     return f"{key}: {' '.join(rest.split())}"
 
 
-def did_you_mean(parser: argparse.ArgumentParser, message: str) -> str | None:
+def did_you_mean(parser: argparse.ArgumentParser, message: str, typed: list[str] | None = None) -> str | None:
     """The valid name closest to the unknown one that ``message`` names (an option, a config key, a parameter of
     a class in init_args, a choice), written the way the user wrote it, or None."""
     if unknown := re.search(r"unrecognized arguments: (.*)", message):
@@ -89,7 +92,10 @@ def did_you_mean(parser: argparse.ArgumentParser, message: str) -> str | None:
     if nested:
         key, class_path, name = nested.groups()
         hit = closest(name, _init_args(class_path))
-        dash = "--" if "NestedArg(" in message else ""  # typed as a flag, else a key in a config file
+        as_flag = any(t.split("=")[0] == f"--{key}.init_args.{name}" for t in typed or [])
+        dash = (
+            "--" if as_flag or "NestedArg(" in message else ""
+        )  # typed as a flag, else a key in a config file
         return f"{dash}{key}.init_args.{hit}" if hit else None
     if option := re.search(
         r"(?:Group '([^']+)' )?(?:does not accept option|^Option) '([^']+)'", message, re.M

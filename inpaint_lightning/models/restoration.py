@@ -89,7 +89,9 @@ class NAFNet(nn.Module):
     ) -> None:
         super().__init__()
         if len(enc_blocks) != len(dec_blocks):
-            raise ValueError(f"enc_blocks and dec_blocks need the same length, got {enc_blocks} and {dec_blocks}")
+            raise ValueError(
+                f"enc_blocks and dec_blocks need the same length, got {enc_blocks} and {dec_blocks}"
+            )
         if scale not in (1, 2, 3, 4, 8):
             raise ValueError(f"scale must be 1, 2, 3, 4 or 8, got {scale}")
         self.scale, self.in_channels = scale, 3
@@ -120,5 +122,9 @@ class NAFNet(nn.Module):
         for up, decoder, skip in zip(self.ups, self.decoders, reversed(skips), strict=True):
             y = decoder(up(y) + skip)
         y = self.ending(y)[..., : h * self.scale, : w * self.scale]
-        base = x if self.scale == 1 else F.interpolate(x, scale_factor=self.scale, mode="bilinear", align_corners=False)
+        base = (
+            x
+            if self.scale == 1
+            else F.interpolate(x, scale_factor=self.scale, mode="bilinear", align_corners=False)
+        )
         return base + 0.5 * y
