@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,15 @@ SHARED = ROOT.parent / "shared"
 
 os.environ.setdefault("WANDB_MODE", "offline")
 os.environ.setdefault("WANDB_SILENT", "true")
+
+
+@pytest.fixture(autouse=True)
+def no_wandb_run_left_open():
+    """Lightning leaves a W&B run open after fit (notebook-friendly); the next WandbLogger would reuse it."""
+    yield
+    wandb = sys.modules.get("wandb")
+    if wandb is not None and getattr(wandb, "run", None) is not None:
+        wandb.finish()
 
 
 @pytest.fixture

@@ -9,13 +9,13 @@ import torch
 import torchvision
 from lightning.pytorch.plugins.precision import MixedPrecision
 
+from inpaint_lightning.composite import composite
 from inpaint_lightning.data import InpaintDataModule
 from inpaint_lightning.ema import update_ema
 from inpaint_lightning.errors import MissingWeightsError
 from inpaint_lightning.evaluation.baselines import baseline
 from inpaint_lightning.metrics import make_lpips
 from inpaint_lightning.models import GatedUNet, PatchDiscriminator
-from inpaint_lightning.composite import composite
 from inpaint_lightning.module import InpaintingGAN
 
 

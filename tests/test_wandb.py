@@ -262,17 +262,21 @@ def test_sweep_command_is_accepted_by_the_cli(path, which, monkeypatch, capsys):
 
 
 def test_sweep_runs_get_their_own_checkpoint_folder(monkeypatch, tmp_path):
-    """Runs of one sweep share the working folder; their checkpoints go to each W&B run's own folder."""
+    """Runs of one sweep agent share the working folder; each run's checkpoints and config go to its own W&B run
+    folder, so two runs never mix their files."""
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("WANDB_SWEEP_ID", "sw33p")
-    monkeypatch.setenv("WANDB_RUN_ID", "run7")
     base = ["fit", "--config", str(GAN_YAML), "--config", str(TINY_YAML), "--trainer.max_steps", "1",
             "--trainer.limit_val_batches", "0", "--trainer.logger", "inpaint_lightning.loggers.WandbLogger",
             "--trainer.logger.init_args.save_dir", "null", "--trainer.logger.init_args.offline", "true",
             "--trainer.logger.init_args.project", "inpaint_lightning"]  # fmt: skip
-    main(base)
-    run = tmp_path / "logs" / "inpaint_lightning" / "run7"
-    assert (run / "checkpoints" / "last.ckpt").is_file() and (run / "config.yaml").is_file()
+    folders = []
+    for _ in range(2):
+        cli = main(base)
+        run = tmp_path / "logs" / "inpaint_lightning" / str(cli.trainer.logger.version)
+        assert (run / "checkpoints" / "last.ckpt").is_file() and (run / "config.yaml").is_file()
+        folders.append(run)
+        cli.trainer.logger.experiment.finish()
+    assert folders[0] != folders[1]
     chosen = tmp_path / "mine"
     cli = InpaintCLI(run=False, args=[*base[1:], "--checkpoint.dirpath", str(chosen)])
     assert cli.trainer.checkpoint_callback.dirpath == str(chosen)  # an explicit folder is kept
