@@ -113,11 +113,13 @@ class GANModule(L.LightningModule):
             self.generator_ema = copy.deepcopy(self.generator).requires_grad_(False)
         lpips_metric = make_lpips(lpips, on_missing_weights)
         # A plain dict, not submodules: metric networks stay out of checkpoints and the model summary.
-        self.metrics: dict[str, MetricCollection] = {"val": image_metrics("val/", lpips_metric)}
+        # Restoration also logs Y-channel PSNR/SSIM with a border of `scale` pixels cut (the SR papers' numbers).
+        border = int(getattr(generator, "scale", 1) or 1) if task == "restore" else None
+        self.metrics: dict[str, MetricCollection] = {"val": image_metrics("val/", lpips_metric, border)}
         self.val_baseline = val_baseline
         if val_baseline != "off":  # its own LPIPS instance: metric states must not mix with the model's
             baseline_lpips = make_lpips(lpips, on_missing_weights) if lpips_metric is not None else None
-            self.metrics["val_baseline"] = image_metrics(f"val/{val_baseline}/", baseline_lpips)
+            self.metrics["val_baseline"] = image_metrics(f"val/{val_baseline}/", baseline_lpips, border)
         # `test` follows the evaluation protocol (per-image metrics, hole-ratio buckets, saved tables) with
         # the same code as `python -m inpaint_lightning evaluate`; built when a test starts.
         self.lpips_net: LpipsNet = lpips if lpips_metric is not None else "off"

@@ -75,7 +75,7 @@ def test_fit_a_restoration_task_from_its_config(tmp_path, task):
     assert cli.trainer.global_step == 4
     rows = _val_rows(tmp_path)
     assert len(rows) == 2 and all(float(r["val/bicubic/psnr"]) > 10 for r in rows)
-    assert "val/l1" in rows[0] and "val/l1_hole" not in rows[0]
+    assert "val/l1" in rows[0] and "val/l1_hole" not in rows[0] and "val/psnr_y" in rows[0]
     assert (tmp_path / "ckpt" / "last.ckpt").is_file()
     assert len(list((tmp_path / "logs").rglob("panels/*.png"))) == 2
 
@@ -115,3 +115,30 @@ def test_degradation_pairs_are_identical_for_any_worker_count():
         batches.append(next(iter(dm.train_dataloader()))["input"])
     assert torch.equal(*batches)
     assert np.isfinite(batches[0].numpy()).all()
+
+
+def test_y_channel_metrics_follow_the_matlab_convention():
+    from skimage.metrics import structural_similarity
+
+    from inpaint_lightning.evaluation.metrics import psnr_y, rgb_to_y, ssim_y
+
+    white, black = torch.ones(1, 3, 4, 4), torch.zeros(1, 3, 4, 4)
+    assert float(rgb_to_y(white)[0, 0, 0, 0]) * 255 == pytest.approx(235.0, abs=1e-3)
+    assert float(rgb_to_y(black)[0, 0, 0, 0]) * 255 == pytest.approx(16.0, abs=1e-6)
+
+    rng = np.random.default_rng(0)
+    target = torch.from_numpy(rng.random((1, 3, 40, 48), dtype=np.float32))
+    output = target.clone()
+    output[..., :4, :] = 0.0  # a wrong 4-pixel border only
+    assert float(psnr_y(output, target, crop_border=4)) == pytest.approx(100.0)  # cropped away: perfect
+    assert float(psnr_y(output, target)) < 30
+    noisy = (target + 0.05 * torch.from_numpy(rng.standard_normal((1, 3, 40, 48)).astype(np.float32))).clamp(
+        0, 1
+    )
+    y_out, y_tgt = rgb_to_y(noisy)[0, 0, 2:-2, 2:-2].numpy(), rgb_to_y(target)[0, 0, 2:-2, 2:-2].numpy()
+    mse = float(((y_out.astype(np.float64) - y_tgt) ** 2).mean())
+    assert float(psnr_y(noisy, target, crop_border=2)) == pytest.approx(10 * np.log10(1 / mse), abs=1e-3)
+    reference = structural_similarity(
+        y_out, y_tgt, gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=1.0
+    )
+    assert float(ssim_y(noisy, target, crop_border=2)) == pytest.approx(reference, abs=1e-4)

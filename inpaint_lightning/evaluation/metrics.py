@@ -15,6 +15,7 @@ most papers report and what makes a per-bucket breakdown add up.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Literal
 
@@ -47,6 +48,28 @@ def ssim(output: Tensor, target: Tensor) -> Tensor:
     if min(full.shape[-2:]) > 2 * _SSIM_BORDER:
         full = full[..., _SSIM_BORDER:-_SSIM_BORDER, _SSIM_BORDER:-_SSIM_BORDER]
     return full.flatten(1).mean(1).float()
+
+
+def rgb_to_y(image: Tensor) -> Tensor:
+    """ITU-R BT.601 luma as MATLAB's ``rgb2ycbcr`` (and BasicSR's ``bgr2ycbcr(y_only=True)``) computes it:
+    ``Y = (16 + 65.481 R + 128.553 G + 24.966 B) / 255`` for RGB in [0, 1], so Y lies in [16, 235] / 255."""
+    r, g, b = image[:, 0:1].float(), image[:, 1:2].float(), image[:, 2:3].float()
+    return (16.0 + 65.481 * r + 128.553 * g + 24.966 * b) / 255.0
+
+
+def _crop(image: Tensor, border: int) -> Tensor:
+    return image[..., border:-border, border:-border] if border else image
+
+
+def psnr_y(output: Tensor, target: Tensor, crop_border: int = 0) -> Tensor:
+    """Per-image PSNR on the Y channel with ``crop_border`` pixels cut from each side: the convention of
+    super-resolution papers (BasicSR's ``calculate_psnr(test_y_channel=True, crop_border=scale)``)."""
+    return psnr(_crop(rgb_to_y(output), crop_border), _crop(rgb_to_y(target), crop_border))
+
+
+def ssim_y(output: Tensor, target: Tensor, crop_border: int = 0) -> Tensor:
+    """Per-image SSIM (:func:`ssim`'s definition) on the Y channel after cropping ``crop_border`` pixels."""
+    return ssim(_crop(rgb_to_y(output), crop_border), _crop(rgb_to_y(target), crop_border))
 
 
 def l1_hole(output: Tensor, target: Tensor, mask: Tensor) -> Tensor:
@@ -104,10 +127,16 @@ class PerImageMean(Metric):
         return (self.total / self.count.clamp_min(1)).float()
 
 
-def image_metrics(prefix: str, lpips: LearnedPerceptualImagePatchSimilarity | None) -> MetricCollection:
+def image_metrics(
+    prefix: str, lpips: LearnedPerceptualImagePatchSimilarity | None, y_channel_border: int | None = None
+) -> MetricCollection:
     """PSNR and SSIM per image then averaged, and LPIPS, for images in [0, 1], with exactly the definitions of
-    this module (so validation, ``test`` and ``evaluate`` agree)."""
+    this module (so validation, ``test`` and ``evaluate`` agree). ``y_channel_border`` (restoration: the scale)
+    adds ``psnr_y``/``ssim_y``, the super-resolution papers' convention."""
     metrics: dict = {"psnr": PerImageMean(psnr), "ssim": PerImageMean(ssim)}
+    if y_channel_border is not None:
+        metrics["psnr_y"] = PerImageMean(functools.partial(psnr_y, crop_border=y_channel_border))
+        metrics["ssim_y"] = PerImageMean(functools.partial(ssim_y, crop_border=y_channel_border))
     if lpips is not None:
         metrics["lpips"] = lpips
     return MetricCollection(metrics, prefix=prefix)
