@@ -50,12 +50,7 @@ class ImagePanels(L.Callback):
         if have >= self.num_samples or not isinstance(outputs, dict) or "output" not in outputs:
             return
         take = self.num_samples - have
-        task = getattr(pl_module, "task", None)
-        if task is not None:
-            shown_input = task.shown_input(batch, self.hole_color)[:take]
-        else:  # any other module with the inpainting batch
-            mask = batch["mask"][:take]
-            shown_input = batch["input"][:take] * (1 - mask) + self.hole_color * mask
+        shown_input = pl_module.task.shown_input(batch, self.hole_color)[:take]
         columns = [("masked input" if "mask" in batch else "input", shown_input)]
         if "baseline" in outputs:
             columns.append((getattr(pl_module, "val_baseline", "baseline"), outputs["baseline"][:take]))

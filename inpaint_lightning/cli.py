@@ -35,25 +35,18 @@ warnings.filterwarnings(
 )
 
 
+#: ``ckpt_path`` values Lightning resolves itself (no file to vet here).
+_LIGHTNING_CKPT_NAMES = ("last", "best", "hpc", "registry")
+
+
 def _resolve_ckpt_path(ckpt_path: str | None, checkpoint_dir: str | None, root: str) -> str | None:
-    """``last`` → the newest run's ``last.ckpt`` under the root folder (each run has its own folder, so a new
-    process would not find it otherwise); a damaged ``last.ckpt`` → the newest intact checkpoint beside it, with a
-    warning. Other values pass through (a damaged file given by name fails in one line when it is read)."""
+    """``last`` → the run's ``last.ckpt``: in ``checkpoint.dirpath`` when set, else the newest run's under the
+    root folder (each run has its own folder, so a new process would not find it otherwise). Other values, and
+    ``last`` with nothing to resume (Lightning then warns and starts from scratch), pass through."""
     if ckpt_path != "last":
         return ckpt_path
     last = Path(checkpoint_dir) / "last.ckpt" if checkpoint_dir else latest_last(root)
-    if last is None or not last.is_file():
-        return ckpt_path  # Lightning warns that there is nothing to resume and starts from scratch
-    try:
-        load_trusted(last)
-    except StartupError as err:
-        intact = newest_intact(last.parent, exclude=last)
-        if intact is None:
-            raise
-        rank_zero_warn(f"{last} is damaged ({err}); resuming from the newest intact checkpoint {intact}")
-        return str(intact)
-    print(f"resuming from {last}", file=sys.stderr)
-    return str(last)
+    return str(last) if last is not None and last.is_file() else ckpt_path
 
 
 #: Settings checked before anything is built: (dotted key, test, what it must be).
@@ -177,10 +170,26 @@ class InpaintCLI(LightningCLI):
         root = config.trainer.get("default_root_dir") or "logs"
         checkpoint = config.get("checkpoint")
         ckpt_dir = checkpoint.get("dirpath") if checkpoint else None
-        ckpt_path = _resolve_ckpt_path(config.get("ckpt_path"), ckpt_dir, root)
+        requested = config.get("ckpt_path")
+        ckpt_path = _resolve_ckpt_path(requested, ckpt_dir, root)
+        if ckpt_path and ckpt_path not in _LIGHTNING_CKPT_NAMES and "://" not in ckpt_path:
+            try:  # the one vetting read: not found, damaged, untrusted classes
+                load_trusted(ckpt_path)
+            except StartupError as err:
+                # `last` may fall back to the newest intact checkpoint beside a damaged last.ckpt
+                intact = (
+                    newest_intact(Path(ckpt_path).parent, exclude=ckpt_path) if requested == "last" else None
+                )
+                if intact is None:
+                    raise
+                rank_zero_warn(
+                    f"{ckpt_path} is damaged ({err}); resuming from the newest intact checkpoint {intact}"
+                )
+                ckpt_path = str(intact)
+            else:
+                if requested == "last":
+                    print(f"resuming from {ckpt_path}", file=sys.stderr)
         config.ckpt_path = ckpt_path
-        if ckpt_path and ckpt_path not in ("last", "best", "hpc", "registry") and "://" not in ckpt_path:
-            load_trusted(ckpt_path)  # raises StartupError: not found, damaged, untrusted classes
 
     def before_instantiate_classes(self) -> None:
         # Each manual_backward reaches only one network (D, then G), which plain DDP reports as unused

@@ -67,18 +67,15 @@ def patchmatch_fill(image: Tensor, mask: Tensor) -> Tensor:
     from inpaint_lightning.evaluation.baselines import baseline
 
     fill = baseline("patchmatch")
-    smooth = pyramid_fill(image, mask)
     out = []
-    for img, m, fallback in zip(
-        image.detach().float().cpu(), mask.detach().float().cpu(), smooth, strict=True
-    ):
+    for i, (img, m) in enumerate(zip(image.detach().float().cpu(), mask.detach().float().cpu(), strict=True)):
         hole = (m[0] > 0.5).numpy()
         if (
             min(hole.shape) < _PATCHMATCH_MIN_SIDE
             or not hole.any()
             or (1.0 - hole.mean()) < _PATCHMATCH_MIN_KNOWN
-        ):
-            out.append(fallback.detach().float().cpu())
+        ):  # the smooth fill only for the samples that need it, not for the whole batch on every step
+            out.append(pyramid_fill(image[i : i + 1], mask[i : i + 1])[0].detach().float().cpu())
             continue
         rgb = (img.clamp(0, 1).permute(1, 2, 0).numpy() * 255.0 + 0.5).astype("uint8")
         out.append(torch.from_numpy(fill(rgb, hole.astype("float32"))).permute(2, 0, 1).float() / 255.0)
