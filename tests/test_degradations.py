@@ -3,6 +3,7 @@ command that writes aligned lq/gt pairs."""
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 from conftest import random_photo
@@ -31,8 +32,20 @@ def test_every_preset_is_seeded_sized_and_in_range(clean, name):
     assert np.array_equal(a, b)  # same seed, same sample (any worker, after a resume)
     assert a.shape == (64 // degradation.scale, 96 // degradation.scale, 3) and a.dtype == np.float32
     assert a.min() >= 0.0 and a.max() <= 1.0
-    if name not in ("sr_x2", "sr_x4", "denoise25"):  # fixed-parameter presets may coincide
-        assert not np.array_equal(a, c)
+    deterministic = ("sr_x2", "sr_x4", "jpeg10", "jpeg20", "jpeg40", "blur_gaussian2", "blur_defocus2")
+    assert np.array_equal(a, c) == (name in deterministic)  # everything else draws from the seed
+
+
+@pytest.mark.parametrize("name", ["deblur", "blur_gaussian2", "blur_defocus2", "blur_motion11"])
+def test_blur_kernel_is_the_kernel_applied(clean, name):
+    """Non-blind baselines get the true kernel: the one ``__call__`` draws from a generator in the same state."""
+    degradation = D.preset(name)
+    for seed in range(4):
+        kernel = degradation.blur_kernel(np.random.default_rng([3, seed]))
+        assert kernel is not None and abs(float(kernel.sum()) - 1.0) < 1e-5
+        expected = cv2.filter2D(clean, -1, kernel, borderType=cv2.BORDER_REFLECT)
+        assert np.array_equal(degradation(clean, np.random.default_rng([3, seed])), expected)
+    assert D.preset("denoise25").blur_kernel(np.random.default_rng(0)) is None
 
 
 def test_noise_has_the_requested_strength(clean):

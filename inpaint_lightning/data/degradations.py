@@ -49,6 +49,11 @@ class Degradation(ABC):
     def __call__(self, image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Degrade ``image`` (``H x W x 3`` float32 in [0, 1])."""
 
+    def blur_kernel(self, rng: np.random.Generator) -> np.ndarray | None:
+        """The blur kernel ``__call__`` applies when given a generator in the same state, or None (no blur, or not
+        a single known one). Non-blind deblurring baselines (Richardson-Lucy, Wiener) are given it."""
+        return None
+
 
 class GaussianNoise(Degradation):
     """Additive white Gaussian noise, ``sigma`` in 8-bit levels (AWGN sigma 25 = the classic denoising test);
@@ -100,12 +105,16 @@ class GaussianBlur(Degradation):
         _check_range("sigma", sigma, 0.0)
         self.sigma = sigma
 
-    def __call__(self, image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    def blur_kernel(self, rng: np.random.Generator) -> np.ndarray:
         sigma = _sample(self.sigma, rng)
         if sigma <= 0:
-            return image
+            return np.ones((1, 1), np.float32)
         size = 2 * math.ceil(3 * sigma) + 1
-        return cv2.GaussianBlur(image, (size, size), sigma, borderType=cv2.BORDER_REFLECT)
+        line = cv2.getGaussianKernel(size, sigma).astype(np.float32)
+        return line @ line.T
+
+    def __call__(self, image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        return cv2.filter2D(image, -1, self.blur_kernel(rng), borderType=cv2.BORDER_REFLECT)
 
 
 def disk_kernel(radius: float) -> np.ndarray:
@@ -140,9 +149,11 @@ class DefocusBlur(Degradation):
         _check_range("radius", radius, 0.0)
         self.radius = radius
 
+    def blur_kernel(self, rng: np.random.Generator) -> np.ndarray:
+        return disk_kernel(_sample(self.radius, rng))
+
     def __call__(self, image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        kernel = disk_kernel(_sample(self.radius, rng))
-        return cv2.filter2D(image, -1, kernel, borderType=cv2.BORDER_REFLECT)
+        return cv2.filter2D(image, -1, self.blur_kernel(rng), borderType=cv2.BORDER_REFLECT)
 
 
 class MotionBlur(Degradation):
@@ -152,9 +163,11 @@ class MotionBlur(Degradation):
         _check_range("length", length, 1.0)
         self.length = length
 
+    def blur_kernel(self, rng: np.random.Generator) -> np.ndarray:
+        return motion_kernel(_sample(self.length, rng), float(rng.uniform(0.0, 180.0)))
+
     def __call__(self, image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        kernel = motion_kernel(_sample(self.length, rng), float(rng.uniform(0.0, 180.0)))
-        return cv2.filter2D(image, -1, kernel, borderType=cv2.BORDER_REFLECT)
+        return cv2.filter2D(image, -1, self.blur_kernel(rng), borderType=cv2.BORDER_REFLECT)
 
 
 class Downscale(Degradation):
@@ -252,8 +265,14 @@ class OneOf(Degradation):
             raise ValueError(f"the steps of OneOf must share one scale, got {sorted(scales)}")
         self.scale = scales.pop()
 
+    def _choose(self, rng: np.random.Generator) -> Degradation:
+        return self.steps[int(rng.choice(len(self.steps), p=self.weights))]
+
+    def blur_kernel(self, rng: np.random.Generator) -> np.ndarray | None:
+        return self._choose(rng).blur_kernel(rng)
+
     def __call__(self, image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        return self.steps[int(rng.choice(len(self.steps), p=self.weights))](image, rng)
+        return self._choose(rng)(image, rng)
 
 
 class SecondOrder(Degradation):
@@ -299,15 +318,25 @@ class SecondOrder(Degradation):
 
 def preset(name: str) -> Degradation:
     """The degradations of the task configs and of ``degrade --preset``: ``denoise`` (Gaussian sigma 1-50),
-    ``denoise25`` (sigma 25, the classic test), ``deblur`` (Gaussian/defocus/motion), ``sr_x2``/``sr_x4``
-    (bicubic), ``jpeg`` (quality 10-50), ``lowlight``, ``blind_x4``/``blind_x1`` (second order)."""
+    ``deblur`` (Gaussian/defocus/motion), ``sr_x2``/``sr_x4`` (bicubic), ``jpeg`` (quality 10-50), ``lowlight``,
+    ``blind_x4``/``blind_x1`` (second order); and fixed levels for evaluation tables: ``denoise15/25/50``
+    (sigma; 25 is the classic test), ``jpeg10/20/40`` (quality), ``blur_gaussian2`` (sigma 2), ``blur_defocus2``
+    (radius 2), ``blur_motion11`` (11 px, random angle)."""
     presets: dict[str, Degradation] = {
         "denoise": GaussianNoise((1.0, 50.0)),
+        "denoise15": GaussianNoise(15.0),
         "denoise25": GaussianNoise(25.0),
+        "denoise50": GaussianNoise(50.0),
         "deblur": OneOf([GaussianBlur((0.5, 3.0)), DefocusBlur((1.0, 3.0)), MotionBlur((3.0, 15.0))]),
         "sr_x2": Downscale(2, ("bicubic",)),
         "sr_x4": Downscale(4, ("bicubic",)),
         "jpeg": JPEG((10.0, 50.0)),
+        "jpeg10": JPEG(10.0),
+        "jpeg20": JPEG(20.0),
+        "jpeg40": JPEG(40.0),
+        "blur_gaussian2": GaussianBlur(2.0),
+        "blur_defocus2": DefocusBlur(2.0),
+        "blur_motion11": MotionBlur(11.0),
         "lowlight": LowLight(),
         "blind_x4": SecondOrder(4),
         "blind_x1": SecondOrder(1),
@@ -317,4 +346,7 @@ def preset(name: str) -> Degradation:
     return presets[name]
 
 
-PRESETS = ("denoise", "denoise25", "deblur", "sr_x2", "sr_x4", "jpeg", "lowlight", "blind_x4", "blind_x1")
+PRESETS = (
+    "denoise", "denoise15", "denoise25", "denoise50", "deblur", "blur_gaussian2", "blur_defocus2", "blur_motion11",
+    "sr_x2", "sr_x4", "jpeg", "jpeg10", "jpeg20", "jpeg40", "lowlight", "blind_x4", "blind_x1",
+)  # fmt: skip
