@@ -225,6 +225,13 @@ class InpaintCLI(LightningCLI):
         finally:
             generator.train(was_training)
         scale = int(getattr(generator, "scale", 1) or 1)  # restoration: the generator sees the low-res crop
+        data_scale = int(getattr(self.datamodule, "scale", scale))
+        if data_scale != scale:
+            source = "the lq/gt pairs" if getattr(self.datamodule, "pair_scale", None) else "the degradation"
+            raise StartupError(
+                f"the generator up-scales x{scale} but {source} need x{data_scale}: set "
+                f"--model.generator.init_args.scale {data_scale} (or choose data of scale {scale})"
+            )
         if padded_size(size // scale, size // scale, multiple)[0] < need:
             raise StartupError(
                 f"--data.image_size {size} is too small for this generator: it needs crops of at least {need} px"

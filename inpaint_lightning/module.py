@@ -115,6 +115,7 @@ class GANModule(L.LightningModule):
         # A plain dict, not submodules: metric networks stay out of checkpoints and the model summary.
         # Restoration also logs Y-channel PSNR/SSIM with a border of `scale` pixels cut (the SR papers' numbers).
         border = int(getattr(generator, "scale", 1) or 1) if task == "restore" else None
+        self.y_border = border
         self.metrics: dict[str, MetricCollection] = {"val": image_metrics("val/", lpips_metric, border)}
         self.val_baseline = val_baseline
         if val_baseline != "off":  # its own LPIPS instance: metric states must not mix with the model's
@@ -314,10 +315,9 @@ class GANModule(L.LightningModule):
         output = self(batch)
         names = batch.get("name") or [f"{int(i):06d}" for i in batch["index"]]
         assert self.scorer is not None
-        region = mask if mask is not None else torch.ones_like(image[:, :1])  # restoration: the whole image
         shown = self.task.shown_input(batch)
         with torch.autocast(self.device.type, enabled=False):
-            self.scorer.update(output.float(), image.float(), region.float(), names, masked=shown)
+            self.scorer.update(output.float(), image.float(), mask, names, masked=shown, y_border=self.y_border)
         return {"output": output.detach()}
 
     def on_test_epoch_end(self) -> None:

@@ -1,4 +1,5 @@
-"""LightningDataModule yielding batches of clean images, hole masks and masked images."""
+"""LightningDataModule yielding task-neutral batches: ``input`` (masked or degraded photo), ``target`` (clean)
+and, for inpainting, ``mask``; from clean photos corrupted on the fly, or from real lq/gt pairs."""
 
 from __future__ import annotations
 
@@ -6,11 +7,12 @@ import os
 
 import lightning as L
 import torch
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, Dataset
 
 from inpaint_lightning.data.corruption import Corruption, HoleCorruption
 from inpaint_lightning.data.dataset import EpochSampler, SyntheticPairs, worker_count
 from inpaint_lightning.data.eval_pairs import EvalPairs, collate
+from inpaint_lightning.data.paired import PairedImages, PathPair, find_scale, is_paired_root, paired_splits
 from inpaint_lightning.data.pairs import pair_paths
 from inpaint_lightning.data.sources import ImageList, embedded_splits, folder_splits
 from inpaint_lightning.data.transforms import eval_transform, train_transform
@@ -18,15 +20,18 @@ from inpaint_lightning.errors import StartupError
 
 
 class InpaintDataModule(L.LightningDataModule):
-    """Clean/mask/masked batches from a folder tree or, with no ``root``, from scikit-image's embedded photos.
+    """Batches from a folder tree or, with no ``root``, from scikit-image's embedded photos.
 
-    Batches are dicts: ``image`` (Bx3xHxW float32 in [0, 1], the clean target), ``mask`` (Bx1xHxW float32 in
-    {0, 1}, **1 = hole**), ``masked`` (Bx3xHxW, the corrupted network input) and ``index``.
+    Batches are dicts: ``target`` (Bx3xHxW float32 in [0, 1], the clean photo), ``input`` (the network's
+    input: the masked photo, or the degraded one, ``1 / scale`` of the size for super-resolution), for
+    inpainting ``mask`` (Bx1xHxW float32 in {0, 1}, **1 = hole**), and ``index``.
 
     Args:
         root: folder of images (jpg, png, webp, bmp, tif; searched recursively). With ``train/``, ``val/``
             (and optionally ``test/``) subfolders those are the splits; otherwise one folder is split by ratio.
-            None uses the embedded photos.
+            A folder with ``lq/`` and ``gt/`` (or ``train/lq``, ``train/gt``...) holds **real restoration
+            pairs** (:mod:`inpaint_lightning.data.paired`): they are trained on as they are, at their own
+            scale, and ``corruption`` is not used. None uses the embedded photos.
         image_size: side of the square crops the model sees.
         batch_size: per process (per GPU under DDP).
         num_workers: DataLoader workers (capped at the CPUs available).
@@ -98,8 +103,21 @@ class InpaintDataModule(L.LightningDataModule):
         self.crop_scale, self.augment, self.embedded_tile = crop_scale, augment, embedded_tile
         self.predict_images, self.predict_masks = predict_images, predict_masks
         self.splits: dict[str, ImageList] = {}
-        self.datasets: dict[str, SyntheticPairs] = {}
-        if root is not None:  # listed now: a wrong path fails at start-up, before a model is built
+        self.pairs: dict[str, list[PathPair]] = {}
+        self.pair_scale: int | None = None
+        self.datasets: dict[str, Dataset] = {}
+        if root is not None and is_paired_root(root):  # real lq/gt pairs: listed and measured now
+            self.pairs = paired_splits(root, val_ratio, test_ratio, split_seed)
+            self.pair_scale = find_scale(self.pairs["train"])
+            if image_size % self.pair_scale:
+                raise StartupError(
+                    f"--data.image_size {image_size} must be a multiple of the pairs' scale {self.pair_scale}"
+                )
+            print(
+                f"{root}: {sum(len(p) for p in self.pairs.values())} real lq/gt pairs at scale "
+                f"{self.pair_scale} (data.corruption is not used)"
+            )
+        elif root is not None:  # listed now: a wrong path fails at start-up, before a model is built
             self.splits = folder_splits(root, val_ratio, test_ratio, split_seed)
             for images in self.splits.values():
                 images.max_side, images.cache = max_side, cache_images
@@ -113,7 +131,15 @@ class InpaintDataModule(L.LightningDataModule):
             return self.seed
         return int(os.environ.get("PL_GLOBAL_SEED", 0))
 
+    @property
+    def scale(self) -> int:
+        """How many times smaller ``input`` is than ``target`` (the generator must up-scale by as much)."""
+        return self.pair_scale if self.pair_scale is not None else self.corruption.scale
+
     def setup(self, stage: str | None = None) -> None:
+        if self.pairs:
+            self._setup_pairs()
+            return
         if not self.splits:  # folder splits were listed in __init__; the embedded photos are cut here
             tile = max(self.embedded_tile, self.image_size)
             self.splits = embedded_splits(tile, self.val_ratio, self.test_ratio, self.split_seed)
@@ -142,6 +168,17 @@ class InpaintDataModule(L.LightningDataModule):
             self.datasets["predict"] = FolderPairs(self.predict_images, self.predict_masks)
         if self.test_pairs is not None:
             self.datasets["test"] = EvalPairs(self.test_pairs, size=size, invert=self.test_invert_masks)
+
+    def _setup_pairs(self) -> None:
+        assert self.pair_scale is not None
+        self.datasets = {
+            split: PairedImages(
+                pairs, self.image_size, self.pair_scale, train=split == "train",
+                seed=self._train_seed() if split == "train" else self.eval_seed,
+            )
+            for split, pairs in self.pairs.items()
+        }  # fmt: skip
+        self.datasets["predict"] = self.datasets["test"]
 
     def _loader(self, split: str, **kwargs) -> DataLoader:
         return DataLoader(

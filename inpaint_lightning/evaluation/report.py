@@ -20,8 +20,13 @@ _FORMATS = {
     "lpips": "{:.4f}",
     "l1_hole": "{:.4f}",
     "hole_ratio": "{:.1%}",
+    "psnr_y": "{:.2f}",
+    "ssim_y": "{:.4f}",
 }
-_HEADERS = {"psnr": "PSNR", "ssim": "SSIM", "lpips": "LPIPS", "l1_hole": "L1 hole", "hole_ratio": "hole"}
+_HEADERS = {
+    "psnr": "PSNR", "ssim": "SSIM", "lpips": "LPIPS", "l1_hole": "L1 hole", "hole_ratio": "hole",
+    "psnr_y": "PSNR-Y", "ssim_y": "SSIM-Y",
+}  # fmt: skip
 
 
 def summary_rows(summary: dict) -> list[dict]:
@@ -33,9 +38,12 @@ def summary_rows(summary: dict) -> list[dict]:
 
 def format_table(summary: dict, title: str = "") -> str:
     """A markdown table of the summary (buckets, then all), plus FID/KID when computed."""
-    columns = ["count", "hole_ratio", *[m for m in METRIC_FIELDS if m in summary["overall"]]]
+    overall = summary["overall"]
+    inpainting = "hole_ratio" in overall
+    columns = ["count", *(["hole_ratio"] if inpainting else []), *[m for m in METRIC_FIELDS if m in overall]]
     lines = [f"### {title}" if title else ""]
-    lines.append("| hole bucket | " + " | ".join(_HEADERS.get(c, c) for c in columns) + " |")
+    head = "hole bucket" if inpainting else "degradation"
+    lines.append(f"| {head} | " + " | ".join(_HEADERS.get(c, c) for c in columns) + " |")
     lines.append("|---|" + "---:|" * len(columns))
     for row in summary_rows(summary):
         cells = [
@@ -75,7 +83,7 @@ def _write_csv(path: Path, rows: list[dict]) -> None:
         writer.writerows(rows)
 
 
-COLUMNS = ["masked input", "output", "ground truth"]
+COLUMNS = ["input", "output", "ground truth"]
 _GAP = 4
 
 
@@ -85,7 +93,7 @@ def _triplet(example: Example) -> np.ndarray:
 
 
 def write_grid(examples: list[Example], path: Path, width: int = 768) -> None:
-    """PNG grid under a caption row (masked input | output | ground truth): one row per example, each scaled to
+    """PNG grid under a caption row (input | output | ground truth): one row per example, each scaled to
     ``width``."""
     column = (width - 2 * _GAP) // 3
     rows = [caption_strip(COLUMNS, column, _GAP)]
@@ -126,7 +134,7 @@ def write_html(scorer: Scorer, summary: dict, output: Path, title: str) -> Path:
 td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}} figure{{margin:1em 0}}
 img{{max-width:100%;image-rendering:auto}} figcaption{{color:#444}}</style></head>
 <body><h1>{html.escape(title)}</h1>
-<p>Each row: {" | ".join(COLUMNS)}. Metrics on the composited output.</p>
+<p>Each row: {" | ".join(COLUMNS)}.{" Metrics on the composited output." if "hole_ratio" in summary["overall"] else ""}</p>
 <table><tr>{header}</tr>{table}</table>
 {"".join(sections)}
 </body></html>

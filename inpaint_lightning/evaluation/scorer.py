@@ -1,7 +1,9 @@
-"""Accumulate per-image scores over a run; summarise overall and per hole-ratio bucket; keep best/worst examples.
+"""Accumulate per-image scores over a run; summarise overall and per bucket; keep best/worst examples.
 
 The same object serves ``python -m inpaint_lightning evaluate`` and the LightningModule's ``test`` loop, so a
 checkpoint, a classical baseline and a folder of someone else's predictions are scored by identical code.
+Inpainting buckets images by hole ratio (10 % bins) and adds L1 in the hole; restoration buckets them by
+degradation (level) and adds PSNR/SSIM on Y with a border crop (the super-resolution papers' convention).
 """
 
 from __future__ import annotations
@@ -18,26 +20,28 @@ from torch import Tensor
 from inpaint_lightning.evaluation import metrics as M
 from inpaint_lightning.evaluation.distribution import DistributionMetrics
 
-#: Per-image fields averaged in summaries, in table order.
-METRIC_FIELDS = ("psnr", "ssim", "lpips", "l1_hole")
+#: Per-image fields averaged in summaries, in table order (those a task does not score are left out).
+METRIC_FIELDS = ("psnr", "ssim", "psnr_y", "ssim_y", "lpips", "l1_hole")
 
 
 @dataclass
 class Record:
-    """One scored image."""
+    """One scored image (``hole_ratio``/``l1_hole`` for inpainting, ``psnr_y``/``ssim_y`` for restoration)."""
 
     name: str
-    hole_ratio: float
     bucket: str
     psnr: float
     ssim: float
-    l1_hole: float
     lpips: float | None = None
+    hole_ratio: float | None = None
+    l1_hole: float | None = None
+    psnr_y: float | None = None
+    ssim_y: float | None = None
 
 
 @dataclass(order=True)
 class Example:
-    """A kept example for the visual report: masked input | output | ground truth (uint8 HxWx3 each)."""
+    """A kept example for the visual report: input | output | ground truth (uint8 HxWx3 each, same size)."""
 
     key: float
     name: str = field(compare=False)
@@ -59,7 +63,7 @@ def _to_uint8(x: Tensor, max_side: int) -> np.ndarray:
 
 
 class Scorer:
-    """Per-image PSNR/SSIM/LPIPS/L1-in-hole, optional FID/KID, buckets of ``bucket_width`` hole ratio.
+    """Per-image PSNR/SSIM/LPIPS (+ L1 in the hole, or + PSNR/SSIM on Y), optional FID/KID, per bucket.
 
     Args:
         lpips: LPIPS backbone (``alex``, ``vgg``) or ``off``.
@@ -93,25 +97,56 @@ class Scorer:
 
     @torch.no_grad()
     def update(
-        self, output: Tensor, target: Tensor, mask: Tensor, names: list[str], masked: Tensor | None = None
+        self,
+        output: Tensor,
+        target: Tensor,
+        mask: Tensor | None,
+        names: list[str],
+        masked: Tensor | None = None,
+        buckets: list[str] | None = None,
+        y_border: int | None = None,
     ) -> list[Record]:
-        """Score a batch of composited outputs against ground truth; returns its records."""
-        output, target, mask = output.float().clamp(0, 1), target.float(), mask.float()
+        """Score a batch of outputs against ground truth; returns its records.
+
+        Args:
+            mask: inpainting's holes (outputs composited); None for restoration (no hole metrics).
+            masked: the input to show in the report (the degraded image; up-scaled if smaller).
+            buckets: each image's bucket label; default: its hole-ratio bin (inpainting) or ``all``.
+            y_border: also PSNR/SSIM on Y with this border cropped (restoration: the scale).
+        """
+        output, target = output.float().clamp(0, 1), target.float()
         psnr, ssim = M.psnr(output, target), M.ssim(output, target)
-        l1, ratio = M.l1_hole(output, target, mask), M.hole_ratio(mask)
         lp = self.lpips(output, target) if self.lpips is not None else None
+        l1 = ratio = psnr_y = ssim_y = None
+        if mask is not None:
+            mask = mask.float()
+            l1, ratio = M.l1_hole(output, target, mask), M.hole_ratio(mask)
+        if y_border is not None:
+            psnr_y, ssim_y = M.psnr_y(output, target, y_border), M.ssim_y(output, target, y_border)
         if self.distribution is not None:
             self.distribution.update(output, target)
         batch: list[Record] = []
         for i, name in enumerate(names):
+            if buckets is not None:
+                bucket = buckets[i]
+            else:
+                bucket = M.bucket_of(float(ratio[i]), self.bucket_width) if ratio is not None else "all"
             record = Record(
-                name=name, hole_ratio=float(ratio[i]), bucket=M.bucket_of(float(ratio[i]), self.bucket_width),
-                psnr=float(psnr[i]), ssim=float(ssim[i]), l1_hole=float(l1[i]),
+                name=name, bucket=bucket, psnr=float(psnr[i]), ssim=float(ssim[i]),
                 lpips=None if lp is None else float(lp[i]),
+                hole_ratio=None if ratio is None else float(ratio[i]),
+                l1_hole=None if l1 is None else float(l1[i]),
+                psnr_y=None if psnr_y is None else float(psnr_y[i]),
+                ssim_y=None if ssim_y is None else float(ssim_y[i]),
             )  # fmt: skip
             batch.append(record)
             if self.keep > 0:
-                shown = masked[i] if masked is not None else target[i] * (1 - mask[i])
+                if masked is not None:
+                    shown = masked[i].float()
+                    if shown.shape[-2:] != target.shape[-2:]:  # super-resolution: pixels repeated, as given
+                        shown = torch.nn.functional.interpolate(shown[None], size=target.shape[-2:])[0]
+                else:
+                    shown = target[i] * (1 - mask[i]) if mask is not None else target[i]
                 self._keep(record, shown, output[i], target[i])
         self.records.extend(batch)
         return batch
@@ -136,12 +171,12 @@ class Scorer:
         return sorted(self._worst, key=lambda e: -e.key)
 
     def summary(self) -> dict:
-        """``{"overall": {count, psnr, ssim, lpips, l1_hole[, fid, kid, kid_std]}, "buckets": {label: {...}}}``."""
+        """``{"overall": {count, [hole_ratio,] psnr, ssim, ...[, fid, kid, kid_std]}, "buckets": {label: {...}}}``."""
         overall = _mean(self.records)
         if self.distribution is not None:
             overall.update(self.distribution.compute())
         buckets: dict[str, dict] = {}
-        for label in sorted({r.bucket for r in self.records}):
+        for label in dict.fromkeys(sorted(r.bucket for r in self.records)):
             buckets[label] = _mean([r for r in self.records if r.bucket == label])
         return {"overall": overall, "buckets": buckets}
 
@@ -156,14 +191,16 @@ class Scorer:
 
     def rows(self) -> list[dict]:
         """Per-image records as dicts (for CSV)."""
-        return [asdict(r) for r in self.records]
+        return [{k: v for k, v in asdict(r).items() if v is not None} for r in self.records]
 
 
 def _mean(records: list[Record]) -> dict:
     out: dict = {"count": len(records)}
     if not records:
         return out
-    out["hole_ratio"] = float(np.mean([r.hole_ratio for r in records]))
+    ratios = [r.hole_ratio for r in records if r.hole_ratio is not None]
+    if ratios:
+        out["hole_ratio"] = float(np.mean(ratios))
     for name in METRIC_FIELDS:
         values = [getattr(r, name) for r in records if getattr(r, name) is not None]
         if values:
