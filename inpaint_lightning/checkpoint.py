@@ -239,7 +239,14 @@ class SafeCheckpointIO(TorchCheckpointIO):
 def load_generator(
     path: str | os.PathLike, ema: bool = True, map_location: str | torch.device = "cpu"
 ) -> nn.Module:
-    """The generator of a checkpoint written by ``fit``, in eval mode.
+    """The generator of a checkpoint written by ``fit``, in eval mode (see :func:`load_generator_and_task`)."""
+    return load_generator_and_task(path, ema, map_location)[0]
+
+
+def load_generator_and_task(
+    path: str | os.PathLike, ema: bool = True, map_location: str | torch.device = "cpu"
+) -> tuple[nn.Module, str]:
+    """The generator of a checkpoint written by ``fit``, in eval mode, and its task (``inpaint``/``restore``).
 
     Args:
         path: a ``.ckpt`` file.
@@ -270,4 +277,5 @@ def load_generator(
         generator.load_state_dict(weights)
     except RuntimeError as err:
         raise StartupError(f"{path}: generator weights do not match its architecture: {err}") from None
-    return generator.to(map_location).eval().requires_grad_(False)
+    task = str(hparams.get("task", "inpaint"))  # checkpoints from before restoration existed inpaint
+    return generator.to(map_location).eval().requires_grad_(False), task

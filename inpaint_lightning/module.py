@@ -317,7 +317,9 @@ class GANModule(L.LightningModule):
         assert self.scorer is not None
         shown = self.task.shown_input(batch)
         with torch.autocast(self.device.type, enabled=False):
-            self.scorer.update(output.float(), image.float(), mask, names, masked=shown, y_border=self.y_border)
+            self.scorer.update(
+                output.float(), image.float(), mask, names, masked=shown, y_border=self.y_border
+            )
         return {"output": output.detach()}
 
     def on_test_epoch_end(self) -> None:

@@ -1,9 +1,14 @@
 """``python -m inpaint_lightning evaluate``: score a checkpoint, a classical baseline or a folder of predictions
-on fixed image/mask pairs, with the metrics of :mod:`inpaint_lightning.evaluation.metrics`.
+with the metrics of :mod:`inpaint_lightning.evaluation.metrics`.
 
-Writes into ``--output``: ``metrics.json`` and ``metrics.csv`` (overall and per 10 % hole-ratio bucket),
-``per_image.csv``, ``report.html`` and ``grid.png`` (best and worst examples), and with ``--save-outputs`` the
-composited outputs in ``outputs/``.
+Inpainting: fixed image/mask pairs, per 10 % hole-ratio bucket. Restoration: clean images degraded by fixed
+``--degradation`` presets (one bucket per preset, e.g. ``denoise15 denoise25 denoise50``), or a folder of real
+low-quality images (``--lq``) against ``--images`` as ground truth; PSNR/SSIM on RGB and on Y with a border of
+``scale`` pixels cropped (BasicSR's convention), LPIPS; classical baselines in the same harness.
+
+Writes into ``--output``: ``metrics.json`` and ``metrics.csv`` (overall and per bucket), ``per_image.csv``,
+``report.html`` and ``grid.png`` (best and worst examples), and with ``--save-outputs`` the outputs in
+``outputs/``.
 """
 
 from __future__ import annotations
@@ -22,12 +27,16 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from inpaint_lightning.composite import composite
-from inpaint_lightning.data.eval_pairs import EvalPairs, collate
-from inpaint_lightning.data.pairs import check_output_folder, pair_paths
+from inpaint_lightning.data.degradations import PRESETS, preset
+from inpaint_lightning.data.eval_pairs import DegradedImages, EvalPairs, LQPairs, collate
+from inpaint_lightning.data.io import filter_readable, list_images
+from inpaint_lightning.data.paired import find_scale, pair_lq_gt
+from inpaint_lightning.data.pairs import Pair, check_output_folder, pair_paths, unique_names
 from inpaint_lightning.errors import StartupError
 from inpaint_lightning.evaluation.baselines import BASELINES, baseline
 from inpaint_lightning.evaluation.distribution import DistributionMetrics
 from inpaint_lightning.evaluation.report import format_table, save_results, write_html
+from inpaint_lightning.evaluation.restoration_baselines import RESTORE_BASELINES
 from inpaint_lightning.evaluation.scorer import Scorer
 from inpaint_lightning.usage import ArgumentParser, program_name
 
@@ -37,7 +46,8 @@ Method = Callable[[dict], Tensor]
 def build_parser() -> argparse.ArgumentParser:
     parser = ArgumentParser(
         prog=f"{program_name()} evaluate",
-        description="Score inpainting on fixed image/mask pairs (masks: white = hole unless --invert-masks).",
+        description="Score inpainting on fixed image/mask pairs (masks: white = hole unless --invert-masks), or "
+        "restoration on clean images degraded by --degradation presets or on real --lq images.",
     )
     parser.add_argument(
         "--images", type=Path, required=True, help="folder of ground-truth images (or one image file)"
@@ -45,6 +55,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--masks", type=Path, help="folder of masks, or one mask file (default: <stem>_mask*.png in --images)"
     )
+    restore = parser.add_mutually_exclusive_group()
+    restore.add_argument(
+        "--degradation", nargs="+", choices=PRESETS, metavar="PRESET",
+        help=f"restoration: degrade --images with these fixed presets, one bucket each ({', '.join(PRESETS)})",
+    )  # fmt: skip
+    restore.add_argument(
+        "--lq", type=Path, help="restoration: folder of real low-quality images paired by name with --images"
+    )
+    parser.add_argument("--degradation-seed", type=int, default=0, help="fixes every image's degradation")
     parser.add_argument("--output", type=Path, required=True, help="folder for metrics and the report")
     what = parser.add_mutually_exclusive_group(required=True)
     what.add_argument(
@@ -52,7 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         help="a training checkpoint (its EMA generator is used; 'last': the newest run's under ./logs)",
     )
-    what.add_argument("--method", choices=BASELINES, help="a classical baseline")
+    what.add_argument(
+        "--method", choices=(*BASELINES, *RESTORE_BASELINES), metavar="METHOD",
+        help=f"a classical baseline: inpainting {', '.join(BASELINES)}; restoration {', '.join(RESTORE_BASELINES)}",
+    )  # fmt: skip
     what.add_argument("--predictions", type=Path, help="folder of outputs named <image stem>.<ext>")
     parser.add_argument("--invert-masks", action="store_true", help="masks mark the hole in black")
     parser.add_argument("--size", type=int, help="crop images to NxN (short side scaled, centre crop)")
@@ -74,20 +96,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def make_method(args: argparse.Namespace, device: torch.device) -> tuple[str, Method]:
-    """(label, batch -> composited output on ``device``)."""
+def make_method(args: argparse.Namespace, device: torch.device, task: str) -> tuple[str, Method, int | None]:
+    """(label, batch -> output on ``device``, the method's scale or None when it has none of its own)."""
     if args.checkpoint is not None:
-        from inpaint_lightning.checkpoint import load_generator
+        from inpaint_lightning.checkpoint import load_generator_and_task
 
-        generator = load_generator(args.checkpoint, map_location=device)
+        generator, trained_for = load_generator_and_task(args.checkpoint, map_location=device)
+        if trained_for != task:
+            hint = "pass --degradation or --lq" if trained_for == "restore" else "pass image/mask pairs"
+            raise StartupError(f"{args.checkpoint} is a {trained_for} model: {hint}")
+        label = f"checkpoint {args.checkpoint}"
+        if task == "restore":
+            return label, lambda batch: generator(batch["input"].to(device)).clamp(0, 1), _scale(generator)
 
         def run_model(batch: dict) -> Tensor:
             masked, mask = batch["input"].to(device), batch["mask"].to(device)
             pred = generator(torch.cat([masked, mask], dim=1))
             return composite(pred, batch["target"].to(device), mask)
 
-        return f"checkpoint {args.checkpoint}", run_model
+        return label, run_model, None
     if args.method is not None:
+        family = RESTORE_BASELINES if task == "restore" else BASELINES
+        if args.method not in family:
+            raise StartupError(
+                f"--method {args.method} is not a {task} baseline; choose one of {', '.join(family)}"
+            )
+        if task == "restore":
+            return args.method, _restore_baseline(args.method, device), None
         fill = baseline(args.method, args.radius)
 
         def run_baseline(batch: dict) -> Tensor:
@@ -99,19 +134,70 @@ def make_method(args: argparse.Namespace, device: torch.device) -> tuple[str, Me
             result = torch.stack(out)
             return composite(result, batch["target"], batch["mask"]).to(device)
 
-        return args.method, run_baseline
+        return args.method, run_baseline, None
 
     def run_predictions(batch: dict) -> Tensor:
         pred = batch["prediction"].to(device)
-        if args.no_composite:
+        if args.no_composite or task == "restore":
             return pred
         return composite(pred, batch["target"].to(device), batch["mask"].to(device))
 
-    return f"predictions {args.predictions}", run_predictions
+    return f"predictions {args.predictions}", run_predictions, None
+
+
+def _scale(generator: torch.nn.Module) -> int:
+    return int(getattr(generator, "scale", 1) or 1)
+
+
+def _restore_baseline(name: str, device: torch.device) -> Method:
+    fn = RESTORE_BASELINES[name]
+
+    def run(batch: dict) -> Tensor:
+        scale = batch["target"].shape[-1] // batch["input"].shape[-1]
+        out = []
+        for low, kernel in zip(batch["input"], batch["kernel"], strict=True):
+            restored = fn(low.permute(1, 2, 0).numpy().astype(np.float32), scale, kernel)
+            out.append(torch.from_numpy(np.ascontiguousarray(restored)).permute(2, 0, 1).float())
+        return torch.stack(out).to(device)
+
+    return run
+
+
+def _restoration_data(
+    args: argparse.Namespace, method_scale: int | None
+) -> tuple[torch.utils.data.Dataset, int]:
+    """The restoration samples of ``args`` and their scale (checked against the method's)."""
+    if args.masks is not None or args.invert_masks:
+        raise StartupError(
+            "--masks/--invert-masks are for inpainting; restoration takes --degradation or --lq"
+        )
+    if args.degradation:
+        scales = {preset(name).scale for name in args.degradation}
+        if len(scales) > 1:
+            raise StartupError(f"--degradation presets of one run must share a scale, got {sorted(scales)}")
+        scale = scales.pop()
+        if not args.images.exists():
+            raise StartupError(f"images not found: {args.images}")
+        files = filter_readable(list_images(args.images) if args.images.is_dir() else [args.images])
+        if not files:
+            raise StartupError(f"no readable image in {args.images}")
+        root = args.images if args.images.is_dir() else args.images.parent
+        named = unique_names([Pair(f, f, f.stem) for f in files], root)
+        dataset: torch.utils.data.Dataset = DegradedImages(
+            [(p.name, p.image) for p in named], list(args.degradation), args.size, args.degradation_seed,
+            args.predictions,
+        )  # fmt: skip
+    else:
+        pairs = pair_lq_gt(args.lq, args.images)
+        scale = find_scale(pairs)
+        dataset = LQPairs(pairs, scale, args.size, args.predictions)
+    if method_scale is not None and method_scale != scale:
+        raise StartupError(f"the model up-scales x{method_scale} but the data is x{scale}")
+    return dataset, scale
 
 
 def _check_output(args: argparse.Namespace) -> None:
-    inputs = [p for p in (args.images, args.masks, args.predictions) if p is not None]
+    inputs = [p for p in (args.images, args.masks, args.lq, args.predictions) if p is not None]
     out = args.output.resolve()
     if any(out == p.resolve() for p in inputs):
         raise StartupError(f"--output {args.output} is an input folder; choose a new folder")
@@ -127,17 +213,27 @@ def evaluate(args: argparse.Namespace) -> dict:
     """Run the evaluation described by parsed ``args``; returns the summary (also written to ``--output``)."""
     _check_output(args)
     device = torch.device(args.device)
-    pairs = pair_paths(args.images, args.masks, seed=args.pair_seed)
-    if args.limit is not None:
-        pairs = pairs[: args.limit]
-    label, method = make_method(args, device)
+    task = "restore" if args.degradation or args.lq is not None else "inpaint"
+    label, method, method_scale = make_method(args, device, task)
+    y_border: int | None = None
+    if task == "restore":
+        dataset, y_border = _restoration_data(args, method_scale)
+        if args.limit is not None:
+            dataset = torch.utils.data.Subset(dataset, range(min(args.limit, len(dataset))))
+    else:
+        pairs = pair_paths(args.images, args.masks, seed=args.pair_seed)
+        if args.limit is not None:
+            pairs = pairs[: args.limit]
+        dataset = EvalPairs(pairs, size=args.size, invert=args.invert_masks, predictions=args.predictions)
     distribution = None
     if args.fid or args.kid:
         distribution = DistributionMetrics(fid=args.fid, kid=args.kid, weights_path=args.inception_weights)
     scorer = Scorer(args.lpips, distribution, keep=args.report).to(device)
-    dataset = EvalPairs(pairs, size=args.size, invert=args.invert_masks, predictions=args.predictions)
     loader = DataLoader(
-        dataset, batch_size=args.batch_size if args.size else 1, num_workers=args.workers, collate_fn=collate
+        dataset,
+        batch_size=args.batch_size if args.size and args.lq is None else 1,  # real pairs: mixed sizes
+        num_workers=args.workers,
+        collate_fn=collate,
     )
     outputs_dir = args.output / "outputs"
     if args.save_outputs:
@@ -149,9 +245,10 @@ def evaluate(args: argparse.Namespace) -> dict:
                 continue
             t0 = time.perf_counter()
             output = method(batch)
+            mask = batch["mask"].to(device) if "mask" in batch else None
             scorer.update(
-                output, batch["target"].to(device), batch["mask"].to(device), batch["name"],
-                masked=batch["input"].to(device),
+                output, batch["target"].to(device), mask, batch["name"], masked=batch["input"].to(device),
+                buckets=batch.get("bucket"), y_border=y_border,
             )  # fmt: skip
             scored_time += time.perf_counter() - t0
             if args.save_outputs:
@@ -166,8 +263,13 @@ def evaluate(args: argparse.Namespace) -> dict:
     summary = scorer.summary()
     meta = {
         "method": label,
+        "task": task,
         "images": str(args.images),
-        "masks": str(args.masks or args.images),
+        "masks": str(args.masks or args.images) if task == "inpaint" else None,
+        "degradation": args.degradation,
+        "lq": None if args.lq is None else str(args.lq),
+        "degradation_seed": args.degradation_seed if args.degradation else None,
+        "scale": y_border,
         "size": args.size,
         "invert_masks": args.invert_masks,
         "lpips_net": args.lpips,

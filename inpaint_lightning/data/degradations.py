@@ -211,11 +211,13 @@ class JPEG(Degradation):
 
 class LowLight(Degradation):
     """An under-exposed shot: exposure scaled down (``exposure``), a stronger gamma (``gamma``), a colour cast
-    (each channel times ``1 +- cast``), then camera noise, which is what makes dark photos hard."""
+    (each channel times ``1 +- cast``), then camera noise, which is what makes dark photos hard. The defaults
+    resemble LOL's low/high pairs (mean level about a fifth of the normal shot, visible grain once brightened);
+    the first version (exposure down to 0.05, full camera-noise range) left nearly black, noise-only inputs."""
 
     def __init__(
         self,
-        exposure: Range = (0.05, 0.4),
+        exposure: Range = (0.1, 0.5),
         gamma: Range = (1.0, 1.6),
         cast: float = 0.1,
         noise: Degradation | None = None,
@@ -223,7 +225,7 @@ class LowLight(Degradation):
         _check_range("exposure", exposure, 0.0, 1.0)
         _check_range("gamma", gamma, 0.1)
         self.exposure, self.gamma, self.cast = exposure, gamma, cast
-        self.noise = noise if noise is not None else CameraNoise()
+        self.noise = noise if noise is not None else CameraNoise(shot=(1e-4, 2e-3), read=(5e-4, 4e-3))
 
     def __call__(self, image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         dark = np.power(image, _sample(self.gamma, rng)) * _sample(self.exposure, rng)

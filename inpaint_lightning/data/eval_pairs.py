@@ -1,4 +1,5 @@
-"""Evaluation samples: paired image/mask files (optionally a prediction file), at native size or a fixed crop."""
+"""Evaluation samples at native size or a fixed crop, optionally with a prediction file: image/mask pairs
+(inpainting), clean images degraded by fixed presets, or real lq/gt pairs (restoration)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ import torch
 from torch.utils.data import Dataset
 
 from inpaint_lightning import notices
+from inpaint_lightning.data.degradations import preset
 from inpaint_lightning.data.folder_pairs import pair_tensors
 from inpaint_lightning.data.io import IMAGE_EXTENSIONS, UnreadableImageError, read_image
+from inpaint_lightning.data.paired import MisalignedPairError, PathPair, align
 from inpaint_lightning.data.pairs import Pair
 
 
@@ -40,6 +43,138 @@ def find_prediction(folder: Path, name: str) -> Path | None:
         if path.is_file():
             return path
     return None
+
+
+def load_prediction(folder: Path, name: str, size: tuple[int, int], crop: int | None) -> torch.Tensor | None:
+    """The prediction for ``name`` as a ``3 x H x W`` tensor at the ground truth's ``size`` (centre-cropped
+    like it when ``crop`` is set, else resized with a warning), or None (warned) when there is none."""
+    path = find_prediction(folder, name)
+    if path is None:
+        notices.warn(f"no prediction for {name} in {folder}: skipped")
+        return None
+    pred = read_image(path)
+    h, w = size
+    if pred.shape[:2] != (h, w):
+        if crop is not None and min(pred.shape[:2]) >= crop:
+            pred = resize_center_crop(pred, crop)
+        if pred.shape[:2] != (h, w):
+            notices.warn(f"{path.name} is {pred.shape[1]}x{pred.shape[0]}, ground truth {w}x{h}: resized")
+            pred = cv2.resize(pred, (w, h), interpolation=cv2.INTER_AREA)
+    return torch.from_numpy(pred).permute(2, 0, 1).float() / 255.0
+
+
+def _tensor(image: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float() / 255.0
+
+
+def _quantize(image: np.ndarray) -> np.ndarray:
+    """Float [0, 1] -> uint8, as a degraded photo stored in a file is."""
+    return (np.clip(image, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+
+
+class DegradedImages(Dataset):
+    """Clean images degraded by fixed presets (each image x each preset): ``{"target", "input", "name",
+    "bucket" (the preset), "kernel" (the blur kernel when a single known one, else None)[, "prediction"]}``.
+
+    Each image's degradation is seeded by ``[seed, image index, preset index]``, so the set is the same every
+    run; the degraded image is rounded to 8 bits, as a stored photo is. With ``size``, images are scaled and
+    centre-cropped to ``size`` (rounded down to a multiple of the scale) first; else cropped to a multiple.
+    Names are ``<preset>/<image name>`` when there are several presets, else the image name.
+    """
+
+    def __init__(
+        self,
+        images: list[tuple[str, Path]],
+        presets: list[str],
+        size: int | None = None,
+        seed: int = 0,
+        predictions: Path | None = None,
+    ) -> None:
+        self.images, self.presets, self.size, self.seed = images, presets, size, seed
+        self.degradations = [preset(name) for name in presets]
+        self.predictions = predictions
+
+    def __len__(self) -> int:
+        return len(self.images) * len(self.presets)
+
+    def __getitem__(self, i: int) -> dict | None:
+        index, which = divmod(i, len(self.presets))
+        name, path = self.images[index]
+        degradation = self.degradations[which]
+        label = f"{self.presets[which]}/{name}" if len(self.presets) > 1 else name
+        try:
+            image = read_image(path)
+            s = degradation.scale
+            if self.size is not None:
+                image = resize_center_crop(image, self.size // s * s)
+            h, w = image.shape[0] // s * s, image.shape[1] // s * s
+            image = image[:h, :w]
+            if min(h, w) < MIN_SIDE:
+                notices.warn(f"skipping {name}: {w} x {h} is too small to score (under {MIN_SIDE} px)")
+                return None
+            clean = image.astype(np.float32) / 255.0
+            low = _quantize(degradation(clean, np.random.default_rng([self.seed, index, which])))
+            kernel = degradation.blur_kernel(np.random.default_rng([self.seed, index, which]))
+            sample = {
+                "name": label, "bucket": self.presets[which], "kernel": kernel,
+                "target": _tensor(image), "input": _tensor(low),
+            }  # fmt: skip
+            if self.predictions is not None:
+                pred = load_prediction(self.predictions, label, (h, w), None)
+                if pred is None:
+                    return None
+                sample["prediction"] = pred
+        except UnreadableImageError as err:
+            notices.warn(f"skipping unreadable file: {err}")
+            return None
+        return sample
+
+
+class LQPairs(Dataset):
+    """Real lq/gt pairs (:func:`inpaint_lightning.data.paired.pair_lq_gt`) at ``scale``: ``{"target", "input",
+    "name", "bucket", "kernel" (None)[, "prediction"]}``. With ``size``, the centre ``size`` x ``size`` of the
+    ground truth and the low-quality region it covers (no resizing: it would change the degradation)."""
+
+    def __init__(
+        self, pairs: list[PathPair], scale: int, size: int | None = None, predictions: Path | None = None,
+        bucket: str = "lq",
+    ) -> None:  # fmt: skip
+        self.pairs, self.scale, self.size, self.predictions, self.bucket = (
+            pairs,
+            scale,
+            size,
+            predictions,
+            bucket,
+        )
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    def __getitem__(self, i: int) -> dict | None:
+        pair, s = self.pairs[i], self.scale
+        try:
+            lq, gt = align(read_image(pair.lq), read_image(pair.gt), s, pair.name)
+            if self.size is not None:
+                crop = min(self.size, *gt.shape[:2]) // s
+                top, left = (lq.shape[0] - crop) // 2, (lq.shape[1] - crop) // 2
+                lq = lq[top : top + crop, left : left + crop]
+                gt = gt[top * s : (top + crop) * s, left * s : (left + crop) * s]
+            if min(gt.shape[:2]) < MIN_SIDE:
+                notices.warn(f"skipping {pair.name}: too small to score (under {MIN_SIDE} px)")
+                return None
+            sample = {
+                "name": pair.name, "bucket": self.bucket, "kernel": None,
+                "target": _tensor(gt), "input": _tensor(lq),
+            }  # fmt: skip
+            if self.predictions is not None:
+                pred = load_prediction(self.predictions, pair.name, gt.shape[:2], None)
+                if pred is None:
+                    return None
+                sample["prediction"] = pred
+        except (UnreadableImageError, MisalignedPairError) as err:
+            notices.warn(f"skipping pair: {err}")
+            return None
+        return sample
 
 
 class EvalPairs(Dataset):
@@ -79,20 +214,10 @@ class EvalPairs(Dataset):
                 notices.warn(f"skipping {pair.name}: its mask has no hole at this size, nothing to score")
                 return None
             if self.predictions is not None:
-                path = find_prediction(self.predictions, pair.name)
-                if path is None:
-                    notices.warn(f"no prediction for {pair.name} in {self.predictions}: skipped")
+                pred = load_prediction(self.predictions, pair.name, (h, w), self.size)
+                if pred is None:
                     return None
-                pred = read_image(path)
-                if pred.shape[:2] != (h, w):
-                    if self.size is not None and min(pred.shape[:2]) >= self.size:
-                        pred = resize_center_crop(pred, self.size)
-                    if pred.shape[:2] != (h, w):
-                        notices.warn(
-                            f"{path.name} is {pred.shape[1]}x{pred.shape[0]}, ground truth {w}x{h}: resized"
-                        )
-                        pred = cv2.resize(pred, (w, h), interpolation=cv2.INTER_AREA)
-                sample["prediction"] = torch.from_numpy(pred).permute(2, 0, 1).float() / 255.0
+                sample["prediction"] = pred
         except UnreadableImageError as err:
             notices.warn(f"skipping unreadable file: {err}")
             return None
@@ -105,6 +230,9 @@ def collate(samples: list[dict | None]) -> dict | None:
     if not samples:
         return None
     out: dict = {"name": [s["name"] for s in samples]}
+    for key in ("bucket", "kernel"):  # restoration: per-sample labels and blur kernels (sizes differ)
+        if key in samples[0]:
+            out[key] = [s[key] for s in samples]
     for key in ("target", "mask", "input", "prediction"):
         if key in samples[0]:
             out[key] = torch.stack([s[key] for s in samples])

@@ -123,7 +123,9 @@ def find_scale(pairs: list[PathPair]) -> int:
     raise StartupError(f"no readable lq/gt pair among {len(pairs)}")
 
 
-def paired_splits(root: str | Path, val_ratio: float, test_ratio: float, seed: int) -> dict[str, list[PathPair]]:
+def paired_splits(
+    root: str | Path, val_ratio: float, test_ratio: float, seed: int
+) -> dict[str, list[PathPair]]:
     """``train``/``val``/``test`` pairs of ``root``: its ``train/``, ``val/`` (``test/``) sub-folders when
     present (each with ``lq/`` and ``gt/``), else ``root/lq`` + ``root/gt`` split by ratio with a fixed seed."""
     from inpaint_lightning.data.sources import split_indices
