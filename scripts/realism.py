@@ -23,13 +23,12 @@ import argparse
 import csv
 import json
 import os
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import cv2
 import numpy as np
+from _common import eval_split, fit_for, run
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
@@ -55,54 +54,9 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     return parser.parse_known_args(argv)
 
 
-def run(cmd: list[str], log: Path) -> None:
-    """Run ``cmd`` with its output appended to ``log`` (and a one-line note on our stdout)."""
-    print(f"$ {' '.join(cmd)}  > {log}", flush=True)
-    with log.open("a") as f:
-        status = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, cwd=ROOT).returncode
-    if status:
-        sys.exit(f"failed (exit {status}); see {log}")
-
-
-def eval_split(photos: Path, val_ratio: float, out: Path) -> Path:
-    """Link the held-out photos (the data module's own split of ``photos``) into ``out/eval_photos``."""
-    from inpaint_lightning.data.sources import folder_splits
-
-    held_out = folder_splits(photos, val_ratio, 0.0, 0)["val"].paths
-    folder = out / "eval_photos"
-    folder.mkdir(parents=True, exist_ok=True)
-    for path in held_out:
-        link = folder / path.name
-        if not link.exists():
-            link.symlink_to(path.resolve())
-    (out / "eval_photos.txt").write_text("".join(f"{p.name}\n" for p in held_out))
-    print(f"evaluation split: {len(held_out)} photos -> {folder}", flush=True)
-    return folder
-
-
 def fit(args: argparse.Namespace, extra: list[str]) -> Path:
-    fit_dir = args.out / "fit"
-    fit_dir.mkdir(parents=True, exist_ok=True)
-    seconds = int(args.minutes * 60)
-    configs = [a for c in (args.config or ["configs/gan.yaml"]) for a in ("--config", c)]
-    cmd = [
-        sys.executable, "-m", "inpaint_lightning", "fit", *configs,
-        "--data.root", str(args.photos),
-        "--data.val_ratio", str(args.val_ratio),
-        "--data.test_ratio", "0",
-        "--trainer.max_steps", "-1",
-        "--trainer.max_time", f"00:{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}",
-        "--trainer.default_root_dir", str(fit_dir),
-        "--trainer.logger", "lightning.pytorch.loggers.CSVLogger",
-        "--trainer.logger.init_args.save_dir", str(fit_dir),
-        "--trainer.logger.init_args.name", "csv",
-        "--checkpoint.dirpath", str(fit_dir / "ckpt"),
-        *extra,
-    ]  # fmt: skip
-    start = time.monotonic()
-    run(cmd, fit_dir / "fit.log")
-    (fit_dir / "wall_seconds.txt").write_text(f"{time.monotonic() - start:.0f}\n")
-    return fit_dir / "ckpt" / "last.ckpt"
+    configs = args.config or ["configs/gan.yaml"]
+    return fit_for(configs, args.photos, args.val_ratio, args.minutes, args.out / "fit", extra)
 
 
 def result_dir(args: argparse.Namespace, size: int, name: str) -> Path:

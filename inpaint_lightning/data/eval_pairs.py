@@ -79,7 +79,7 @@ class DegradedImages(Dataset):
     Each image's degradation is seeded by ``[seed, image index, preset index]``, so the set is the same every
     run; the degraded image is rounded to 8 bits, as a stored photo is. With ``size``, images are scaled and
     centre-cropped to ``size`` (rounded down to a multiple of the scale) first; else cropped to a multiple.
-    Names are ``<preset>/<image name>`` when there are several presets, else the image name.
+    Names are ``<preset>/<image name>`` (outputs are saved under a folder per preset).
     """
 
     def __init__(
@@ -101,7 +101,7 @@ class DegradedImages(Dataset):
         index, which = divmod(i, len(self.presets))
         name, path = self.images[index]
         degradation = self.degradations[which]
-        label = f"{self.presets[which]}/{name}" if len(self.presets) > 1 else name
+        label = f"{self.presets[which]}/{name}"
         try:
             image = read_image(path)
             s = degradation.scale
