@@ -103,8 +103,9 @@ def make_method(args: argparse.Namespace, device: torch.device, task: str) -> tu
 
         generator, trained_for = load_generator_and_task(args.checkpoint, map_location=device)
         if trained_for != task:
-            hint = "pass --degradation or --lq" if trained_for == "restore" else "pass image/mask pairs"
-            raise StartupError(f"{args.checkpoint} is a {trained_for} model: {hint}")
+            what = {"restore": "a restoration model: pass --degradation or --lq",
+                    "inpaint": "an inpainting model: pass image/mask pairs, not --degradation/--lq"}  # fmt: skip
+            raise StartupError(f"{args.checkpoint} is {what.get(trained_for, trained_for)}")
         label = f"checkpoint {args.checkpoint}"
         if task == "restore":
             return label, lambda batch: generator(batch["input"].to(device)).clamp(0, 1), _scale(generator)
@@ -118,8 +119,9 @@ def make_method(args: argparse.Namespace, device: torch.device, task: str) -> tu
     if args.method is not None:
         family = RESTORE_BASELINES if task == "restore" else BASELINES
         if args.method not in family:
+            kind = "a restoration" if task == "restore" else "an inpainting"
             raise StartupError(
-                f"--method {args.method} is not a {task} baseline; choose one of {', '.join(family)}"
+                f"--method {args.method} is not {kind} baseline; choose one of {', '.join(family)}"
             )
         if task == "restore":
             return args.method, _restore_baseline(args.method, device), None
