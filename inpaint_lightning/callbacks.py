@@ -237,7 +237,7 @@ class HoleBucketTable(L.Callback):
     """At each validation, PSNR/SSIM/L1-in-hole per hole-ratio bucket (10 % bins), as the evaluation protocol.
 
     Scores the composited validation outputs per image with :class:`~inpaint_lightning.evaluation.Scorer`
-    (no LPIPS: cheap) and logs the table: W&B gets ``val/hole_buckets`` (a table, one row per bucket plus
+    (no LPIPS; PSNR/SSIM are the module's own per-image values, passed in its step output) and logs the table: W&B gets ``val/hole_buckets`` (a table, one row per bucket plus
     ``all``), TensorBoard a markdown text, other loggers a CSV in ``<log dir>/hole_buckets/``.
     """
 
@@ -268,7 +268,10 @@ class HoleBucketTable(L.Callback):
         ):
             return  # hole-ratio buckets are an inpainting table
         names = [f"{int(i):06d}" for i in batch["index"]]
-        self.scorer.update(outputs["output"].float(), batch["target"].float(), batch["mask"].float(), names)
+        self.scorer.update(
+            outputs["output"].float(), batch["target"].float(), batch["mask"].float(), names,
+            scores=outputs.get("scores"),  # the module's per-image PSNR/SSIM: not computed twice
+        )  # fmt: skip
 
     def rows(self) -> list[dict]:
         """The last validation's table: one dict per bucket, then ``all``."""

@@ -22,13 +22,12 @@ import lightning as L
 import torch
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from torch import Tensor, nn
-from torchmetrics import MetricCollection
 
 from inpaint_lightning.checkpoint import load_trusted
 from inpaint_lightning.ema import update_ema
 from inpaint_lightning.errors import StartupError, TrainingDiverged
 from inpaint_lightning.evaluation.lightning import save_test_results
-from inpaint_lightning.evaluation.metrics import image_metrics, l1_hole
+from inpaint_lightning.evaluation.metrics import ImageMetrics, image_metrics, l1_hole
 from inpaint_lightning.evaluation.scorer import Scorer
 from inpaint_lightning.losses.inpainting import InpaintingLoss
 from inpaint_lightning.losses.objective import GANObjective
@@ -116,7 +115,7 @@ class GANModule(L.LightningModule):
         # Restoration also logs Y-channel PSNR/SSIM with a border of `scale` pixels cut (the SR papers' numbers).
         border = int(getattr(generator, "scale", 1) or 1) if task == "restore" else None
         self.y_border = border
-        self.metrics: dict[str, MetricCollection] = {"val": image_metrics("val/", lpips_metric, border)}
+        self.metrics: dict[str, ImageMetrics] = {"val": image_metrics("val/", lpips_metric, border)}
         self.val_baseline = val_baseline
         if val_baseline != "off":  # its own LPIPS instance: metric states must not mix with the model's
             baseline_lpips = make_lpips(lpips, on_missing_weights) if lpips_metric is not None else None
@@ -263,7 +262,7 @@ class GANModule(L.LightningModule):
         output = self(batch)
         metrics = self.metrics[split]
         with torch.autocast(self.device.type, enabled=False):
-            metrics.update(output.float(), image.float())
+            scores = metrics.update(output.float(), image.float())
             # L1 in the hole (the evaluate command's per-image definition); restoration: over the whole image
             region = mask if mask is not None else torch.ones_like(image[:, :1])
             hole = l1_hole(output, image, region).mean()
@@ -273,7 +272,7 @@ class GANModule(L.LightningModule):
             batch_size=image.shape[0],
             sync_dist=True,
         )
-        result = {"output": output.detach()}
+        result = {"output": output.detach(), "scores": scores}  # per-image PSNR/SSIM for bucket tables
         if split == "val" and "val_baseline" in self.metrics:
             result["baseline"] = self.task.baseline(self.val_baseline, batch)
             with torch.autocast(self.device.type, enabled=False):

@@ -108,6 +108,26 @@ def test_scorer_buckets_and_best_worst():
     assert "c" not in [e.name for e in scorer.best()]
 
 
+def test_validation_scores_once_and_bucket_tables_reuse_them():
+    """The module's validation step returns its per-image PSNR/SSIM; HoleBucketTable's scorer takes those
+    instead of computing them again (and restoration records get Y metrics and no hole fields)."""
+    from inpaint_lightning.evaluation.metrics import image_metrics, psnr
+
+    target = torch.rand(2, 3, 24, 24, generator=torch.Generator().manual_seed(1))
+    output = (target + 0.05).clamp(0, 1)
+    metrics = image_metrics("val/", None)
+    scores = metrics.update(output, target)
+    assert torch.equal(scores["psnr"], psnr(output, target))
+    assert metrics.compute()["val/psnr"] == pytest.approx(float(scores["psnr"].mean()))
+    mask = torch.ones(2, 1, 24, 24)
+    fake = {"psnr": torch.tensor([11.0, 12.0]), "ssim": torch.tensor([0.1, 0.2])}
+    records = Scorer("off", keep=0).update(output, target, mask, ["a", "b"], scores=fake)
+    assert [r.psnr for r in records] == [11.0, 12.0] and [r.ssim for r in records] == [0.1, pytest.approx(0.2)]
+    restored = Scorer("off", keep=1).update(output, target, None, ["a", "b"], y_border=2, buckets=["x", "y"])
+    assert all(r.psnr_y is not None and r.hole_ratio is None and r.l1_hole is None for r in restored)
+    assert [r.bucket for r in restored] == ["x", "y"]
+
+
 # --------------------------------------------------------------------------------------------- mask sets
 def _digest(folder: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}

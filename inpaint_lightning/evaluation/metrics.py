@@ -21,7 +21,7 @@ from typing import Literal
 
 import torch
 from torch import Tensor
-from torchmetrics import Metric, MetricCollection
+from torchmetrics import Metric
 from torchmetrics.functional.image import structural_similarity_index_measure
 from torchmetrics.image import LearnedPerceptualImagePatchSimilarity
 
@@ -108,18 +108,16 @@ def bucket_of(ratio: float, width: float = 0.1) -> str:
 
 
 class PerImageMean(Metric):
-    """Mean over images of a per-image metric ``fn(preds, target) -> (B,)``, synced across processes."""
+    """Mean over images of per-image values (float64 sums), synced across processes."""
 
     full_state_update = False
 
-    def __init__(self, fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.fn = fn
         self.add_state("total", torch.zeros((), dtype=torch.float64), dist_reduce_fx="sum")
         self.add_state("count", torch.zeros((), dtype=torch.long), dist_reduce_fx="sum")
 
-    def update(self, preds: torch.Tensor, target: torch.Tensor) -> None:
-        values = self.fn(preds, target)
+    def update(self, values: torch.Tensor) -> None:
         self.total += values.double().sum()
         self.count += values.numel()
 
@@ -127,16 +125,54 @@ class PerImageMean(Metric):
         return (self.total / self.count.clamp_min(1)).float()
 
 
+class ImageMetrics:
+    """PSNR and SSIM per image, computed once per batch and averaged over the epoch, and LPIPS, for images in
+    [0, 1], with exactly the definitions of this module (so validation, ``test`` and ``evaluate`` agree).
+
+    :meth:`update` returns the batch's per-image values, so per-bucket tables reuse them instead of computing
+    PSNR/SSIM a second time. ``y_channel_border`` (restoration: the scale) adds ``psnr_y``/``ssim_y``, the
+    super-resolution papers' convention.
+    """
+
+    def __init__(
+        self,
+        prefix: str,
+        lpips: LearnedPerceptualImagePatchSimilarity | None,
+        y_channel_border: int | None = None,
+    ) -> None:
+        self.prefix, self.lpips = prefix, lpips
+        self.fns: dict[str, Callable[[Tensor, Tensor], Tensor]] = {"psnr": psnr, "ssim": ssim}
+        if y_channel_border is not None:
+            self.fns["psnr_y"] = functools.partial(psnr_y, crop_border=y_channel_border)
+            self.fns["ssim_y"] = functools.partial(ssim_y, crop_border=y_channel_border)
+        self.means = {name: PerImageMean() for name in self.fns}
+
+    def update(self, output: Tensor, target: Tensor) -> dict[str, Tensor]:
+        values = {name: fn(output, target) for name, fn in self.fns.items()}
+        for name, v in values.items():
+            self.means[name].update(v)
+        if self.lpips is not None:
+            self.lpips.update(output, target)
+        return values
+
+    def compute(self) -> dict[str, Tensor]:
+        out = {f"{self.prefix}{name}": mean.compute() for name, mean in self.means.items()}
+        if self.lpips is not None:
+            out[f"{self.prefix}lpips"] = self.lpips.compute()
+        return out
+
+    def reset(self) -> None:
+        for metric in (*self.means.values(), *([self.lpips] if self.lpips is not None else [])):
+            metric.reset()
+
+    def to(self, device: torch.device | str) -> ImageMetrics:
+        for metric in (*self.means.values(), *([self.lpips] if self.lpips is not None else [])):
+            metric.to(device)
+        return self
+
+
 def image_metrics(
     prefix: str, lpips: LearnedPerceptualImagePatchSimilarity | None, y_channel_border: int | None = None
-) -> MetricCollection:
-    """PSNR and SSIM per image then averaged, and LPIPS, for images in [0, 1], with exactly the definitions of
-    this module (so validation, ``test`` and ``evaluate`` agree). ``y_channel_border`` (restoration: the scale)
-    adds ``psnr_y``/``ssim_y``, the super-resolution papers' convention."""
-    metrics: dict = {"psnr": PerImageMean(psnr), "ssim": PerImageMean(ssim)}
-    if y_channel_border is not None:
-        metrics["psnr_y"] = PerImageMean(functools.partial(psnr_y, crop_border=y_channel_border))
-        metrics["ssim_y"] = PerImageMean(functools.partial(ssim_y, crop_border=y_channel_border))
-    if lpips is not None:
-        metrics["lpips"] = lpips
-    return MetricCollection(metrics, prefix=prefix)
+) -> ImageMetrics:
+    """:class:`ImageMetrics` (kept as the name scripts and notebooks use)."""
+    return ImageMetrics(prefix, lpips, y_channel_border)

@@ -105,6 +105,7 @@ class Scorer:
         masked: Tensor | None = None,
         buckets: list[str] | None = None,
         y_border: int | None = None,
+        scores: dict[str, Tensor] | None = None,
     ) -> list[Record]:
         """Score a batch of outputs against ground truth; returns its records.
 
@@ -113,9 +114,13 @@ class Scorer:
             masked: the input to show in the report (the degraded image; up-scaled if smaller).
             buckets: each image's bucket label; default: its hole-ratio bin (inpainting) or ``all``.
             y_border: also PSNR/SSIM on Y with this border cropped (restoration: the scale).
+            scores: per-image ``psnr``/``ssim`` already computed for these outputs (validation's), reused.
         """
         output, target = output.float().clamp(0, 1), target.float()
-        psnr, ssim = M.psnr(output, target), M.ssim(output, target)
+        if scores is not None and "psnr" in scores and "ssim" in scores:
+            psnr, ssim = scores["psnr"], scores["ssim"]
+        else:
+            psnr, ssim = M.psnr(output, target), M.ssim(output, target)
         lp = self.lpips(output, target) if self.lpips is not None else None
         l1 = ratio = psnr_y = ssim_y = None
         if mask is not None:
