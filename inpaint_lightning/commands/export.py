@@ -1,4 +1,5 @@
-"""``python -m inpaint_lightning export``: the (EMA) generator of a checkpoint as ONNX or TorchScript.
+"""``python -m inpaint_lightning export``: the (EMA) generator of a checkpoint (inpainting or restoration; the task
+and scale go in the file's metadata) as ONNX or TorchScript.
 
 Both formats keep batch, height and width dynamic (FFC generators too: their Fourier units export as a
 matrix-product DFT built from the input's shape). H and W must be multiples of the model's ``size_multiple``
@@ -42,26 +43,30 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def parity(
-    generator, path: Path, fmt: str, sizes: tuple[tuple[int, int], ...] = ((64, 96), (120, 80))
+    generator,
+    path: Path,
+    fmt: str,
+    sizes: tuple[tuple[int, int], ...] = ((64, 96), (120, 80)),
+    task: str = "inpaint",
 ) -> float:
     """Max abs difference between the exported file (ONNX Runtime or TorchScript) and PyTorch on random inputs
     of sizes other than the export example's (so frozen shapes show up)."""
     import numpy as np
     import torch
 
-    from inpaint_lightning.inference import Inpainter
+    from inpaint_lightning.inference import Inpainter, Restorer
     from inpaint_lightning.inference.sizing import padded_size
 
-    backend = (
-        Inpainter.from_onnx(path, threads=2) if fmt == "onnx" else Inpainter.from_torchscript(path)
-    ).backend
+    loader = Restorer if task == "restore" else Inpainter
+    backend = (loader.from_onnx(path, threads=2) if fmt == "onnx" else loader.from_torchscript(path)).backend
     gen = torch.Generator().manual_seed(0)
     worst = 0.0
     for h, w in sizes:
         h, w = padded_size(h, w, backend.size_multiple, backend.min_side or 1)
-        x = torch.rand(2, 4, h, w, generator=gen)
-        x[:, 3:] = (x[:, 3:] > 0.6).float()
-        x[:, :3] *= 1 - x[:, 3:]
+        x = torch.rand(2, 4 if task == "inpaint" else 3, h, w, generator=gen)
+        if task == "inpaint":
+            x[:, 3:] = (x[:, 3:] > 0.6).float()
+            x[:, :3] *= 1 - x[:, 3:]
         with torch.no_grad():
             expected = generator(x).numpy()
         worst = max(worst, float(np.abs(backend(x).numpy() - expected).max()))
@@ -70,30 +75,37 @@ def parity(
 
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
-    from inpaint_lightning.checkpoint import load_generator
+    from inpaint_lightning.checkpoint import load_generator_and_task
     from inpaint_lightning.inference.export import export_generator, size_multiple_of
 
     if args.output.resolve() == args.checkpoint.resolve():
         raise StartupError("--output must not be the checkpoint itself")
     if args.output.is_dir():
         raise StartupError(f"--output {args.output} is a folder; give a file name")
-    generator = load_generator(args.checkpoint, ema=not args.no_ema)
+    generator, task = load_generator_and_task(args.checkpoint, ema=not args.no_ema)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     try:
-        export_generator(generator, args.output, args.format)
+        export_generator(generator, args.output, args.format, task=task)
     except Exception as err:  # an architecture the exporters cannot trace: say which, without a traceback
         raise StartupError(f"cannot export {type(generator).__name__} to {args.format}: {err}") from err
-    multiple = size_multiple_of(generator)
-    print(
-        f"wrote {args.output} ({args.format}, {type(generator).__name__}, "
-        f"{'raw' if args.no_ema else 'EMA'} weights): input 'input' B x 4 x H x W (masked RGB in [0, 1] ++ "
-        f"mask, 1 = hole), output 'output' B x 3 x H x W; batch, H and W dynamic, H and W multiples of "
-        f"{multiple}; composite mask * clamp(output, 0, 1) + (1 - mask) * image",
-        file=sys.stderr,
-    )
+    multiple, scale = size_multiple_of(generator), int(getattr(generator, "scale", 1) or 1)
+    if task == "restore":
+        contract = (
+            f"input 'input' B x 3 x H x W (degraded RGB in [0, 1]), output 'output' B x 3 x {scale}H x {scale}W "
+            f"(clamp to [0, 1]); batch, H and W dynamic, H and W multiples of {multiple}"
+        )
+    else:
+        contract = (
+            f"input 'input' B x 4 x H x W (masked RGB in [0, 1] ++ mask, 1 = hole), output 'output' B x 3 x H x W; "
+            f"batch, H and W dynamic, H and W multiples of {multiple}; composite mask * clamp(output, 0, 1) + "
+            f"(1 - mask) * image"
+        )
+    weights = "raw" if args.no_ema else "EMA"
+    print(f"wrote {args.output} ({args.format}, {task}, {type(generator).__name__}, {weights} weights): {contract}",
+          file=sys.stderr)  # fmt: skip
     if not args.no_check:
         try:
-            diff = parity(generator, args.output, args.format)
+            diff = parity(generator, args.output, args.format, task=task)
         except Exception as err:  # e.g. a shape frozen at the example's size by tracing
             print(
                 f"error: the exported model fails at other sizes: {str(err).splitlines()[0]}", file=sys.stderr

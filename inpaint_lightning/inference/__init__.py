@@ -1,6 +1,8 @@
-"""Inference on photos of any size: :class:`Inpainter` (PyTorch, TorchScript or ONNX Runtime), export."""
+"""Inference on photos of any size: :class:`Inpainter` (fill holes) and :class:`Restorer` (restore every pixel, in
+tiles), on PyTorch, TorchScript or ONNX Runtime; export."""
 
 from inpaint_lightning.inference.export import export_generator, export_onnx, export_torchscript
 from inpaint_lightning.inference.inpainter import Inpainter, TorchBackend
+from inpaint_lightning.inference.restorer import Restorer
 
-__all__ = ["Inpainter", "TorchBackend", "export_generator", "export_onnx", "export_torchscript"]
+__all__ = ["Inpainter", "Restorer", "TorchBackend", "export_generator", "export_onnx", "export_torchscript"]

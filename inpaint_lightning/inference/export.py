@@ -1,9 +1,12 @@
 """Export a generator to ONNX or TorchScript with dynamic batch, height and width.
 
-The exported graph is the generator's contract: input ``input`` = ``B x 4 x H x W`` (masked RGB in [0, 1] ++
-mask, 1 = hole), output ``output`` = ``B x 3 x H x W`` (the raw prediction: composite it with
-``mask * clamp(output, 0, 1) + (1 - mask) * image``). **H and W must be multiples of the model's
-``size_multiple``** (stored in the ONNX metadata; :class:`~inpaint_lightning.inference.Inpainter` pads for you).
+The exported graph is the generator's contract. Inpainting: input ``input`` = ``B x 4 x H x W`` (masked RGB in
+[0, 1] ++ mask, 1 = hole), output ``output`` = ``B x 3 x H x W`` (the raw prediction: composite it with
+``mask * clamp(output, 0, 1) + (1 - mask) * image``). Restoration: input ``B x 3 x H x W`` (the degraded photo),
+output ``B x 3 x (scale H) x (scale W)`` (clamp it to [0, 1]). **H and W must be multiples of the model's
+``size_multiple``**. The metadata (ONNX ``metadata_props``, TorchScript extra files) records ``task``,
+``scale``, ``size_multiple`` and ``min_side``; :class:`~inpaint_lightning.inference.Inpainter` and
+:class:`~inpaint_lightning.inference.Restorer` read them and pad for you.
 
 Two things in the generators are not traceable at every size as written, and are handled here:
 
@@ -65,15 +68,35 @@ class ExportableGenerator(nn.Module):
         return self.generator(x)
 
 
-def _metadata(model: ExportableGenerator) -> dict[str, str]:
+METADATA_KEYS = ("task", "scale", "size_multiple", "min_side", "prefill", "contract")
+"""What an export records beside the graph (older exports lack ``task``/``scale``: inpainting, scale 1)."""
+
+
+def channels_of(generator: nn.Module) -> int:
+    """Input channels: 4 for inpainting (masked RGB ++ mask), 3 for restoration."""
+    return int(getattr(generator, "in_channels", 4) or 4)
+
+
+def _metadata(model: ExportableGenerator, task: str) -> dict[str, str]:
+    channels = channels_of(model.generator)
+    if task == "restore":
+        contract = (
+            "input: Bx3xHxW degraded RGB in [0, 1], H and W multiples of size_multiple and at least min_side; "
+            "output: Bx3x(scale H)x(scale W), clamp to [0, 1]"
+        )
+    else:
+        contract = (
+            "input: Bx4xHxW masked RGB ++ mask (1 = hole; with prefill=patchmatch the hole already holds a "
+            "PatchMatch fill), H and W multiples of size_multiple and at least min_side; output: Bx3xHxW raw "
+            "prediction (composite: mask * clamp(output, 0, 1) + (1 - mask) * image)"
+        )
     return {
+        "task": task,
+        "scale": str(int(getattr(model.generator, "scale", 1) or 1)),
         "size_multiple": str(model.size_multiple),
-        "min_side": str(probe_min_side(model, model.size_multiple)),
+        "min_side": str(probe_min_side(model, model.size_multiple, channels=channels)),
         "prefill": model.external_prefill,
-        "contract": "input: Bx4xHxW masked RGB ++ mask (1 = hole; with prefill=patchmatch the hole already holds "
-        "a PatchMatch fill), H and W multiples of size_multiple and at "
-        "least min_side; output: Bx3xHxW raw prediction (composite: mask * clamp(output, 0, 1) + (1 - mask) * "
-        "image)",
+        "contract": contract,
     }
 
 
@@ -81,16 +104,40 @@ def _example(generator: nn.Module, size: int) -> Tensor:
     multiple = size_multiple_of(generator)
     side = max(multiple, size // multiple * multiple)
     gen = torch.Generator().manual_seed(0)
-    x = torch.rand(
-        1, 4, side, side + multiple, generator=gen
-    )  # non-square: H and W stay distinct in the graph
-    x[:, 3:] = (x[:, 3:] > 0.7).float()
-    x[:, :3] *= 1.0 - x[:, 3:]
+    channels = channels_of(generator)
+    x = torch.rand(1, channels, side, side + multiple, generator=gen)  # non-square: H and W stay distinct
+    if channels == 4:
+        x[:, 3:] = (x[:, 3:] > 0.7).float()
+        x[:, :3] *= 1.0 - x[:, 3:]
     return x
 
 
+def load_torchscript(path: str | os.PathLike) -> tuple[torch.jit.ScriptModule, dict[str, str]]:
+    """A TorchScript export and its metadata (strings; missing keys are empty).
+
+    Raises:
+        StartupError: missing file, or not a loadable TorchScript model.
+    """
+    from inpaint_lightning.errors import StartupError
+
+    if not os.path.isfile(path):
+        raise StartupError(f"TorchScript model not found: {path}")
+    extra = dict.fromkeys(METADATA_KEYS, "")
+    try:
+        module = torch.jit.load(str(path), map_location="cpu", _extra_files=extra)
+    except Exception as err:  # TorchScript raises RuntimeError and friends for foreign files
+        raise StartupError(f"{path}: not a loadable TorchScript model: {err}") from None
+    meta = {k: v.decode() if isinstance(v, bytes) else str(v) for k, v in extra.items()}
+    meta["task"] = meta["task"] or "inpaint"
+    return module, meta
+
+
 def export_onnx(
-    generator: nn.Module, path: str | os.PathLike, opset: int = 17, example_size: int = 64
+    generator: nn.Module,
+    path: str | os.PathLike,
+    opset: int = 17,
+    example_size: int = 64,
+    task: str = "inpaint",
 ) -> None:
     """Write ``generator`` (eval mode, on CPU, fp32) as ONNX with dynamic batch, height and width.
 
@@ -114,13 +161,15 @@ def export_onnx(
             dynamo=False,
         )
     proto = onnx.load(str(path))
-    for key, value in _metadata(model).items():
+    for key, value in _metadata(model, task).items():
         entry = proto.metadata_props.add()
         entry.key, entry.value = key, value
     onnx.save(proto, str(path))
 
 
-def export_torchscript(generator: nn.Module, path: str | os.PathLike, example_size: int = 64) -> None:
+def export_torchscript(
+    generator: nn.Module, path: str | os.PathLike, example_size: int = 64, task: str = "inpaint"
+) -> None:
     """Write ``generator`` as a traced TorchScript module (``torch.jit.load``; dynamic batch, H and W).
 
     ``torch.fft`` traces natively here; the pyramid pre-fill is unrolled as for ONNX.
@@ -130,16 +179,20 @@ def export_torchscript(generator: nn.Module, path: str | os.PathLike, example_si
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         traced = torch.jit.trace(model, (example,), check_trace=False)
-    traced.save(str(path), _extra_files=_metadata(model))
+    traced.save(str(path), _extra_files=_metadata(model, task))
 
 
 def export_generator(
-    generator: nn.Module, path: str | os.PathLike, fmt: ExportFormat, example_size: int = 64
+    generator: nn.Module,
+    path: str | os.PathLike,
+    fmt: ExportFormat,
+    example_size: int = 64,
+    task: str = "inpaint",
 ) -> None:
-    """Export in ``fmt`` (``onnx`` or ``torchscript``)."""
+    """Export in ``fmt`` (``onnx`` or ``torchscript``); ``task`` (``inpaint``/``restore``) goes in the metadata."""
     if fmt == "onnx":
-        export_onnx(generator, path, example_size=example_size)
+        export_onnx(generator, path, example_size=example_size, task=task)
     elif fmt == "torchscript":
-        export_torchscript(generator, path, example_size=example_size)
+        export_torchscript(generator, path, example_size=example_size, task=task)
     else:
         raise ValueError(f"format must be 'onnx' or 'torchscript', got {fmt!r}")

@@ -37,6 +37,13 @@ Mode = Literal["crop", "full"]
 _DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
 
+def _check_inpainting(path: str | os.PathLike, task: str) -> None:
+    from inpaint_lightning.errors import StartupError
+
+    if task != "inpaint":
+        raise StartupError(f"{path} is a restoration model: use Restorer (or the restore command)")
+
+
 class PrefilledBackend:
     """Runs the pre-fill an exported graph leaves to its caller (``prefill`` metadata: ``patchmatch``) on the input,
     then the exported backend."""
@@ -158,9 +165,10 @@ class Inpainter:
         Raises:
             StartupError: missing file, corrupt file, or not a checkpoint of this project.
         """
-        from inpaint_lightning.checkpoint import load_generator
+        from inpaint_lightning.checkpoint import load_generator_and_task
 
-        generator = load_generator(path, ema=ema, map_location="cpu")
+        generator, task = load_generator_and_task(path, ema=ema, map_location="cpu")
+        _check_inpainting(path, task)
         return cls.from_generator(generator, device, precision, **options)
 
     @classmethod
@@ -175,6 +183,7 @@ class Inpainter:
         from inpaint_lightning.inference.onnx_runtime import OnnxBackend
 
         backend = OnnxBackend(path, threads=threads, providers=providers)
+        _check_inpainting(path, backend.task)
         return cls(with_prefill(backend, backend.prefill), **options)
 
     @classmethod
@@ -182,22 +191,14 @@ class Inpainter:
         cls, path: str | os.PathLike, device: str | torch.device = "cpu", **options: Any
     ) -> Inpainter:
         """From a TorchScript file written by ``export --format torchscript``."""
-        from inpaint_lightning.errors import StartupError
+        from inpaint_lightning.inference.export import load_torchscript
 
-        if not os.path.isfile(path):
-            raise StartupError(f"TorchScript model not found: {path}")
-        extra = {"size_multiple": "", "min_side": "", "prefill": ""}
-        try:
-            module = torch.jit.load(str(path), map_location="cpu", _extra_files=extra)
-        except Exception as err:  # TorchScript raises RuntimeError and friends for foreign files
-            raise StartupError(f"{path}: not a loadable TorchScript model: {err}") from None
+        module, meta = load_torchscript(path)
+        _check_inpainting(path, meta["task"])
         backend = TorchBackend(module, device)
-        backend.size_multiple = int(extra["size_multiple"] or 1)
-        backend.min_side = int(extra["min_side"] or 0) or None
-        prefill = extra["prefill"]
-        return cls(
-            with_prefill(backend, prefill.decode() if isinstance(prefill, bytes) else prefill), **options
-        )
+        backend.size_multiple = int(meta["size_multiple"] or 1)
+        backend.min_side = int(meta["min_side"] or 0) or None
+        return cls(with_prefill(backend, meta["prefill"]), **options)
 
     @classmethod
     def from_file(

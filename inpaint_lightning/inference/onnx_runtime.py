@@ -12,7 +12,9 @@ from inpaint_lightning.errors import StartupError
 
 
 class OnnxBackend:
-    """Callable mapping ``B x 4 x H x W`` (H, W multiples of ``size_multiple``) to the raw ``B x 3 x H x W``.
+    """Callable running an exported generator: ``B x 4 x H x W`` to the raw ``B x 3 x H x W`` (inpainting) or
+    ``B x 3 x H x W`` to ``B x 3 x (scale H) x (scale W)`` (restoration); H, W multiples of ``size_multiple``.
+    ``task`` and ``scale`` come from the file's metadata.
 
     Args:
         path: the ``.onnx`` file.
@@ -41,10 +43,12 @@ class OnnxBackend:
         inputs, outputs = self.session.get_inputs(), self.session.get_outputs()
         if len(inputs) != 1 or len(outputs) != 1 or (len(inputs[0].shape) != 4):
             raise StartupError(
-                f"{path}: expected one B x 4 x H x W input and one output (an exported generator)"
+                f"{path}: expected one B x C x H x W input and one output (an exported generator)"
             )
         self.input_name, self.output_name = inputs[0].name, outputs[0].name
         meta = self.session.get_modelmeta().custom_metadata_map
+        self.task = meta.get("task", "inpaint")  # exports from before restoration existed inpaint
+        self.scale = int(meta.get("scale", 1))
         self.size_multiple = int(meta.get("size_multiple", 1))
         self.min_side = int(meta.get("min_side", 0)) or None
         self.prefill = meta.get(

@@ -1,14 +1,17 @@
-"""Command-line options shared by ``inpaint`` and ``serve``: which model, where, and how to size images."""
+"""Command-line options shared by ``inpaint``, ``restore`` and ``serve``: which model, where, and how to size
+images."""
 
 from __future__ import annotations
 
 import argparse
 
 from inpaint_lightning.inference.inpainter import Inpainter
+from inpaint_lightning.inference.restorer import Restorer
 
 
-def add_model_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--checkpoint`` (``.ckpt``, ``.onnx`` or TorchScript ``.pt``) and the Inpainter's options."""
+def add_model_arguments(parser: argparse.ArgumentParser, inpainting: bool = True) -> None:
+    """``--checkpoint`` (``.ckpt``, ``.onnx`` or TorchScript ``.pt``), device and precision, and the Inpainter's
+    sizing and mask options (``inpainting``) or the Restorer's tiling options."""
     group = parser.add_argument_group("model")
     group.add_argument(
         "--checkpoint",
@@ -24,6 +27,9 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--no-ema", action="store_true", help="use the raw generator's weights instead of the EMA's"
     )
+    if not inpainting:
+        add_tile_arguments(parser)
+        return
     sizing = parser.add_argument_group("sizing")
     sizing.add_argument(
         "--mode",
@@ -58,6 +64,18 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_tile_arguments(parser: argparse.ArgumentParser) -> None:
+    """The Restorer's ``--tile`` and ``--overlap``."""
+    tiles = parser.add_argument_group("tiles")
+    tiles.add_argument(
+        "--tile", type=_pixels, default=512,
+        help="restore large images in tiles of this many input pixels (0: whole images; default 512)",
+    )  # fmt: skip
+    tiles.add_argument(
+        "--overlap", type=_pixels, default=32, help="pixels neighbouring tiles share and blend (default 32)"
+    )
+
+
 def _pixels(text: str) -> int:
     try:
         value = int(text)
@@ -87,3 +105,20 @@ def inpainter_from_args(args: argparse.Namespace) -> Inpainter:
         min_margin=args.min_margin,
         dilate=args.dilate,
     )
+
+
+def restorer_from_args(args: argparse.Namespace) -> Restorer:
+    """Build the Restorer the options describe (StartupError for a bad model file)."""
+    import torch
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    try:
+        return Restorer.from_file(
+            args.checkpoint, device=args.device, precision=args.precision, ema=not args.no_ema,
+            threads=args.threads, tile=args.tile or None, overlap=args.overlap,
+        )  # fmt: skip
+    except ValueError as err:  # tile/overlap out of range
+        from inpaint_lightning.errors import StartupError
+
+        raise StartupError(str(err)) from None

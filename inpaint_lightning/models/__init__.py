@@ -15,7 +15,7 @@ from inpaint_lightning.models.generators import (
     PConvUNet,
 )
 from inpaint_lightning.models.projected import ProjectedDiscriminator
-from inpaint_lightning.models.restoration import NAFNet
+from inpaint_lightning.models.restoration import NAFNet, RRDBNet
 
 __all__ = [
     "AOTGenerator",
@@ -26,6 +26,7 @@ __all__ = [
     "InpaintGenerator",
     "MultiScaleDiscriminator",
     "NAFNet",
+    "RRDBNet",
     "PConvUNet",
     "PatchDiscriminator",
     "ProjectedDiscriminator",

@@ -1,4 +1,5 @@
-"""Restoration generator: a NAFNet-style U-Net (Chen et al. 2022, "Simple Baselines for Image Restoration").
+"""Restoration generators: a NAFNet-style U-Net (Chen et al. 2022, "Simple Baselines for Image Restoration"), the
+default, and an RRDB-lite (ESRGAN's residual-in-residual dense blocks, few and narrow) for comparison.
 
 Why this one: NAFNet's blocks are only 1x1 and depthwise 3x3 convolutions, a channel LayerNorm, a "simple gate"
 (split channels, multiply) and a squeeze-style channel attention: no softmax attention and no nonlinearity
@@ -122,6 +123,70 @@ class NAFNet(nn.Module):
         for up, decoder, skip in zip(self.ups, self.decoders, reversed(skips), strict=True):
             y = decoder(up(y) + skip)
         y = self.ending(y)[..., : h * self.scale, : w * self.scale]
+        base = (
+            x
+            if self.scale == 1
+            else F.interpolate(x, scale_factor=self.scale, mode="bilinear", align_corners=False)
+        )
+        return base + 0.5 * y
+
+
+class DenseBlock(nn.Module):
+    """ESRGAN's residual dense block: 5 convolutions, each seeing every earlier output (``growth`` new channels
+    each), LeakyReLU, the result scaled by 0.2 and added back."""
+
+    def __init__(self, channels: int, growth: int) -> None:
+        super().__init__()
+        self.convs = nn.ModuleList(
+            nn.Conv2d(channels + i * growth, growth if i < 4 else channels, 3, padding=1) for i in range(5)
+        )
+        self.act = nn.LeakyReLU(0.2, inplace=True)
+
+    def forward(self, x: Tensor) -> Tensor:
+        features = [x]
+        for i, conv in enumerate(self.convs):
+            y = conv(torch.cat(features, dim=1))
+            if i < 4:
+                features.append(self.act(y))
+        return x + 0.2 * y
+
+
+class RRDB(nn.Module):
+    """Residual-in-residual: three dense blocks, scaled by 0.2 and added back."""
+
+    def __init__(self, channels: int, growth: int) -> None:
+        super().__init__()
+        self.blocks = nn.Sequential(*(DenseBlock(channels, growth) for _ in range(3)))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x + 0.2 * self.blocks(x)
+
+
+class RRDBNet(nn.Module):
+    """RRDB-lite: ESRGAN's generator with few, narrow blocks, all at the input's resolution, then a pixel-shuffle
+    tail (``scale`` > 1) and the same residual over a bilinear up-scaling as :class:`NAFNet` (same contract).
+
+    Args:
+        width: feature channels. growth: channels each dense-block convolution adds. blocks: RRDB count.
+        scale: output size / input size.
+    """
+
+    def __init__(self, width: int = 32, growth: int = 16, blocks: int = 3, scale: int = 4) -> None:
+        super().__init__()
+        if scale not in (1, 2, 3, 4, 8):
+            raise ValueError(f"scale must be 1, 2, 3, 4 or 8, got {scale}")
+        self.scale, self.in_channels, self.size_multiple = scale, 3, 1
+        self.head = nn.Conv2d(3, width, 3, padding=1)
+        self.body = nn.Sequential(*(RRDB(width, growth) for _ in range(blocks)))
+        self.body_end = nn.Conv2d(width, width, 3, padding=1)
+        self.tail = nn.Sequential(
+            nn.Conv2d(width, width, 3, padding=1), nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(width, 3 * scale * scale, 3, padding=1), nn.PixelShuffle(scale),
+        )  # fmt: skip
+
+    def forward(self, x: Tensor) -> Tensor:
+        y = self.head(x * 2.0 - 1.0)
+        y = self.tail(y + self.body_end(self.body(y)))
         base = (
             x
             if self.scale == 1

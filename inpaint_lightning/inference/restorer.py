@@ -1,0 +1,210 @@
+"""Restore photos of any size with a trained restoration generator (PyTorch, TorchScript or ONNX Runtime).
+
+>>> restorer = Restorer.from_checkpoint("logs/.../last.ckpt")   # task and scale come from the checkpoint
+>>> sharp = restorer(Image.open("photo.jpg"))                 # a PIL image, scale x the input's size
+
+Restoration touches every pixel, so a large photo runs as **overlapping tiles**: windows of ``tile`` pixels (of
+the input) stepping by ``tile - overlap``, each padded as the network needs, run alone, and blended into the
+output with weights that ramp linearly across each overlap (1 inside a tile, falling to 0 at the tile's inner
+edges, where it saw the least context), so no seam shows and a pixel far from every inner edge is exactly the
+tile's output. The network's memory is bounded by the tile, not the photo; only the output itself is photo-sized.
+Inputs and outputs follow :mod:`~inpaint_lightning.inference.convert` (PIL, numpy, tensors, batches, lists: the
+same type and dtype back).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from inpaint_lightning.errors import NonFiniteOutputError, StartupError
+from inpaint_lightning.inference.convert import to_image
+from inpaint_lightning.inference.inpainter import Precision, TorchBackend
+from inpaint_lightning.inference.sizing import pad_to_multiple, probe_min_side
+
+
+def _starts(length: int, tile: int, step: int) -> list[int]:
+    """Tile origins covering ``length``: every ``step``, the last one flush with the end."""
+    if length <= tile:
+        return [0]
+    starts = list(range(0, length - tile, step))
+    return starts + [length - tile]
+
+
+def _ramp(length: int, overlap: int, low_edge: bool, high_edge: bool) -> Tensor:
+    """1-D blending weight of a tile: linear ramps of ``overlap`` pixels at inner edges, 1 elsewhere."""
+    w = torch.ones(length)
+    if overlap > 0:
+        ramp = (torch.arange(overlap, dtype=torch.float32) + 0.5) / overlap
+        if low_edge:
+            w[:overlap] = torch.minimum(w[:overlap], ramp)
+        if high_edge:
+            w[-overlap:] = torch.minimum(w[-overlap:], ramp.flip(0))
+    return w
+
+
+class Restorer:
+    """Restore images of any size, type and batch with a restoration generator, in overlapping tiles.
+
+    Args:
+        backend: a callable mapping ``B x 3 x h x w`` (sides multiples of its ``size_multiple``) to
+            ``B x 3 x (scale h) x (scale w)``: :class:`~inpaint_lightning.inference.inpainter.TorchBackend` or
+            :class:`~inpaint_lightning.inference.onnx_runtime.OnnxBackend`. Use the ``from_*`` constructors.
+        scale: output size / input size (from the checkpoint or the export's metadata).
+        tile: side of the input tiles (None: the whole image at once).
+        overlap: pixels (of the input) shared by neighbouring tiles and blended.
+    """
+
+    def __init__(self, backend: Any, scale: int = 1, tile: int | None = 512, overlap: int = 32) -> None:
+        if tile is not None and tile < 16:
+            raise ValueError(f"tile must be at least 16 pixels (or None), got {tile}")
+        if overlap < 0 or (tile is not None and 2 * overlap >= tile):
+            raise ValueError(f"overlap must be in [0, tile / 2), got {overlap} for tile {tile}")
+        self.backend, self.scale, self.tile, self.overlap = backend, int(scale), tile, overlap
+        self.size_multiple = int(getattr(backend, "size_multiple", 1) or 1)
+        self.device = torch.device(getattr(backend, "device", "cpu"))
+        self._min_side: int | None = None
+
+    # ------------------------------------------------------------------------------------------ constructors
+    @classmethod
+    def from_generator(
+        cls,
+        generator: nn.Module,
+        device: str | torch.device = "cpu",
+        precision: Precision = "fp32",
+        **options: Any,
+    ) -> Restorer:
+        """From an ``nn.Module`` restoration generator (its ``scale`` attribute gives the scale)."""
+        options.setdefault("scale", int(getattr(generator, "scale", 1) or 1))
+        return cls(TorchBackend(generator, device, precision), **options)
+
+    @classmethod
+    def from_checkpoint(
+        cls,
+        path: str | os.PathLike,
+        device: str | torch.device = "cpu",
+        precision: Precision = "fp32",
+        ema: bool = True,
+        **options: Any,
+    ) -> Restorer:
+        """From a ``fit`` checkpoint of a restoration task (loaded with ``weights_only=True``, trusted class paths
+        only; EMA weights when it has them); ``last`` is the newest run's ``last.ckpt`` under ``./logs``.
+
+        Raises:
+            StartupError: missing or corrupt file, not a checkpoint of this project, or an inpainting model.
+        """
+        from inpaint_lightning.checkpoint import load_generator_and_task
+
+        generator, task = load_generator_and_task(path, ema=ema, map_location="cpu")
+        if task != "restore":
+            raise StartupError(f"{path} is an inpainting model: use Inpainter (or the inpaint command)")
+        return cls.from_generator(generator, device, precision, **options)
+
+    @classmethod
+    def from_onnx(
+        cls,
+        path: str | os.PathLike,
+        threads: int | None = None,
+        providers: list[str] | None = None,
+        **options: Any,
+    ) -> Restorer:
+        """From an ONNX file written by ``export --format onnx`` from a restoration checkpoint."""
+        from inpaint_lightning.inference.onnx_runtime import OnnxBackend
+
+        backend = OnnxBackend(path, threads=threads, providers=providers)
+        if backend.task != "restore":
+            raise StartupError(f"{path} is an inpainting model: use Inpainter (or the inpaint command)")
+        options.setdefault("scale", backend.scale)
+        return cls(backend, **options)
+
+    @classmethod
+    def from_torchscript(
+        cls, path: str | os.PathLike, device: str | torch.device = "cpu", **options: Any
+    ) -> Restorer:
+        """From a TorchScript file written by ``export --format torchscript`` from a restoration checkpoint."""
+        from inpaint_lightning.inference.export import load_torchscript
+
+        module, meta = load_torchscript(path)
+        if meta["task"] != "restore":
+            raise StartupError(f"{path} is an inpainting model: use Inpainter (or the inpaint command)")
+        backend = TorchBackend(module, device)
+        backend.size_multiple = int(meta.get("size_multiple") or 1)
+        backend.min_side = int(meta.get("min_side") or 0) or None
+        options.setdefault("scale", int(meta.get("scale") or 1))
+        return cls(backend, **options)
+
+    @classmethod
+    def from_file(
+        cls, path: str | os.PathLike, device: str | torch.device = "cpu", **options: Any
+    ) -> Restorer:
+        """By file name: ``.onnx`` (ONNX Runtime), ``.pt``/``.ts``/``.torchscript`` (TorchScript), otherwise a
+        ``fit`` checkpoint. ``threads`` applies to ONNX Runtime; ``precision`` and ``ema`` to checkpoints."""
+        suffix = os.path.splitext(str(path))[1].lower()
+        threads = options.pop("threads", None)
+        if suffix in (".onnx", ".pt", ".ts", ".torchscript"):
+            options.pop("precision", None)
+            options.pop("ema", None)
+            if suffix == ".onnx":
+                return cls.from_onnx(path, threads=threads, **options)
+            return cls.from_torchscript(path, device=device, **options)
+        return cls.from_checkpoint(path, device=device, **options)
+
+    # -------------------------------------------------------------------------------------------- inference
+    def __call__(self, image: Any) -> Any:
+        """Restore ``image`` (PIL, numpy, tensor, a batch, or a list of any of these); returns the same type at
+        ``scale`` x its size."""
+        if isinstance(image, (list, tuple)):
+            return [self(i) for i in image]
+        converted = to_image(image)
+        return converted.back(self.restore_tensor(converted.image))
+
+    def restore_tensor(self, image: Tensor) -> Tensor:
+        """``B x 3 x H x W`` in [0, 1] -> ``B x 3 x (scale H) x (scale W)`` in [0, 1], float32 on the image's device."""
+        image = image.float()
+        b, _, h, w = image.shape
+        s = self.scale
+        if self.tile is None or (h <= self.tile and w <= self.tile):
+            return self._run(image)
+        tile, step = self.tile, self.tile - self.overlap
+        out = torch.zeros(b, 3, h * s, w * s, device=image.device)
+        weight = torch.zeros(1, 1, h * s, w * s, device=image.device)
+        rows, cols = _starts(h, tile, step), _starts(w, tile, step)
+        for top in rows:
+            for left in cols:
+                th, tw = min(tile, h), min(tile, w)
+                pred = self._run(image[..., top : top + th, left : left + tw])
+                wy = _ramp(th * s, self.overlap * s, top > 0, top + th < h)
+                wx = _ramp(tw * s, self.overlap * s, left > 0, left + tw < w)
+                wt = (wy[:, None] * wx[None, :]).to(image.device)[None, None]
+                region = (..., slice(top * s, (top + th) * s), slice(left * s, (left + tw) * s))
+                out[region] += pred * wt
+                weight[region] += wt
+        return (out / weight).clamp(0, 1)
+
+    def _run(self, image: Tensor) -> Tensor:
+        """One window through the network: pad to the model's multiple (and minimum side), run, crop, check."""
+        h, w = image.shape[-2:]
+        padded, _ = pad_to_multiple(image, self.size_multiple, self.min_side())
+        pred = self.backend(padded.to(self.device)).to(image.device, torch.float32)
+        pred = pred[..., : h * self.scale, : w * self.scale]
+        if not bool(torch.isfinite(pred).all()):
+            bad = int((~torch.isfinite(pred)).sum())
+            raise NonFiniteOutputError(
+                f"the model returned {bad} NaN/inf values for a {w} x {h} window: its weights or export are broken "
+                f"(or fp16 overflowed: try precision fp32)"
+            )
+        return pred.clamp(0, 1)
+
+    def min_side(self) -> int:
+        """The smallest padded side the model accepts: recorded by the backend, else found once by trying."""
+        if self._min_side is None:
+            recorded = getattr(self.backend, "min_side", None)
+            self._min_side = (
+                int(recorded)
+                if recorded
+                else probe_min_side(self.backend, self.size_multiple, self.device, channels=3)
+            )
+        return self._min_side
