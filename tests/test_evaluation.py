@@ -122,7 +122,9 @@ def test_validation_scores_once_and_bucket_tables_reuse_them():
     mask = torch.ones(2, 1, 24, 24)
     fake = {"psnr": torch.tensor([11.0, 12.0]), "ssim": torch.tensor([0.1, 0.2])}
     records = Scorer("off", keep=0).update(output, target, mask, ["a", "b"], scores=fake)
-    assert [r.psnr for r in records] == [11.0, 12.0] and [r.ssim for r in records] == pytest.approx([0.1, 0.2])
+    assert [r.psnr for r in records] == [11.0, 12.0] and [r.ssim for r in records] == pytest.approx(
+        [0.1, 0.2]
+    )
     restored = Scorer("off", keep=1).update(output, target, None, ["a", "b"], y_border=2, buckets=["x", "y"])
     assert all(r.psnr_y is not None and r.hole_ratio is None and r.l1_hole is None for r in restored)
     assert [r.bucket for r in restored] == ["x", "y"]

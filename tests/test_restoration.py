@@ -106,7 +106,9 @@ def test_task_configs_differ_only_in_their_task_pieces():
     for name, config in configs.items():
         assert shared(config) == reference, name
         scale = config["model"]["generator"]["init_args"]["scale"]
-        assert DegradeCorruption(config["data"]["corruption"]["init_args"]["degradation"]).scale == scale, name
+        assert DegradeCorruption(config["data"]["corruption"]["init_args"]["degradation"]).scale == scale, (
+            name
+        )
 
 
 def test_denoising_learns_on_cpu(tmp_path):
