@@ -168,3 +168,21 @@ def test_restore_command_folder_rules(tmp_path, restore_checkpoint, caplog):
     assert (
         main_standalone("restore", [*args[:2], "--images", str(tmp_path / "nope"), "--output", str(out)]) == 2
     )
+
+
+def test_lightning_predict_restores_a_folder(tmp_path, restore_checkpoint, caplog):
+    images = tmp_path / "in"
+    images.mkdir()
+    Image.fromarray(random_photo(np.random.default_rng(4), 30, 44)).save(images / "x.png")
+    (images / "bad.png").write_bytes(b"nope")
+    out = tmp_path / "pred"
+    cli_main(["predict", "--config", str(TASKS / "sr_x2.yaml"), "--config", str(TINY_RESTORE),
+              "--ckpt_path", str(restore_checkpoint), "--data.predict_images", str(images),
+              "--trainer.logger", "false", "--trainer.callbacks+=inpaint_lightning.callbacks.PredictionWriter",
+              "--trainer.callbacks.output_dir", str(out)])  # fmt: skip
+    assert sorted(p.name for p in out.iterdir()) == ["x.png"] and Image.open(out / "x.png").size == (88, 60)
+    assert "bad.png" in caplog.text
+    expected = Restorer.from_checkpoint(restore_checkpoint, tile=None)(
+        np.asarray(Image.open(images / "x.png"))
+    )
+    assert np.abs(np.asarray(Image.open(out / "x.png")).astype(int) - expected.astype(int)).max() <= 1

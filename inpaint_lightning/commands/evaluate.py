@@ -29,9 +29,8 @@ from tqdm import tqdm
 from inpaint_lightning.composite import composite
 from inpaint_lightning.data.degradations import PRESETS, preset
 from inpaint_lightning.data.eval_pairs import DegradedImages, EvalPairs, LQPairs, collate
-from inpaint_lightning.data.io import filter_readable, list_images
 from inpaint_lightning.data.paired import find_scale, pair_lq_gt
-from inpaint_lightning.data.pairs import Pair, check_output_folder, pair_paths, unique_names
+from inpaint_lightning.data.pairs import check_output_folder, named_images, pair_paths
 from inpaint_lightning.errors import StartupError
 from inpaint_lightning.evaluation.baselines import BASELINES, baseline
 from inpaint_lightning.evaluation.distribution import DistributionMetrics
@@ -178,15 +177,11 @@ def _restoration_data(
         if len(scales) > 1:
             raise StartupError(f"--degradation presets of one run must share a scale, got {sorted(scales)}")
         scale = scales.pop()
-        if not args.images.exists():
-            raise StartupError(f"images not found: {args.images}")
-        files = filter_readable(list_images(args.images) if args.images.is_dir() else [args.images])
-        if not files:
+        named = named_images(args.images)
+        if not named:
             raise StartupError(f"no readable image in {args.images}")
-        root = args.images if args.images.is_dir() else args.images.parent
-        named = unique_names([Pair(f, f, f.stem) for f in files], root)
         dataset: torch.utils.data.Dataset = DegradedImages(
-            [(p.name, p.image) for p in named], list(args.degradation), args.size, args.degradation_seed,
+            named, list(args.degradation), args.size, args.degradation_seed,
             args.predictions,
         )  # fmt: skip
     else:

@@ -36,25 +36,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def list_inputs(images: Path) -> list[tuple[str, Path]]:
-    """``(name, path)`` of every image to restore, names unique as ``inpaint``'s (sub-folder kept)."""
-    from inpaint_lightning.data.io import filter_readable, list_images
-    from inpaint_lightning.data.pairs import Pair, unique_names
-
-    if not images.exists():
-        raise StartupError(f"image file or folder not found: {images}")
-    files = filter_readable(list_images(images) if images.is_dir() else [images])
-    root = images if images.is_dir() else images.parent
-    return [(p.name, p.image) for p in unique_names([Pair(f, f, f.stem) for f in files], root)]
-
-
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     from inpaint_lightning.data.io import UnreadableImageError, read_image
-    from inpaint_lightning.data.pairs import check_output_folder
+    from inpaint_lightning.data.pairs import check_output_folder, named_images
     from inpaint_lightning.inference.options import restorer_from_args
 
-    inputs = list_inputs(args.images)  # first: a missing input is named as such
+    inputs = named_images(args.images)  # first: a missing input is named as such
     check_output_folder(args.output, args.images)
     restorer = restorer_from_args(args)
     args.output.mkdir(parents=True, exist_ok=True)

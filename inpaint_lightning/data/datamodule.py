@@ -52,8 +52,9 @@ class InpaintDataModule(L.LightningDataModule):
             ``test_images``.
         test_invert_masks: the test masks mark holes in black.
         test_pair_seed: seed of the stable assignment of masks to test images.
-        predict_images: ``predict`` runs on this folder of full-size images (with ``predict_masks``, paired by
-            :func:`inpaint_lightning.data.pairs.pair_paths`; one image per batch) instead of the test split.
+        predict_images: ``predict`` runs on this folder of full-size images (one per batch) instead of the test
+            split: inpainting pairs them with ``predict_masks`` (:func:`inpaint_lightning.data.pairs.pair_paths`),
+            restoration restores them as they are.
         predict_masks: folder of masks for ``predict_images`` (None: ``<stem>_mask*`` files among the images).
         max_side: shrink ``root`` images on load so the longer side is at most this (LaMa trains 256 px crops
             of ~512 px photos: the scene scale of evaluation, and much cheaper decoding); None keeps them.
@@ -162,10 +163,7 @@ class InpaintDataModule(L.LightningDataModule):
                 seed=self.eval_seed,
             )
         self.datasets["predict"] = self.datasets["test"]
-        if self.predict_images is not None:
-            from inpaint_lightning.data.folder_pairs import FolderPairs
-
-            self.datasets["predict"] = FolderPairs(self.predict_images, self.predict_masks)
+        self._setup_predict_folder()
         if self.test_pairs is not None:
             self.datasets["test"] = EvalPairs(self.test_pairs, size=size, invert=self.test_invert_masks)
 
@@ -179,6 +177,22 @@ class InpaintDataModule(L.LightningDataModule):
             for split, pairs in self.pairs.items()
         }  # fmt: skip
         self.datasets["predict"] = self.datasets["test"]
+        self._setup_predict_folder()
+
+    def _setup_predict_folder(self) -> None:
+        """``predict_images``: image/mask pairs for inpainting, the images alone for restoration."""
+        if self.predict_images is None:
+            return
+        from inpaint_lightning.data.folder_pairs import FolderImages, FolderPairs
+
+        if self.pairs or not isinstance(self.corruption, HoleCorruption):
+            if self.predict_masks is not None:
+                raise StartupError(
+                    "--data.predict_masks is for inpainting; restoration predicts from images alone"
+                )
+            self.datasets["predict"] = FolderImages(self.predict_images)
+        else:
+            self.datasets["predict"] = FolderPairs(self.predict_images, self.predict_masks)
 
     def _loader(self, split: str, **kwargs) -> DataLoader:
         return DataLoader(

@@ -1,5 +1,6 @@
-"""Full-size image/mask pairs from two folders (or files), for ``predict`` (``data.predict_images`` /
-``data.predict_masks``).
+"""Full-size samples for ``predict`` (``data.predict_images``): image/mask pairs from two folders (or files) for
+inpainting (:class:`FolderPairs`, with ``data.predict_masks``), or the images alone for restoration
+(:class:`FolderImages`).
 
 Pairing follows :func:`inpaint_lightning.data.pairs.pair_paths` (same stem, LaMa's ``<stem>_mask*``, a stable
 assignment, or single files). Images keep their size (use batch size 1 when sizes differ; the datamodule does);
@@ -20,7 +21,7 @@ from torch.utils.data import Dataset
 from inpaint_lightning import notices
 from inpaint_lightning.data.io import UnreadableImageError, read_image, read_mask
 from inpaint_lightning.data.masks import MaskSizeError, fit_mask
-from inpaint_lightning.data.pairs import Pair, pair_paths
+from inpaint_lightning.data.pairs import Pair, named_images, pair_paths
 
 BLANK = 64  # side of the placeholder sample of an unreadable file (large enough for every generator)
 
@@ -80,3 +81,29 @@ class FolderPairs(Dataset):
                 "skipped": True,
             }
         return {**tensors, "index": index, "name": pair.name, "skipped": False}
+
+
+class FolderImages(Dataset):
+    """Restoration's predict samples: ``input`` (3 x H x W in [0, 1], the photo to restore, full size), ``index``,
+    ``name`` (the image's stem with its sub-folder, unique as ``restore``'s), ``skipped`` (unreadable: warned,
+    not written).
+
+    Args:
+        images: folder of images (recursive), or one image file.
+    """
+
+    def __init__(self, images: str | Path) -> None:
+        self.items = named_images(images)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        name, path = self.items[index]
+        try:
+            image = torch.from_numpy(read_image(path)).permute(2, 0, 1).float() / 255.0
+            skipped = False
+        except (UnreadableImageError, OSError) as err:
+            notices.warn(f"skipping {name}: {err}")
+            image, skipped = torch.zeros(3, BLANK, BLANK), True
+        return {"input": image, "index": index, "name": name, "skipped": skipped}

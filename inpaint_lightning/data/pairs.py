@@ -130,6 +130,21 @@ def unique_names(pairs: list[Pair], image_root: Path) -> list[Pair]:
     return [replace(p, name=n) for p, n in zip(pairs, unique, strict=True)]
 
 
+def named_images(images: str | Path) -> list[tuple[str, Path]]:
+    """``(name, path)`` of every readable image of a file or folder, named as pairs are (stem with its sub-folder,
+    the extension added on a clash: see :func:`unique_names`); for commands without masks (``restore``).
+
+    Raises:
+        StartupError: the file or folder does not exist.
+    """
+    images = Path(images)
+    if not images.exists():
+        raise StartupError(f"image file or folder not found: {images}")
+    files = filter_readable(list_images(images) if images.is_dir() else [images])
+    root = images if images.is_dir() else images.parent
+    return [(p.name, p.image) for p in unique_names([Pair(f, f, f.stem) for f in files], root)]
+
+
 def _pair_image_file(image: Path, masks: Path | None) -> list[Pair]:
     if masks is not None and masks.is_file():
         return [Pair(image, _readable_file(masks, "mask"), image.stem)]
