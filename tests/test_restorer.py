@@ -186,3 +186,17 @@ def test_lightning_predict_restores_a_folder(tmp_path, restore_checkpoint, caplo
         np.asarray(Image.open(images / "x.png"))
     )
     assert np.abs(np.asarray(Image.open(out / "x.png")).astype(int) - expected.astype(int)).max() <= 1
+
+
+def test_serve_reads_each_files_task(tmp_path, restore_checkpoint):
+    from inpaint_lightning.commands.serve import build_parser
+    from inpaint_lightning.inference.options import models_from_args
+
+    onnx_file = tmp_path / "sr_x2.onnx"
+    assert main_standalone("export", ["--checkpoint", str(restore_checkpoint), "--format", "onnx",
+                                      "--output", str(onnx_file), "--no-check"]) == 0  # fmt: skip
+    args = build_parser().parse_args(["--checkpoint", str(restore_checkpoint), "--checkpoint", str(onnx_file),
+                                      "--tile", "64", "--overlap", "8"])  # fmt: skip
+    inpainter, restorers = models_from_args(args)
+    assert inpainter is None and list(restorers) == ["last", "sr_x2"]
+    assert all(r.scale == 2 and r.tile == 64 for r in restorers.values())

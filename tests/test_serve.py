@@ -157,3 +157,38 @@ def test_a_stalled_upload_times_out_with_408():
     scope = {"type": "http", "method": "POST", "headers": []}
     asyncio.run(UploadLimit(app, max_bytes=1000, body_timeout=0.05)(scope, receive, send))
     assert sent[0]["status"] == 408
+
+
+def test_one_process_serves_inpainting_and_restoration_models():
+    from inpaint_lightning.inference import Restorer
+    from inpaint_lightning.models import NAFNet
+
+    torch.manual_seed(0)
+    g = FFCResNet(base_channels=8, n_downsampling=2, n_blocks=1, max_channels=16)
+    sr = NAFNet(width=8, enc_blocks=(1,), middle_blocks=1, dec_blocks=(1,), scale=2).eval()
+    dn = NAFNet(width=8, enc_blocks=(1,), middle_blocks=1, dec_blocks=(1,), scale=1).eval()
+    restorers = {
+        "sr_x2": Restorer.from_generator(sr, tile=64, overlap=8),
+        "denoise": Restorer.from_generator(dn),
+    }
+    both = TestClient(
+        create_app(Inpainter.from_generator(g.eval()), restorers=restorers, max_network_pixels=20_000)
+    )
+    models = both.get("/health").json()["models"]
+    assert [(m["name"], m["task"], m.get("scale")) for m in models] == [
+        ("inpaint", "inpaint", None), ("sr_x2", "restore", 2), ("denoise", "restore", 1)
+    ]  # fmt: skip
+    image = png(photo(40, 56))
+    restored = both.post("/restore", files={"image": ("p.png", image, "image/png")})
+    assert restored.status_code == 200 and Image.open(io.BytesIO(restored.content)).size == (112, 80)
+    picked = both.post("/restore", files={"image": ("p.png", image, "image/png")}, data={"model": "denoise"})
+    assert Image.open(io.BytesIO(picked.content)).size == (56, 40)
+    unknown = both.post("/restore", files={"image": ("p.png", image, "image/png")}, data={"model": "nope"})
+    assert unknown.status_code == 404 and "sr_x2, denoise" in unknown.json()["detail"]
+    big = both.post("/restore", files={"image": ("p.png", png(photo(160, 200)), "image/png")})
+    assert big.status_code == 413 and "megapixels of network work" in big.json()["detail"]
+    assert post(both, image, png(np.zeros((40, 56), np.uint8))).status_code == 200  # inpainting still there
+    only_restore = TestClient(create_app(restorers=restorers))
+    assert post(only_restore, image, png(np.zeros((40, 56), np.uint8))).status_code == 404
+    only_inpaint = TestClient(create_app(Inpainter.from_generator(g.eval())))
+    assert only_inpaint.post("/restore", files={"image": ("p.png", image, "image/png")}).status_code == 404

@@ -1,7 +1,8 @@
-"""``python -m inpaint_lightning serve``: the FastAPI service and painting page (uvicorn).
+"""``python -m inpaint_lightning serve``: the FastAPI service and page (uvicorn), for one inpainting model and/or
+restoration models (``--checkpoint`` repeated; each file's task is read from it).
 
-``GET /`` painting page, ``GET /health``, ``POST /inpaint`` (multipart ``image`` + ``mask``, white = hole -> PNG),
-``GET /docs`` the OpenAPI page.
+``GET /`` the page, ``GET /health`` (loaded models and tasks), ``POST /inpaint`` (multipart ``image`` + ``mask``,
+white = hole -> PNG), ``POST /restore`` (multipart ``image`` [+ ``model``] -> PNG), ``GET /docs`` the OpenAPI page.
 """
 
 from __future__ import annotations
@@ -9,16 +10,16 @@ from __future__ import annotations
 import argparse
 import sys
 
-from inpaint_lightning.inference.options import add_model_arguments, inpainter_from_args
+from inpaint_lightning.inference.options import add_model_arguments, models_from_args
 from inpaint_lightning.usage import ArgumentParser, program_name
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = ArgumentParser(
         prog=f"{program_name()} serve",
-        description="Serve a model over HTTP: a painting page at /, POST /inpaint, GET /health.",
+        description="Serve models over HTTP: a page at /, POST /inpaint, POST /restore, GET /health.",
     )
-    add_model_arguments(parser)
+    add_model_arguments(parser, restoration=True, many=True)
     parser.add_argument(
         "--host", default="127.0.0.1", help="interface (0.0.0.0 for every one; default local)"
     )
@@ -51,17 +52,23 @@ def main(argv: list[str]) -> int:
 
     from inpaint_lightning.serving.app import create_app
 
-    inpainter = inpainter_from_args(args)
-    inpainter.min_side()  # compile-free warm-up: the first request is not slower
+    inpainter, restorers = models_from_args(args)
+    for model in (inpainter, *restorers.values()):
+        if model is not None:
+            model.min_side()  # compile-free warm-up: the first request is not slower
     app = create_app(
         inpainter,
+        restorers=restorers,
         max_upload_mb=args.max_upload_mb,
         max_pixels=int(args.max_megapixels * 1_000_000),
         max_network_pixels=int(args.max_network_megapixels * 1_000_000),
         max_queue=args.max_queue,
         body_timeout=args.timeout,
     )
-    print(f"serving {args.checkpoint} on http://{args.host}:{args.port}/", file=sys.stderr)
+    served = (["inpaint"] if inpainter is not None else []) + [
+        f"restore {name} (x{r.scale})" for name, r in restorers.items()
+    ]
+    print(f"serving {', '.join(served)} on http://{args.host}:{args.port}/", file=sys.stderr)
     # Connections beyond the queue get uvicorn's 503 before any work; idle keep-alive sockets close after 5 s.
     uvicorn.run(
         app, host=args.host, port=args.port, log_level="info",

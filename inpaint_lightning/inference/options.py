@@ -9,16 +9,22 @@ from inpaint_lightning.inference.inpainter import Inpainter
 from inpaint_lightning.inference.restorer import Restorer
 
 
-def add_model_arguments(parser: argparse.ArgumentParser, inpainting: bool = True) -> None:
-    """``--checkpoint`` (``.ckpt``, ``.onnx`` or TorchScript ``.pt``), device and precision, and the Inpainter's
-    sizing and mask options (``inpainting``) or the Restorer's tiling options."""
+def add_model_arguments(
+    parser: argparse.ArgumentParser, inpainting: bool = True, restoration: bool = False, many: bool = False
+) -> None:
+    """``--checkpoint`` (``.ckpt``, ``.onnx`` or TorchScript ``.pt``; repeatable with ``many``), device and
+    precision, the Inpainter's sizing and mask options (``inpainting``) and the Restorer's tiling options
+    (``restoration``)."""
     group = parser.add_argument_group("model")
     group.add_argument(
         "--checkpoint",
         required=True,
+        action="append" if many else "store",
         help="a fit checkpoint (.ckpt, EMA generator; 'last' = the newest run's last.ckpt under ./logs), "
-        "or an exported .onnx (ONNX Runtime) / .pt (TorchScript)",
-    )
+        "or an exported .onnx (ONNX Runtime) / .pt (TorchScript)"
+        + ("; repeat it to serve several models (an inpainting one and restoration ones, each file's task is "
+           "read from it)" if many else ""),
+    )  # fmt: skip
     group.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:1 ... (default cpu)")
     group.add_argument(
         "--precision", choices=["fp32", "bf16", "fp16"], default="fp32", help="fp16 only on CUDA"
@@ -27,8 +33,9 @@ def add_model_arguments(parser: argparse.ArgumentParser, inpainting: bool = True
     group.add_argument(
         "--no-ema", action="store_true", help="use the raw generator's weights instead of the EMA's"
     )
-    if not inpainting:
+    if restoration:
         add_tile_arguments(parser)
+    if not inpainting:
         return
     sizing = parser.add_argument_group("sizing")
     sizing.add_argument(
@@ -86,14 +93,15 @@ def _pixels(text: str) -> int:
     return value
 
 
-def inpainter_from_args(args: argparse.Namespace) -> Inpainter:
-    """Build the Inpainter the options describe (StartupError for a bad model file)."""
+def inpainter_from_args(args: argparse.Namespace, path: str | None = None) -> Inpainter:
+    """Build the Inpainter the options describe (of ``path``, default ``--checkpoint``; StartupError for a bad
+    model file)."""
     import torch
 
     if args.threads:
         torch.set_num_threads(args.threads)
     return Inpainter.from_file(
-        args.checkpoint,
+        path or args.checkpoint,
         device=args.device,
         precision=args.precision,
         ema=not args.no_ema,
@@ -107,18 +115,69 @@ def inpainter_from_args(args: argparse.Namespace) -> Inpainter:
     )
 
 
-def restorer_from_args(args: argparse.Namespace) -> Restorer:
-    """Build the Restorer the options describe (StartupError for a bad model file)."""
+def restorer_from_args(args: argparse.Namespace, path: str | None = None) -> Restorer:
+    """Build the Restorer the options describe (of ``path``, default ``--checkpoint``; StartupError for a bad
+    model file)."""
     import torch
 
     if args.threads:
         torch.set_num_threads(args.threads)
     try:
         return Restorer.from_file(
-            args.checkpoint, device=args.device, precision=args.precision, ema=not args.no_ema,
+            path or args.checkpoint, device=args.device, precision=args.precision, ema=not args.no_ema,
             threads=args.threads, tile=args.tile or None, overlap=args.overlap,
         )  # fmt: skip
     except ValueError as err:  # tile/overlap out of range
         from inpaint_lightning.errors import StartupError
 
         raise StartupError(str(err)) from None
+
+
+def model_task(path: str) -> str:
+    """``inpaint`` or ``restore``: what a checkpoint or export was trained for (read from the file)."""
+    import os
+
+    from inpaint_lightning.errors import StartupError
+
+    suffix = os.path.splitext(str(path))[1].lower()
+    if suffix == ".onnx":
+        import onnx
+
+        if not os.path.isfile(path):
+            raise StartupError(f"ONNX model not found: {path}")
+        try:
+            meta = {p.key: p.value for p in onnx.load(str(path), load_external_data=False).metadata_props}
+        except Exception as err:  # onnx raises DecodeError and friends for foreign files
+            raise StartupError(f"{path}: not a loadable ONNX model: {err}") from None
+        return meta.get("task", "inpaint")
+    if suffix in (".pt", ".ts", ".torchscript"):
+        from inpaint_lightning.inference.export import load_torchscript
+
+        return load_torchscript(path)[1]["task"]
+    from inpaint_lightning.checkpoint import load_checkpoint
+
+    hparams = load_checkpoint(path).get("hyper_parameters") or {}
+    return str(hparams.get("task", "inpaint"))
+
+
+def models_from_args(args: argparse.Namespace) -> tuple[Inpainter | None, dict[str, Restorer]]:
+    """The service's models: every ``--checkpoint``, by the task it was trained for. Restoration models are named
+    by file stem (``sr_x4.onnx`` -> ``sr_x4``; a repeated stem gets ``_2``...). At most one inpainting model."""
+    from pathlib import Path
+
+    from inpaint_lightning.errors import StartupError
+
+    inpainter, restorers = None, {}
+    for path in args.checkpoint:
+        if model_task(path) == "restore":
+            stem = Path(path).stem
+            name, n = stem, 1
+            while name in restorers:
+                n += 1
+                name = f"{stem}_{n}"
+            restorers[name] = restorer_from_args(args, path)
+        elif inpainter is not None:
+            raise StartupError(f"{path}: a second inpainting model; serve one inpainting model per process")
+        else:
+            inpainter = inpainter_from_args(args, path)
+    return inpainter, restorers

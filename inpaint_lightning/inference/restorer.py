@@ -184,6 +184,15 @@ class Restorer:
                 weight[region] += wt
         return (out / weight).clamp(0, 1)
 
+    def network_pixels(self, height: int, width: int) -> int:
+        """Input pixels the network processes for an ``height x width`` image (overlaps counted twice), computed
+        without running it: what a service bounds per request."""
+        if self.tile is None or (height <= self.tile and width <= self.tile):
+            return height * width
+        step = self.tile - self.overlap
+        rows, cols = _starts(height, self.tile, step), _starts(width, self.tile, step)
+        return len(rows) * min(self.tile, height) * len(cols) * min(self.tile, width)
+
     def _run(self, image: Tensor) -> Tensor:
         """One window through the network: pad to the model's multiple (and minimum side), run, crop, check."""
         h, w = image.shape[-2:]

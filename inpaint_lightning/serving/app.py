@@ -1,10 +1,13 @@
-"""HTTP service: ``POST /inpaint`` (multipart ``image`` + ``mask`` -> PNG), ``GET /health``, and at ``/`` a page to
-upload a photo, paint the hole, inpaint and download.
+"""HTTP service: ``POST /inpaint`` (multipart ``image`` + ``mask`` -> PNG), ``POST /restore`` (multipart ``image``
+[+ ``model``] -> PNG at the model's scale), ``GET /health`` (the loaded models and their tasks), and at ``/`` a page
+to upload a photo, paint the hole or pick a restoration model, compare before/after and download. One process may
+serve an inpainting model and any number of restoration models; they share one inference lock and one queue.
 
 Errors are JSON ``{"detail": ...}`` with a 4xx/5xx status and never stop the server: 400 for a file that is not an
 image, 408 for an upload slower than ``body_timeout``, 413 for an upload over ``max_upload_mb`` (checked on the
 bytes received, not only on Content-Length), an image over ``max_pixels`` or a request whose network work
-(:meth:`Inpainter.network_pixels`, any mode) is over ``max_network_pixels``, 503 (with ``Retry-After``) when
+(:meth:`Inpainter.network_pixels`, any mode; :meth:`Restorer.network_pixels`) is over ``max_network_pixels``, 404 for a
+task or model name the server has not loaded, 503 (with ``Retry-After``) when
 ``max_queue`` requests already wait for the model, 500 for a model that returns NaN, 422 for a mask of another aspect ratio than the image's (one of the same aspect ratio is resized, as in the
 API) or a missing field.
 """
@@ -28,6 +31,7 @@ from inpaint_lightning.data.masks import MaskSizeError, fit_mask
 from inpaint_lightning.errors import NonFiniteOutputError
 from inpaint_lightning.inference.convert import to_mask
 from inpaint_lightning.inference.inpainter import Inpainter
+from inpaint_lightning.inference.restorer import Restorer
 
 
 class UploadLimit:
@@ -116,20 +120,33 @@ def _decode(data: bytes, what: str, max_pixels: int) -> Image.Image:
     return img
 
 
+def _png(result: Any, filename: str) -> Response:
+    buffer = io.BytesIO()
+    Image.fromarray(np.asarray(result, dtype=np.uint8)).save(buffer, format="PNG", compress_level=1)
+    return Response(
+        buffer.getvalue(),
+        media_type="image/png",
+        headers={"Content-Disposition": f'inline; filename="{filename}"'},
+    )
+
+
 def create_app(
-    inpainter: Inpainter,
+    inpainter: Inpainter | None = None,
     max_upload_mb: float = 20.0,
     max_pixels: int = 40_000_000,
     max_network_pixels: int = 4_000_000,
     max_queue: int = 4,
     body_timeout: float = 30.0,
     title: str = "inpaint_lightning",
+    restorers: dict[str, Restorer] | None = None,
 ) -> FastAPI:
-    """The FastAPI app (with the upload limit) serving ``inpainter``.
+    """The FastAPI app (with the upload limit) serving ``inpainter`` and/or ``restorers``.
 
     Args:
         inpainter: what fills the holes (its mode, working size and mask polarity are the defaults of
-            ``/inpaint``; the form fields ``mode`` and ``invert_mask`` override them per request).
+            ``/inpaint``; the form fields ``mode`` and ``invert_mask`` override them per request), or None.
+        restorers: restoration models by name for ``/restore`` (the form field ``model`` picks one; default the
+            first), or None.
         max_upload_mb: largest request body accepted (image + mask).
         max_pixels: largest image accepted, in pixels (decoding cost).
         max_network_pixels: largest network work per request, in pixels through the network (any mode; crop
@@ -137,11 +154,17 @@ def create_app(
         max_queue: requests that may wait while one runs; more get 503 at once instead of piling up.
         body_timeout: seconds an upload may stall before a 408.
     """
-    app = FastAPI(title=title, description="Image inpainting: POST an image and a mask (white = hole).")
+    restorers = dict(restorers or {})
+    if inpainter is None and not restorers:
+        raise ValueError("create_app needs an inpainter or at least one restorer")
+    app = FastAPI(
+        title=title,
+        description="Image inpainting (POST an image and a mask, white = hole) and restoration (POST an image).",
+    )
     lock = threading.Lock()  # one inference at a time: the model already uses every core it is given
     admission = threading.BoundedSemaphore(max_queue + 1)  # the running request + the queue
     page = resources.files("inpaint_lightning.serving").joinpath("static/index.html").read_text("utf-8")
-    app.state.inpainter = inpainter
+    app.state.inpainter, app.state.restorers = inpainter, restorers
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def index() -> HTMLResponse:
@@ -149,11 +172,20 @@ def create_app(
 
     @app.get("/health")
     async def health() -> dict:  # on the event loop, never behind the inference threads
+        models = []
+        if inpainter is not None:
+            models.append({
+                "name": "inpaint", "task": "inpaint", "backend": type(inpainter.backend).__name__,
+                "size_multiple": inpainter.size_multiple, "mode": inpainter.mode,
+            })  # fmt: skip
+        for name, restorer in restorers.items():
+            models.append({
+                "name": name, "task": "restore", "scale": restorer.scale, "tile": restorer.tile,
+                "backend": type(restorer.backend).__name__, "size_multiple": restorer.size_multiple,
+            })  # fmt: skip
         return {
             "status": "ok",
-            "backend": type(inpainter.backend).__name__,
-            "size_multiple": inpainter.size_multiple,
-            "mode": inpainter.mode,
+            "models": models,
             "max_upload_mb": max_upload_mb,
             "max_network_megapixels": max_network_pixels / 1e6,
             "max_queue": max_queue,
@@ -171,16 +203,59 @@ def create_app(
         mode: Annotated[str | None, Form(description="crop or full (default: the server's)")] = None,
         invert_mask: Annotated[bool | None, Form(description="the mask marks holes in black")] = None,
     ) -> Response:
+        if inpainter is None:
+            raise HTTPException(404, "no inpainting model is loaded on this server (see /health)")
         if mode not in (None, "crop", "full"):
             raise HTTPException(422, f"mode must be 'crop' or 'full', got {mode!r}")
         if not admission.acquire(blocking=False):
             raise HTTPException(503, f"busy: {max_queue} requests already wait", headers={"Retry-After": "5"})
         try:
-            return _inpaint(image, mask, mode, invert_mask)
+            return _inpaint(inpainter, image, mask, mode, invert_mask)
         finally:
             admission.release()
 
-    def _inpaint(image: UploadFile, mask: UploadFile, mode: str | None, invert_mask: bool | None) -> Response:
+    @app.post(
+        "/restore",
+        response_class=Response,
+        responses={200: {"content": {"image/png": {}}, "description": "the restored image as PNG (x scale)"}},
+    )
+    def restore(
+        image: Annotated[UploadFile, File(description="the photo (any format Pillow reads)")],
+        model: Annotated[
+            str | None, Form(description="restoration model name (see /health; default the first)")
+        ] = None,
+    ) -> Response:
+        if not restorers:
+            raise HTTPException(404, "no restoration model is loaded on this server (see /health)")
+        name = model or next(iter(restorers))
+        if name not in restorers:
+            raise HTTPException(404, f"no restoration model {name!r}; loaded: {', '.join(restorers)}")
+        if not admission.acquire(blocking=False):
+            raise HTTPException(503, f"busy: {max_queue} requests already wait", headers={"Retry-After": "5"})
+        try:
+            return _restore(restorers[name], image)
+        finally:
+            admission.release()
+
+    def _restore(restorer: Restorer, image: UploadFile) -> Response:
+        rgb = _pil_to_rgb(_decode(image.file.read(), "image", max_pixels))
+        work = restorer.network_pixels(*rgb.shape[:2])
+        if work > max_network_pixels:
+            raise HTTPException(
+                413,
+                f"this request needs {work / 1e6:.1f} megapixels of network work ({rgb.shape[1]} x {rgb.shape[0]}); "
+                f"the limit is {max_network_pixels / 1e6:.1f}: send a smaller image",
+            )
+        with lock:
+            try:
+                result = restorer(rgb)
+            except NonFiniteOutputError as err:
+                raise HTTPException(500, str(err)) from None
+        return _png(result, "restored.png")
+
+    def _inpaint(
+        inpainter: Inpainter, image: UploadFile, mask: UploadFile, mode: str | None, invert_mask: bool | None
+    ) -> Response:
         img = _decode(image.file.read(), "image", max_pixels)
         msk = _decode(mask.file.read(), "mask", max_pixels)
         rgb = _pil_to_rgb(img)
@@ -202,13 +277,7 @@ def create_app(
                 result = inpainter(rgb, fitted, invert_mask=False, mode=mode)
             except NonFiniteOutputError as err:
                 raise HTTPException(500, str(err)) from None
-        buffer = io.BytesIO()
-        Image.fromarray(np.asarray(result, dtype=np.uint8)).save(buffer, format="PNG", compress_level=1)
-        return Response(
-            buffer.getvalue(),
-            media_type="image/png",
-            headers={"Content-Disposition": 'inline; filename="inpainted.png"'},
-        )
+        return _png(result, "inpainted.png")
 
     app.add_middleware(UploadLimit, max_bytes=int(max_upload_mb * 2**20), body_timeout=body_timeout)
     return app
