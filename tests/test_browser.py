@@ -1,4 +1,4 @@
-"""The painting page in a real browser: Debian's headless Chromium driven by Playwright (no `playwright install`).
+"""The page in a real browser (paint and inpaint; pick a restoration model and compare before/after): Debian's headless Chromium driven by Playwright (no `playwright install`).
 
 Uses ``$CHROMIUM``, else Debian's ``/usr/bin/chromium`` / ``chromium`` on PATH, else Playwright's own Chromium;
 ``make test`` installs one first (``make browser-deps``). The test fails, not skips, without any: the page is part
@@ -21,7 +21,8 @@ import torch
 import uvicorn
 from PIL import Image
 
-from inpaint_lightning.inference import Inpainter
+from inpaint_lightning.inference import Inpainter, Restorer
+from inpaint_lightning.models import NAFNet
 from inpaint_lightning.models.generators import FFCResNet
 from inpaint_lightning.serving import create_app
 
@@ -52,7 +53,8 @@ def server_url():
     g = FFCResNet(
         base_channels=8, n_downsampling=2, n_blocks=1, max_channels=16, prefill="pyramid", residual=True
     )
-    app = create_app(Inpainter.from_generator(g.eval()))
+    sr = NAFNet(width=8, enc_blocks=(1,), middle_blocks=1, dec_blocks=(1,), scale=2).eval()
+    app = create_app(Inpainter.from_generator(g.eval()), restorers={"sr_x2": Restorer.from_generator(sr)})
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -122,5 +124,51 @@ def test_paint_inpaint_and_download_in_chromium(server_url, tmp_path):
             assert not changed[:20, :30].any()  # the undone stroke's corner is untouched
             ys, xs = np.nonzero(changed)
             assert 30 < xs.mean() < 120 and 40 < ys.mean() < 90  # around the painted stroke
+        finally:
+            browser.close()
+
+
+def test_restore_compare_and_download_in_chromium(server_url, tmp_path):
+    executable = _chromium()
+    from playwright.sync_api import sync_playwright
+
+    photo = tmp_path / "small.png"
+    Image.fromarray(np.random.default_rng(1).integers(0, 256, (30, 40, 3), dtype=np.uint8)).save(photo)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=executable, headless=True, args=["--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            page.goto(server_url + "/")
+            page.wait_for_function("document.getElementById('task').options.length === 2")
+            assert page.locator("#task option").all_inner_texts() == [
+                "Inpaint (paint a hole)",
+                "Restore: sr_x2 (x2)",
+            ]
+            page.select_option("#task", "restore:sr_x2")
+            assert page.locator("#restore").is_visible() and not page.locator("#inpaint").is_visible()
+            assert not page.locator("#brush").is_visible()
+            page.set_input_files("#file", str(photo))
+            page.wait_for_function("!document.getElementById('restore').disabled")
+            page.click("#restore")
+            page.wait_for_function(
+                "document.getElementById('result').complete && document.getElementById('result').naturalWidth > 0",
+                timeout=30_000,
+            )
+            size = page.evaluate(
+                "[document.getElementById('result').naturalWidth, document.getElementById('result').naturalHeight]"
+            )
+            assert size == [80, 60]  # the model's x2
+            page.fill("#compare", "20")
+            page.dispatch_event("#compare", "input")
+            assert (
+                page.evaluate("document.getElementById('before').style.clipPath") == "inset(0px 80% 0px 0px)"
+            )
+            assert page.get_attribute("#download", "download") == "restored.png"
+            with page.expect_download() as info:
+                page.click("#download")
+            restored = Image.open(io.BytesIO(Path(info.value.path()).read_bytes()))
+            assert restored.size == (80, 60)
         finally:
             browser.close()
