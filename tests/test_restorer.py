@@ -200,3 +200,72 @@ def test_serve_reads_each_files_task(tmp_path, restore_checkpoint):
     inpainter, restorers = models_from_args(args)
     assert inpainter is None and list(restorers) == ["last", "sr_x2"]
     assert all(r.scale == 2 and r.tile == 64 for r in restorers.values())
+
+
+class Identity3(nn.Module):
+    """A restorer that changes nothing (so what the inpainter did stays visible)."""
+
+    scale, in_channels = 1, 3
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x
+
+
+def _tiny_inpainter() -> Inpainter:
+    from inpaint_lightning.models.generators import FFCResNet
+
+    torch.manual_seed(0)
+    return Inpainter.from_generator(
+        FFCResNet(base_channels=8, n_downsampling=2, n_blocks=1, max_channels=16).eval()
+    )
+
+
+def test_photo_repair_chains_inpainting_and_restoration():
+    from inpaint_lightning.inference import PhotoRepairer
+
+    photo = random_photo(np.random.default_rng(5), 48, 64)
+    damage = np.zeros((48, 64), np.uint8)
+    damage[10:14, 5:60] = 255  # a scratch
+    repaired = PhotoRepairer(Restorer.from_generator(Identity3()), _tiny_inpainter())(photo, damage)
+    changed = np.any(repaired != photo, axis=-1)
+    assert changed[10:14, 5:60].any() and not changed[damage == 0].any()  # only the damage is replaced
+    up = Restorer.from_generator(LocalNet(scale=2))
+    for order in ("inpaint_first", "restore_first"):
+        out = PhotoRepairer(up, _tiny_inpainter(), order=order)(
+            Image.fromarray(photo), Image.fromarray(damage)
+        )
+        assert out.size == (128, 96)
+    assert PhotoRepairer(up, None)(photo).shape == (96, 128, 3)  # restore only: no mask needed
+    with pytest.raises(ValueError, match="damage mask"):
+        PhotoRepairer(up, _tiny_inpainter())(photo)
+
+
+def test_repair_command(tmp_path, restore_checkpoint):
+    from inpaint_lightning.inference.export import export_torchscript
+    from inpaint_lightning.models.generators import FFCResNet
+
+    torch.manual_seed(0)
+    inpaint_model = tmp_path / "inpaint.pt"
+    export_torchscript(
+        FFCResNet(base_channels=8, n_downsampling=2, n_blocks=1, max_channels=16).eval(), inpaint_model
+    )
+    images = tmp_path / "old"
+    images.mkdir()
+    Image.fromarray(random_photo(np.random.default_rng(6), 40, 48)).save(images / "p.png")
+    mask = np.zeros((40, 48), np.uint8)
+    mask[5:9] = 255
+    Image.fromarray(mask).save(images / "p_mask.png")
+    out = tmp_path / "out"
+    both = ["--restore-checkpoint", str(restore_checkpoint), "--inpaint-checkpoint", str(inpaint_model)]
+    assert main_standalone("repair", [*both, "--images", str(images), "--output", str(out), "--quiet"]) == 0
+    assert Image.open(out / "p.png").size == (96, 80)  # the x2 restorer
+    only = [
+        "--restore-checkpoint",
+        str(restore_checkpoint),
+        "--images",
+        str(images / "p.png"),
+        "--output",
+        str(tmp_path / "o2"),
+    ]
+    assert main_standalone("repair", [*only, "--quiet"]) == 0
+    assert main_standalone("repair", ["--images", str(images), "--output", str(tmp_path / "o3")]) == 2

@@ -3,6 +3,15 @@ tiles), on PyTorch, TorchScript or ONNX Runtime; export."""
 
 from inpaint_lightning.inference.export import export_generator, export_onnx, export_torchscript
 from inpaint_lightning.inference.inpainter import Inpainter, TorchBackend
+from inpaint_lightning.inference.repair import PhotoRepairer
 from inpaint_lightning.inference.restorer import Restorer
 
-__all__ = ["Inpainter", "Restorer", "TorchBackend", "export_generator", "export_onnx", "export_torchscript"]
+__all__ = [
+    "Inpainter",
+    "PhotoRepairer",
+    "Restorer",
+    "TorchBackend",
+    "export_generator",
+    "export_onnx",
+    "export_torchscript",
+]

@@ -1,0 +1,98 @@
+"""``python -m inpaint_lightning repair``: old-photo repair, the two tasks chained. Restore every photo with a
+restoration model (noise, blur, fading), then inpaint the damage its mask marks (white = damage) with an
+inpainting model; either model may be left out.
+
+Images and masks pair as in ``inpaint`` (one mask file for all, a folder paired by name, ``<stem>_mask*`` files);
+without ``--inpaint-checkpoint`` no mask is needed and the images are only restored. The same output rules: PNGs
+named like the inputs, never inside an input folder, unreadable files skipped with a warning.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from PIL import Image
+from tqdm import tqdm
+
+from inpaint_lightning import notices
+from inpaint_lightning.errors import StartupError
+from inpaint_lightning.usage import ArgumentParser, program_name
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from inpaint_lightning.inference.options import add_tile_arguments
+
+    parser = ArgumentParser(
+        prog=f"{program_name()} repair",
+        description="Repair old photos: restore them, then inpaint the damage their masks mark (white = damage).",
+    )
+    parser.add_argument(
+        "--restore-checkpoint", help="restoration model (.ckpt, .onnx or .pt), e.g. a blind one"
+    )
+    parser.add_argument("--inpaint-checkpoint", help="inpainting model (.ckpt, .onnx or .pt)")
+    parser.add_argument("--images", type=Path, required=True, help="an image file, or a folder (recursive)")
+    parser.add_argument("--masks", type=Path, help="damage masks: a file, or a folder paired by name")
+    parser.add_argument("--output", type=Path, required=True, help="folder for the results (created)")
+    parser.add_argument("--invert-mask", action="store_true", help="masks mark damage in black")
+    parser.add_argument("--device", default="cpu", help="torch device (default cpu)")
+    parser.add_argument("--threads", type=int, default=None, help="CPU threads (torch and ONNX Runtime)")
+    parser.add_argument("--skip-existing", action="store_true", help="keep results already in --output")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_tile_arguments(parser)
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    import torch
+
+    from inpaint_lightning.data.io import UnreadableImageError, read_image, read_mask
+    from inpaint_lightning.data.pairs import check_output_folder, named_images, pair_paths
+    from inpaint_lightning.inference import Inpainter, Restorer
+    from inpaint_lightning.inference.repair import PhotoRepairer
+
+    if not (args.restore_checkpoint or args.inpaint_checkpoint):
+        raise StartupError("give --restore-checkpoint, --inpaint-checkpoint or both")
+    if args.inpaint_checkpoint:
+        items = [(p.name, p.image, p.mask) for p in pair_paths(args.images, args.masks)]
+    else:
+        items = [(name, path, None) for name, path in named_images(args.images)]
+    check_output_folder(args.output, args.images, args.masks)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    restorer = inpainter = None
+    if args.restore_checkpoint:
+        restorer = Restorer.from_file(
+            args.restore_checkpoint, device=args.device, threads=args.threads, tile=args.tile or None,
+            overlap=args.overlap,
+        )  # fmt: skip
+    if args.inpaint_checkpoint:
+        inpainter = Inpainter.from_file(args.inpaint_checkpoint, device=args.device, threads=args.threads)
+    repairer = PhotoRepairer(restorer, inpainter)
+    args.output.mkdir(parents=True, exist_ok=True)
+    sources = {p.resolve() for _, image, mask in items for p in (image, mask) if p is not None}
+    written, skipped = 0, []
+    for name, image_path, mask_path in tqdm(
+        items, desc="repair", unit="image", disable=args.quiet, file=sys.stderr
+    ):
+        target = args.output / f"{name}.png"
+        if target.resolve() in sources:
+            raise StartupError(f"refusing to overwrite input file {target}")
+        if args.skip_existing and target.exists():
+            continue
+        try:
+            image = read_image(image_path)
+            damage = read_mask(mask_path, invert=args.invert_mask) if mask_path is not None else None
+            result = repairer(image, damage)
+        except (UnreadableImageError, OSError, ValueError) as err:  # ValueError: a mask of another shape
+            notices.warn(f"skipping {name}: {err}")
+            skipped.append(name)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(result).save(target)
+        written += 1
+    note = f" ({len(skipped)} skipped: {', '.join(skipped[:5])}{' ...' if len(skipped) > 5 else ''})"
+    print(f"wrote {written} image(s) to {args.output}{note if skipped else ''}", file=sys.stderr)
+    return 0 if written or not items or args.skip_existing else 1
