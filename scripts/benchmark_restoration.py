@@ -62,7 +62,7 @@ def generators(threads: int, runs: int) -> list[str]:
         net = make(scale=scale).eval()
         side = 128 if scale == 4 else 512
         x = torch.rand(1, 3, side, side)
-        sec = median_seconds(lambda: net(x), runs)
+        sec = median_seconds(lambda net=net, x=x: net(x), runs)
         params = sum(p.numel() for p in net.parameters()) / 1e6
         lines.append(f"| {name} x{scale} | {params:.2f} M | {side} -> {side * scale} | {sec * 1000:.0f} ms |")
     return lines
@@ -81,7 +81,6 @@ def main() -> None:
               "2048 x 1536 (tiled)": rng.integers(0, 256, (1536, 2048, 3), dtype=np.uint8)}  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         onnx_file = str(Path(tmp) / "model.onnx")
-        from inpaint_lightning.__main__ import main as _  # noqa: F401  (import check)
         from inpaint_lightning.commands import main_standalone
 
         main_standalone(
