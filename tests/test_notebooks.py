@@ -13,10 +13,12 @@ from conftest import ROOT
 from nbclient import NotebookClient
 
 NOTEBOOKS = ROOT / "notebooks"
-NAMES = ["01_data_and_masks.ipynb", "02_train_and_monitor.ipynb", "03_inference_and_evaluation.ipynb"]
+NAMES = [
+    "01_data_and_masks.ipynb", "02_train_and_monitor.ipynb", "03_inference_and_evaluation.ipynb", "04_restoration.ipynb"
+]
 
 
-def test_the_three_notebooks_are_there():
+def test_the_four_notebooks_are_there():
     assert sorted(p.name for p in NOTEBOOKS.glob("*.ipynb")) == NAMES
 
 

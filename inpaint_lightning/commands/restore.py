@@ -28,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog=f"{program_name()} restore",
         description="Restore an image, or every image of a folder, with a restoration model and write PNGs.",
     )
-    add_model_arguments(parser, inpainting=False)
+    add_model_arguments(parser, inpainting=False, restoration=True)
     parser.add_argument("--images", type=Path, required=True, help="an image file, or a folder (recursive)")
     parser.add_argument("--output", type=Path, required=True, help="folder for the results (created)")
     parser.add_argument("--skip-existing", action="store_true", help="keep results already in --output")

@@ -11,7 +11,6 @@ at its own resolution. Either way known pixels are returned unchanged and the ou
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -24,6 +23,7 @@ from inpaint_lightning.composite import composite
 from inpaint_lightning.data.masks import dilate_holes, fit_mask
 from inpaint_lightning.errors import NonFiniteOutputError
 from inpaint_lightning.inference.convert import to_image, to_mask
+from inpaint_lightning.inference.loading import FileLoaded
 from inpaint_lightning.inference.sizing import (
     downscale,
     hole_windows,
@@ -35,13 +35,6 @@ from inpaint_lightning.inference.sizing import (
 Precision = Literal["fp32", "bf16", "fp16"]
 Mode = Literal["crop", "full"]
 _DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
-
-
-def _check_inpainting(path: str | os.PathLike, task: str) -> None:
-    from inpaint_lightning.errors import StartupError
-
-    if task != "inpaint":
-        raise StartupError(f"{path} is a restoration model: use Restorer (or the restore command)")
 
 
 class PrefilledBackend:
@@ -99,8 +92,9 @@ class TorchBackend:
             return self.generator(x).float()
 
 
-class Inpainter:
-    """Fill holes in images of any size, type and batch with a generator.
+class Inpainter(FileLoaded):
+    """Fill holes in images of any size, type and batch with a generator (``from_checkpoint``, ``from_onnx``,
+    ``from_torchscript``, ``from_file``: :class:`~inpaint_lightning.inference.loading.FileLoaded`).
 
     Args:
         backend: a callable mapping ``B x 4 x H x W`` (masked RGB ++ mask, H and W multiples of its
@@ -116,6 +110,8 @@ class Inpainter:
         crop_margin: context around each hole in crop mode, as a fraction of the hole's longer side ...
         min_margin: ... and at least this many pixels.
     """
+
+    task = "inpaint"
 
     def __init__(
         self,
@@ -151,72 +147,9 @@ class Inpainter:
         return cls(TorchBackend(generator, device, precision), **options)
 
     @classmethod
-    def from_checkpoint(
-        cls,
-        path: str | os.PathLike,
-        device: str | torch.device = "cpu",
-        precision: Precision = "fp32",
-        ema: bool = True,
-        **options: Any,
-    ) -> Inpainter:
-        """From a ``fit`` checkpoint (loaded with ``weights_only=True``; EMA weights when it has them); ``last``
-        is the newest run's ``last.ckpt`` under ``./logs``.
-
-        Raises:
-            StartupError: missing file, corrupt file, or not a checkpoint of this project.
-        """
-        from inpaint_lightning.checkpoint import load_generator_and_task
-
-        generator, task = load_generator_and_task(path, ema=ema, map_location="cpu")
-        _check_inpainting(path, task)
-        return cls.from_generator(generator, device, precision, **options)
-
-    @classmethod
-    def from_onnx(
-        cls,
-        path: str | os.PathLike,
-        threads: int | None = None,
-        providers: list[str] | None = None,
-        **options: Any,
-    ) -> Inpainter:
-        """From an ONNX file written by ``export --format onnx``, run by ONNX Runtime."""
-        from inpaint_lightning.inference.onnx_runtime import OnnxBackend
-
-        backend = OnnxBackend(path, threads=threads, providers=providers)
-        _check_inpainting(path, backend.task)
-        return cls(with_prefill(backend, backend.prefill), **options)
-
-    @classmethod
-    def from_torchscript(
-        cls, path: str | os.PathLike, device: str | torch.device = "cpu", **options: Any
-    ) -> Inpainter:
-        """From a TorchScript file written by ``export --format torchscript``."""
-        from inpaint_lightning.inference.export import load_torchscript
-
-        module, meta = load_torchscript(path)
-        _check_inpainting(path, meta["task"])
-        backend = TorchBackend(module, device)
-        backend.size_multiple = int(meta["size_multiple"] or 1)
-        backend.min_side = int(meta["min_side"] or 0) or None
-        return cls(with_prefill(backend, meta["prefill"]), **options)
-
-    @classmethod
-    def from_file(
-        cls, path: str | os.PathLike, device: str | torch.device = "cpu", **options: Any
-    ) -> Inpainter:
-        """By file name: ``.onnx`` (ONNX Runtime), ``.pt``/``.ts``/``.torchscript`` (TorchScript), otherwise a
-        ``fit`` checkpoint. ``threads`` applies to ONNX Runtime; ``precision`` and ``ema`` to checkpoints."""
-        suffix = os.path.splitext(str(path))[1].lower()
-        threads = options.pop("threads", None)
-        if suffix == ".onnx":
-            options.pop("precision", None)
-            options.pop("ema", None)
-            return cls.from_onnx(path, threads=threads, **options)
-        if suffix in (".pt", ".ts", ".torchscript"):
-            options.pop("precision", None)
-            options.pop("ema", None)
-            return cls.from_torchscript(path, device=device, **options)
-        return cls.from_checkpoint(path, device=device, **options)
+    def from_backend(cls, backend: Any, meta: dict[str, str], **options: Any) -> Inpainter:
+        """From a loaded export's backend; a ``prefill`` its metadata leaves to the caller runs before it."""
+        return cls(with_prefill(backend, meta.get("prefill")), **options)
 
     # -------------------------------------------------------------------------------------------- inference
     def __call__(

@@ -14,15 +14,15 @@ same type and dtype back).
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
-from inpaint_lightning.errors import NonFiniteOutputError, StartupError
+from inpaint_lightning.errors import NonFiniteOutputError
 from inpaint_lightning.inference.convert import to_image
 from inpaint_lightning.inference.inpainter import Precision, TorchBackend
+from inpaint_lightning.inference.loading import FileLoaded
 from inpaint_lightning.inference.sizing import pad_to_multiple, probe_min_side
 
 
@@ -46,8 +46,10 @@ def _ramp(length: int, overlap: int, low_edge: bool, high_edge: bool) -> Tensor:
     return w
 
 
-class Restorer:
-    """Restore images of any size, type and batch with a restoration generator, in overlapping tiles.
+class Restorer(FileLoaded):
+    """Restore images of any size, type and batch with a restoration generator, in overlapping tiles
+    (``from_checkpoint``, ``from_onnx``, ``from_torchscript``, ``from_file``:
+    :class:`~inpaint_lightning.inference.loading.FileLoaded`).
 
     Args:
         backend: a callable mapping ``B x 3 x h x w`` (sides multiples of its ``size_multiple``) to
@@ -57,6 +59,8 @@ class Restorer:
         tile: side of the input tiles (None: the whole image at once).
         overlap: pixels (of the input) shared by neighbouring tiles and blended.
     """
+
+    task = "restore"
 
     def __init__(self, backend: Any, scale: int = 1, tile: int | None = 512, overlap: int = 32) -> None:
         if tile is not None and tile < 16:
@@ -82,75 +86,10 @@ class Restorer:
         return cls(TorchBackend(generator, device, precision), **options)
 
     @classmethod
-    def from_checkpoint(
-        cls,
-        path: str | os.PathLike,
-        device: str | torch.device = "cpu",
-        precision: Precision = "fp32",
-        ema: bool = True,
-        **options: Any,
-    ) -> Restorer:
-        """From a ``fit`` checkpoint of a restoration task (loaded with ``weights_only=True``, trusted class paths
-        only; EMA weights when it has them); ``last`` is the newest run's ``last.ckpt`` under ``./logs``.
-
-        Raises:
-            StartupError: missing or corrupt file, not a checkpoint of this project, or an inpainting model.
-        """
-        from inpaint_lightning.checkpoint import load_generator_and_task
-
-        generator, task = load_generator_and_task(path, ema=ema, map_location="cpu")
-        if task != "restore":
-            raise StartupError(f"{path} is an inpainting model: use Inpainter (or the inpaint command)")
-        return cls.from_generator(generator, device, precision, **options)
-
-    @classmethod
-    def from_onnx(
-        cls,
-        path: str | os.PathLike,
-        threads: int | None = None,
-        providers: list[str] | None = None,
-        **options: Any,
-    ) -> Restorer:
-        """From an ONNX file written by ``export --format onnx`` from a restoration checkpoint."""
-        from inpaint_lightning.inference.onnx_runtime import OnnxBackend
-
-        backend = OnnxBackend(path, threads=threads, providers=providers)
-        if backend.task != "restore":
-            raise StartupError(f"{path} is an inpainting model: use Inpainter (or the inpaint command)")
-        options.setdefault("scale", backend.scale)
-        return cls(backend, **options)
-
-    @classmethod
-    def from_torchscript(
-        cls, path: str | os.PathLike, device: str | torch.device = "cpu", **options: Any
-    ) -> Restorer:
-        """From a TorchScript file written by ``export --format torchscript`` from a restoration checkpoint."""
-        from inpaint_lightning.inference.export import load_torchscript
-
-        module, meta = load_torchscript(path)
-        if meta["task"] != "restore":
-            raise StartupError(f"{path} is an inpainting model: use Inpainter (or the inpaint command)")
-        backend = TorchBackend(module, device)
-        backend.size_multiple = int(meta.get("size_multiple") or 1)
-        backend.min_side = int(meta.get("min_side") or 0) or None
+    def from_backend(cls, backend: Any, meta: dict[str, str], **options: Any) -> Restorer:
+        """From a loaded export's backend; its metadata gives the scale."""
         options.setdefault("scale", int(meta.get("scale") or 1))
         return cls(backend, **options)
-
-    @classmethod
-    def from_file(
-        cls, path: str | os.PathLike, device: str | torch.device = "cpu", **options: Any
-    ) -> Restorer:
-        """By file name: ``.onnx`` (ONNX Runtime), ``.pt``/``.ts``/``.torchscript`` (TorchScript), otherwise a
-        ``fit`` checkpoint. ``threads`` applies to ONNX Runtime; ``precision`` and ``ema`` to checkpoints."""
-        suffix = os.path.splitext(str(path))[1].lower()
-        threads = options.pop("threads", None)
-        if suffix in (".onnx", ".pt", ".ts", ".torchscript"):
-            options.pop("precision", None)
-            options.pop("ema", None)
-            if suffix == ".onnx":
-                return cls.from_onnx(path, threads=threads, **options)
-            return cls.from_torchscript(path, device=device, **options)
-        return cls.from_checkpoint(path, device=device, **options)
 
     # -------------------------------------------------------------------------------------------- inference
     def __call__(self, image: Any) -> Any:

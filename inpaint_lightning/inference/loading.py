@@ -1,0 +1,102 @@
+"""Loading a model from a file, shared by :class:`~inpaint_lightning.inference.Inpainter` and
+:class:`~inpaint_lightning.inference.Restorer`: a ``fit`` checkpoint (``weights_only``, trusted class paths), an
+ONNX export (ONNX Runtime) or a TorchScript export, each refusing a model of the other task in one line."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, ClassVar
+
+import torch
+from torch import nn
+
+from inpaint_lightning.errors import StartupError
+
+_OTHER = {
+    "inpaint": "an inpainting model: use Inpainter (or the inpaint command)",
+    "restore": "a restoration model: use Restorer (or the restore command)",
+}
+
+
+class FileLoaded:
+    """``from_checkpoint`` / ``from_onnx`` / ``from_torchscript`` / ``from_file`` for a class that runs models of
+    one ``task``; the class provides ``from_generator`` and ``from_backend`` (what it does with a backend and the
+    file's metadata)."""
+
+    task: ClassVar[str]
+
+    @classmethod
+    def _check_task(cls, path: str | os.PathLike, task: str) -> None:
+        if task != cls.task:
+            raise StartupError(f"{path} is {_OTHER.get(task, task)}")
+
+    @classmethod
+    def from_generator(
+        cls, generator: nn.Module, device: Any = "cpu", precision: str = "fp32", **options: Any
+    ) -> Any:
+        raise NotImplementedError
+
+    @classmethod
+    def from_backend(cls, backend: Any, meta: dict[str, str], **options: Any) -> Any:
+        raise NotImplementedError
+
+    @classmethod
+    def from_checkpoint(
+        cls, path: str | os.PathLike, device: str | torch.device = "cpu", precision: str = "fp32",
+        ema: bool = True, **options: Any,
+    ) -> Any:  # fmt: skip
+        """From a ``fit`` checkpoint (loaded with ``weights_only=True``, trusted class paths only; EMA weights when it
+        has them); ``last`` is the newest run's ``last.ckpt`` under ``./logs``.
+
+        Raises:
+            StartupError: missing or corrupt file, not a checkpoint of this project, or a model of the other task.
+        """
+        from inpaint_lightning.checkpoint import load_generator_and_task
+
+        generator, task = load_generator_and_task(path, ema=ema, map_location="cpu")
+        cls._check_task(path, task)
+        return cls.from_generator(generator, device, precision, **options)
+
+    @classmethod
+    def from_onnx(
+        cls,
+        path: str | os.PathLike,
+        threads: int | None = None,
+        providers: list[str] | None = None,
+        **options: Any,
+    ) -> Any:
+        """From an ONNX file written by ``export --format onnx``, run by ONNX Runtime."""
+        from inpaint_lightning.inference.onnx_runtime import OnnxBackend
+
+        backend = OnnxBackend(path, threads=threads, providers=providers)
+        cls._check_task(path, backend.task)
+        return cls.from_backend(backend, {"prefill": backend.prefill, "scale": str(backend.scale)}, **options)
+
+    @classmethod
+    def from_torchscript(
+        cls, path: str | os.PathLike, device: str | torch.device = "cpu", **options: Any
+    ) -> Any:
+        """From a TorchScript file written by ``export --format torchscript``."""
+        from inpaint_lightning.inference.export import load_torchscript
+        from inpaint_lightning.inference.inpainter import TorchBackend
+
+        module, meta = load_torchscript(path)
+        cls._check_task(path, meta["task"])
+        backend = TorchBackend(module, device)
+        backend.size_multiple = int(meta["size_multiple"] or 1)
+        backend.min_side = int(meta["min_side"] or 0) or None
+        return cls.from_backend(backend, meta, **options)
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike, device: str | torch.device = "cpu", **options: Any) -> Any:
+        """By file name: ``.onnx`` (ONNX Runtime), ``.pt``/``.ts``/``.torchscript`` (TorchScript), otherwise a
+        ``fit`` checkpoint. ``threads`` applies to ONNX Runtime; ``precision`` and ``ema`` to checkpoints."""
+        suffix = os.path.splitext(str(path))[1].lower()
+        threads = options.pop("threads", None)
+        if suffix in (".onnx", ".pt", ".ts", ".torchscript"):
+            options.pop("precision", None)
+            options.pop("ema", None)
+            if suffix == ".onnx":
+                return cls.from_onnx(path, threads=threads, **options)
+            return cls.from_torchscript(path, device=device, **options)
+        return cls.from_checkpoint(path, device=device, **options)
