@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -78,3 +79,15 @@ def image_folder(tmp_path: Path) -> Path:
         ext = "png" if i % 2 else "jpg"
         Image.fromarray(random_photo(rng)).save(sub / f"img{i:02d}.{ext}")
     return root
+
+
+class Recording:
+    """A backend wrapper that records the input sizes the network saw."""
+
+    def __init__(self, backend: Any) -> None:  # a TorchBackend (imported lazily by the tests that use it)
+        self.backend, self.shapes = backend, []
+        self.size_multiple, self.device = backend.size_multiple, backend.device
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        self.shapes.append(tuple(x.shape))
+        return self.backend(x)

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import ROOT, tiny_args
+from conftest import ROOT, Recording, tiny_args
 from PIL import Image
 
 from inpaint_lightning.checkpoint import load_generator
@@ -36,18 +36,6 @@ def tiny_generator(seed: int = 0) -> FFCResNet:
             m.running_mean.uniform_(-0.2, 0.2)
             m.running_var.uniform_(0.5, 1.5)
     return g.eval()
-
-
-class Recording:
-    """A backend wrapper that records the input sizes the network saw."""
-
-    def __init__(self, backend: TorchBackend) -> None:
-        self.backend, self.shapes = backend, []
-        self.size_multiple, self.device = backend.size_multiple, backend.device
-
-    def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        self.shapes.append(tuple(x.shape))
-        return self.backend(x)
 
 
 @pytest.fixture(scope="module")

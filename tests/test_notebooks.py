@@ -14,7 +14,10 @@ from nbclient import NotebookClient
 
 NOTEBOOKS = ROOT / "notebooks"
 NAMES = [
-    "01_data_and_masks.ipynb", "02_train_and_monitor.ipynb", "03_inference_and_evaluation.ipynb", "04_restoration.ipynb"
+    "01_data_and_masks.ipynb",
+    "02_train_and_monitor.ipynb",
+    "03_inference_and_evaluation.ipynb",
+    "04_restoration.ipynb",
 ]
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import ROOT, random_photo
+from conftest import ROOT, Recording, random_photo
 from PIL import Image
 from torch import nn
 
@@ -40,16 +40,6 @@ class LocalNet(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         base = nn.functional.interpolate(x, scale_factor=self.scale, mode="nearest") if self.scale > 1 else x
         return base + 0.1 * self.body(x)
-
-
-class Recording:
-    def __init__(self, backend: TorchBackend) -> None:
-        self.backend, self.shapes = backend, []
-        self.size_multiple, self.device = backend.size_multiple, backend.device
-
-    def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        self.shapes.append(tuple(x.shape))
-        return self.backend(x)
 
 
 @pytest.mark.parametrize("scale", [1, 2])

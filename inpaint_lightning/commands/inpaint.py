@@ -12,15 +12,10 @@ an input file, so inputs are never overwritten. Unreadable files of a folder are
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
-from tqdm import tqdm
 
-from inpaint_lightning import notices
-from inpaint_lightning.errors import StartupError
 from inpaint_lightning.inference.options import add_model_arguments, inpainter_from_args
 from inpaint_lightning.usage import ArgumentParser, program_name
 
@@ -55,36 +50,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
-    from inpaint_lightning.data.io import UnreadableImageError, read_image, read_mask
-    from inpaint_lightning.data.masks import MaskSizeError, fit_mask
+    from inpaint_lightning.commands._files import write_each
+    from inpaint_lightning.data.io import read_image, read_mask
+    from inpaint_lightning.data.masks import fit_mask
     from inpaint_lightning.data.pairs import check_output_folder, pair_paths
 
     pairs = pair_paths(args.images, args.masks, seed=args.seed)  # first: a missing input is named as such
     check_output_folder(args.output, args.images, args.masks)
     inputs = {p.resolve() for pair in pairs for p in (pair.image, pair.mask)}
     inpainter = inpainter_from_args(args)
-    args.output.mkdir(parents=True, exist_ok=True)
 
-    written, skipped = 0, []
-    for pair in tqdm(pairs, desc="inpaint", unit="image", disable=args.quiet, file=sys.stderr):
-        target = args.output / f"{pair.name}.png"
-        if target.resolve() in inputs:  # e.g. through a symlinked output folder
-            raise StartupError(f"refusing to overwrite input file {target}")
-        if args.skip_existing and target.exists():
-            continue
-        try:
-            image = read_image(pair.image)
-            mask = fit_mask(read_mask(pair.mask, invert=args.invert_mask), image.shape[:2])
-        except (UnreadableImageError, OSError, MaskSizeError) as err:
-            notices.warn(f"skipping {pair.name}: {err}")
-            skipped.append(pair.name)
-            continue
+    def work(i: int) -> np.ndarray:
+        image = read_image(pairs[i].image)
+        mask = fit_mask(read_mask(pairs[i].mask, invert=args.invert_mask), image.shape[:2])
         # read_mask already applied --invert-mask: the Inpainter must not invert again, but grows the holes by
         # --dilate (its `dilate`), after the inversion.
-        result = inpainter(image, mask.astype(np.float32), invert_mask=False)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        Image.fromarray(result).save(target)
-        written += 1
-    note = f" ({len(skipped)} skipped: {', '.join(skipped[:5])}{' ...' if len(skipped) > 5 else ''})"
-    print(f"wrote {written} image(s) to {args.output}{note if skipped else ''}", file=sys.stderr)
-    return 0 if written or not pairs or args.skip_existing else 1
+        return inpainter(image, mask.astype(np.float32), invert_mask=False)
+
+    names = [pair.name for pair in pairs]
+    return write_each(names, args.output, inputs, work, "inpaint", args.skip_existing, args.quiet)

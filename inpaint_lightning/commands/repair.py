@@ -10,13 +10,8 @@ named like the inputs, never inside an input folder, unreadable files skipped wi
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-from PIL import Image
-from tqdm import tqdm
-
-from inpaint_lightning import notices
 from inpaint_lightning.errors import StartupError
 from inpaint_lightning.usage import ArgumentParser, program_name
 
@@ -46,9 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
+    import numpy as np
     import torch
 
-    from inpaint_lightning.data.io import UnreadableImageError, read_image, read_mask
+    from inpaint_lightning.commands._files import write_each
+    from inpaint_lightning.data.io import read_image, read_mask
     from inpaint_lightning.data.pairs import check_output_folder, named_images, pair_paths
     from inpaint_lightning.inference import Inpainter, Restorer
     from inpaint_lightning.inference.repair import PhotoRepairer
@@ -71,28 +68,12 @@ def main(argv: list[str]) -> int:
     if args.inpaint_checkpoint:
         inpainter = Inpainter.from_file(args.inpaint_checkpoint, device=args.device, threads=args.threads)
     repairer = PhotoRepairer(restorer, inpainter)
-    args.output.mkdir(parents=True, exist_ok=True)
     sources = {p.resolve() for _, image, mask in items for p in (image, mask) if p is not None}
-    written, skipped = 0, []
-    for name, image_path, mask_path in tqdm(
-        items, desc="repair", unit="image", disable=args.quiet, file=sys.stderr
-    ):
-        target = args.output / f"{name}.png"
-        if target.resolve() in sources:
-            raise StartupError(f"refusing to overwrite input file {target}")
-        if args.skip_existing and target.exists():
-            continue
-        try:
-            image = read_image(image_path)
-            damage = read_mask(mask_path, invert=args.invert_mask) if mask_path is not None else None
-            result = repairer(image, damage)
-        except (UnreadableImageError, OSError, ValueError) as err:  # ValueError: a mask of another shape
-            notices.warn(f"skipping {name}: {err}")
-            skipped.append(name)
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        Image.fromarray(result).save(target)
-        written += 1
-    note = f" ({len(skipped)} skipped: {', '.join(skipped[:5])}{' ...' if len(skipped) > 5 else ''})"
-    print(f"wrote {written} image(s) to {args.output}{note if skipped else ''}", file=sys.stderr)
-    return 0 if written or not items or args.skip_existing else 1
+
+    def work(i: int) -> np.ndarray:
+        _, image_path, mask_path = items[i]
+        damage = read_mask(mask_path, invert=args.invert_mask) if mask_path is not None else None
+        return repairer(read_image(image_path), damage)
+
+    names = [name for name, _, _ in items]
+    return write_each(names, args.output, sources, work, "repair", args.skip_existing, args.quiet)

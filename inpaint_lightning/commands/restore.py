@@ -10,14 +10,8 @@ overlapping tiles (``--tile``, ``--overlap``); super-resolution writes the scale
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-from PIL import Image
-from tqdm import tqdm
-
-from inpaint_lightning import notices
-from inpaint_lightning.errors import StartupError
 from inpaint_lightning.usage import ArgumentParser, program_name
 
 
@@ -38,31 +32,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
-    from inpaint_lightning.data.io import UnreadableImageError, read_image
+    from inpaint_lightning.commands._files import write_each
+    from inpaint_lightning.data.io import read_image
     from inpaint_lightning.data.pairs import check_output_folder, named_images
     from inpaint_lightning.inference.options import restorer_from_args
 
     inputs = named_images(args.images)  # first: a missing input is named as such
     check_output_folder(args.output, args.images)
     restorer = restorer_from_args(args)
-    args.output.mkdir(parents=True, exist_ok=True)
     sources = {path.resolve() for _, path in inputs}
-    written, skipped = 0, []
-    for name, path in tqdm(inputs, desc="restore", unit="image", disable=args.quiet, file=sys.stderr):
-        target = args.output / f"{name}.png"
-        if target.resolve() in sources:  # e.g. through a symlinked output folder
-            raise StartupError(f"refusing to overwrite input file {target}")
-        if args.skip_existing and target.exists():
-            continue
-        try:
-            image = read_image(path)
-        except (UnreadableImageError, OSError) as err:
-            notices.warn(f"skipping {name}: {err}")
-            skipped.append(name)
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        Image.fromarray(restorer(image)).save(target)
-        written += 1
-    note = f" ({len(skipped)} skipped: {', '.join(skipped[:5])}{' ...' if len(skipped) > 5 else ''})"
-    print(f"wrote {written} image(s) to {args.output}{note if skipped else ''}", file=sys.stderr)
-    return 0 if written or not inputs or args.skip_existing else 1
+    names = [name for name, _ in inputs]
+    return write_each(
+        names, args.output, sources, lambda i: restorer(read_image(inputs[i][1])), "restore",
+        args.skip_existing, args.quiet,
+    )  # fmt: skip

@@ -63,6 +63,19 @@ def load_prediction(folder: Path, name: str, size: tuple[int, int], crop: int | 
     return torch.from_numpy(pred).permute(2, 0, 1).float() / 255.0
 
 
+def with_prediction(
+    sample: dict, folder: Path | None, name: str, size: tuple[int, int], crop: int | None
+) -> dict | None:
+    """``sample`` with its ``prediction`` from ``folder`` (:func:`load_prediction`), as it is without a folder,
+    or None (warned) when the folder has none for it."""
+    if folder is None:
+        return sample
+    pred = load_prediction(folder, name, size, crop)
+    if pred is None:
+        return None
+    return {**sample, "prediction": pred}
+
+
 def _tensor(image: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float() / 255.0
 
@@ -119,15 +132,10 @@ class DegradedImages(Dataset):
                 "name": label, "bucket": self.presets[which], "kernel": kernel,
                 "target": _tensor(image), "input": _tensor(low),
             }  # fmt: skip
-            if self.predictions is not None:
-                pred = load_prediction(self.predictions, label, (h, w), None)
-                if pred is None:
-                    return None
-                sample["prediction"] = pred
+            return with_prediction(sample, self.predictions, label, (h, w), None)
         except UnreadableImageError as err:
             notices.warn(f"skipping unreadable file: {err}")
             return None
-        return sample
 
 
 class LQPairs(Dataset):
@@ -166,15 +174,10 @@ class LQPairs(Dataset):
                 "name": pair.name, "bucket": self.bucket, "kernel": None,
                 "target": _tensor(gt), "input": _tensor(lq),
             }  # fmt: skip
-            if self.predictions is not None:
-                pred = load_prediction(self.predictions, pair.name, gt.shape[:2], None)
-                if pred is None:
-                    return None
-                sample["prediction"] = pred
+            return with_prediction(sample, self.predictions, pair.name, gt.shape[:2], None)
         except (UnreadableImageError, MisalignedPairError) as err:
             notices.warn(f"skipping pair: {err}")
             return None
-        return sample
 
 
 class EvalPairs(Dataset):
@@ -213,15 +216,10 @@ class EvalPairs(Dataset):
             if not bool(sample["mask"].any()):  # nothing to fill: PSNR would be infinite, hole metrics empty
                 notices.warn(f"skipping {pair.name}: its mask has no hole at this size, nothing to score")
                 return None
-            if self.predictions is not None:
-                pred = load_prediction(self.predictions, pair.name, (h, w), self.size)
-                if pred is None:
-                    return None
-                sample["prediction"] = pred
+            return with_prediction(sample, self.predictions, pair.name, (h, w), self.size)
         except UnreadableImageError as err:
             notices.warn(f"skipping unreadable file: {err}")
             return None
-        return sample
 
 
 def collate(samples: list[dict | None]) -> dict | None:

@@ -166,6 +166,16 @@ def create_app(
     page = resources.files("inpaint_lightning.serving").joinpath("static/index.html").read_text("utf-8")
     app.state.inpainter, app.state.restorers = inpainter, restorers
 
+    @contextlib.contextmanager
+    def admitted() -> Any:
+        """A place in the queue (running + waiting) or 503 at once."""
+        if not admission.acquire(blocking=False):
+            raise HTTPException(503, f"busy: {max_queue} requests already wait", headers={"Retry-After": "5"})
+        try:
+            yield
+        finally:
+            admission.release()
+
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def index() -> HTMLResponse:
         return HTMLResponse(page)
@@ -207,12 +217,8 @@ def create_app(
             raise HTTPException(404, "no inpainting model is loaded on this server (see /health)")
         if mode not in (None, "crop", "full"):
             raise HTTPException(422, f"mode must be 'crop' or 'full', got {mode!r}")
-        if not admission.acquire(blocking=False):
-            raise HTTPException(503, f"busy: {max_queue} requests already wait", headers={"Retry-After": "5"})
-        try:
+        with admitted():
             return _inpaint(inpainter, image, mask, mode, invert_mask)
-        finally:
-            admission.release()
 
     @app.post(
         "/restore",
@@ -230,12 +236,8 @@ def create_app(
         name = model or next(iter(restorers))
         if name not in restorers:
             raise HTTPException(404, f"no restoration model {name!r}; loaded: {', '.join(restorers)}")
-        if not admission.acquire(blocking=False):
-            raise HTTPException(503, f"busy: {max_queue} requests already wait", headers={"Retry-After": "5"})
-        try:
+        with admitted():
             return _restore(restorers[name], image)
-        finally:
-            admission.release()
 
     def _restore(restorer: Restorer, image: UploadFile) -> Response:
         rgb = _pil_to_rgb(_decode(image.file.read(), "image", max_pixels))
