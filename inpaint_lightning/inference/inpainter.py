@@ -28,7 +28,6 @@ from inpaint_lightning.inference.sizing import (
     downscale,
     hole_windows,
     pad_to_multiple,
-    probe_min_side,
     shrink_size,
 )
 
@@ -111,7 +110,7 @@ class Inpainter(FileLoaded):
         min_margin: ... and at least this many pixels.
     """
 
-    task = "inpaint"
+    task, channels = "inpaint", 4
 
     def __init__(
         self,
@@ -127,12 +126,9 @@ class Inpainter(FileLoaded):
             raise ValueError(f"mode must be 'crop' or 'full', got {mode!r}")
         if dilate < 0:
             raise ValueError(f"dilate must be >= 0 pixels, got {dilate}")
-        self.backend = backend
+        self._use_backend(backend)
         self.invert_mask, self.mode, self.dilate = invert_mask, mode, dilate
         self.working_size, self.crop_margin, self.min_margin = working_size, crop_margin, min_margin
-        self.size_multiple = int(getattr(backend, "size_multiple", 1) or 1)
-        self.device = torch.device(getattr(backend, "device", "cpu"))
-        self._min_side: int | None = None
 
     # ------------------------------------------------------------------------------------------ constructors
     @classmethod
@@ -247,13 +243,3 @@ class Inpainter(FileLoaded):
         if size != (h, w):
             pred = F.interpolate(pred, size=(h, w), mode="bilinear", align_corners=False)
         return composite(pred, image, mask)
-
-    def min_side(self) -> int:
-        """The smallest padded side the model accepts (reflect-padded convolutions need a few pixels at the
-        coarsest level): the backend's ``min_side`` when it records one, else found once by trying."""
-        if self._min_side is None:
-            recorded = getattr(self.backend, "min_side", None)
-            self._min_side = (
-                int(recorded) if recorded else probe_min_side(self.backend, self.size_multiple, self.device)
-            )
-        return self._min_side

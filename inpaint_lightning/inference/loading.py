@@ -1,6 +1,7 @@
-"""Loading a model from a file, shared by :class:`~inpaint_lightning.inference.Inpainter` and
-:class:`~inpaint_lightning.inference.Restorer`: a ``fit`` checkpoint (``weights_only``, trusted class paths), an
-ONNX export (ONNX Runtime) or a TorchScript export, each refusing a model of the other task in one line."""
+"""What :class:`~inpaint_lightning.inference.Inpainter` and :class:`~inpaint_lightning.inference.Restorer` share:
+loading a model from a file (a ``fit`` checkpoint with ``weights_only`` and trusted class paths, an ONNX export
+run by ONNX Runtime, or a TorchScript export; a model of the other task is refused in one line) and the backend's
+sizing facts (the multiple its inputs are padded to, its smallest side)."""
 
 from __future__ import annotations
 
@@ -20,10 +21,31 @@ _OTHER = {
 
 class FileLoaded:
     """``from_checkpoint`` / ``from_onnx`` / ``from_torchscript`` / ``from_file`` for a class that runs models of
-    one ``task``; the class provides ``from_generator`` and ``from_backend`` (what it does with a backend and the
-    file's metadata)."""
+    one ``task`` (``channels`` input channels); the class provides ``from_generator`` and ``from_backend`` (what it
+    does with a backend and the file's metadata) and calls :meth:`_use_backend` when built."""
 
     task: ClassVar[str]
+    channels: ClassVar[int]
+
+    def _use_backend(self, backend: Any) -> None:
+        self.backend = backend
+        self.size_multiple = int(getattr(backend, "size_multiple", 1) or 1)
+        self.device = torch.device(getattr(backend, "device", "cpu"))
+        self._min_side: int | None = None
+
+    def min_side(self) -> int:
+        """The smallest padded side the model accepts (reflect-padded convolutions need a few pixels at the
+        coarsest level): the backend's ``min_side`` when it records one, else found once by trying."""
+        if self._min_side is None:
+            from inpaint_lightning.inference.sizing import probe_min_side
+
+            recorded = getattr(self.backend, "min_side", None)
+            self._min_side = (
+                int(recorded)
+                if recorded
+                else probe_min_side(self.backend, self.size_multiple, self.device, channels=self.channels)
+            )
+        return self._min_side
 
     @classmethod
     def _check_task(cls, path: str | os.PathLike, task: str) -> None:

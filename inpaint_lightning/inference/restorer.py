@@ -23,7 +23,7 @@ from inpaint_lightning.errors import NonFiniteOutputError
 from inpaint_lightning.inference.convert import to_image
 from inpaint_lightning.inference.inpainter import Precision, TorchBackend
 from inpaint_lightning.inference.loading import FileLoaded
-from inpaint_lightning.inference.sizing import pad_to_multiple, probe_min_side
+from inpaint_lightning.inference.sizing import pad_to_multiple
 
 
 def _starts(length: int, tile: int, step: int) -> list[int]:
@@ -60,17 +60,15 @@ class Restorer(FileLoaded):
         overlap: pixels (of the input) shared by neighbouring tiles and blended.
     """
 
-    task = "restore"
+    task, channels = "restore", 3
 
     def __init__(self, backend: Any, scale: int = 1, tile: int | None = 512, overlap: int = 32) -> None:
         if tile is not None and tile < 16:
             raise ValueError(f"tile must be at least 16 pixels (or None), got {tile}")
         if overlap < 0 or (tile is not None and 2 * overlap >= tile):
             raise ValueError(f"overlap must be in [0, tile / 2), got {overlap} for tile {tile}")
-        self.backend, self.scale, self.tile, self.overlap = backend, int(scale), tile, overlap
-        self.size_multiple = int(getattr(backend, "size_multiple", 1) or 1)
-        self.device = torch.device(getattr(backend, "device", "cpu"))
-        self._min_side: int | None = None
+        self._use_backend(backend)
+        self.scale, self.tile, self.overlap = int(scale), tile, overlap
 
     # ------------------------------------------------------------------------------------------ constructors
     @classmethod
@@ -145,14 +143,3 @@ class Restorer(FileLoaded):
                 f"(or fp16 overflowed: try precision fp32)"
             )
         return pred.clamp(0, 1)
-
-    def min_side(self) -> int:
-        """The smallest padded side the model accepts: recorded by the backend, else found once by trying."""
-        if self._min_side is None:
-            recorded = getattr(self.backend, "min_side", None)
-            self._min_side = (
-                int(recorded)
-                if recorded
-                else probe_min_side(self.backend, self.size_multiple, self.device, channels=3)
-            )
-        return self._min_side
