@@ -9,6 +9,9 @@ FIT_CONFIGS ?= --config configs/gan.yaml --config configs/first_run.yaml
 FIT_ARGS ?=
 
 .DEFAULT_GOAL := help
+# pytest-xdist processes for `make test` (most tests run one torch thread each); 1 = a single process
+TEST_WORKERS ?= 2
+
 .PHONY: help install weights fit test lint format learning-check realism clean browser-deps strip-notebooks
 
 help:  ## list targets
@@ -32,7 +35,7 @@ fit: install weights  ## first CPU training run on the embedded photos (gan.yaml
 	$(PY) -m inpaint_lightning fit $(FIT_CONFIGS) $(FIT_ARGS)
 
 test: install weights browser-deps  ## run the test suite (installs the headless browser its page test needs)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_WORKERS)
 
 browser-deps: install  ## a headless Chromium for the page test: Debian's (apt), else Playwright's; skipped when present
 	@if [ -n "$$CHROMIUM" ] && [ -x "$$CHROMIUM" ]; then echo "chromium: $$CHROMIUM"; \

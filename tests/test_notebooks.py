@@ -68,7 +68,7 @@ def test_notebook_runs_top_to_bottom(name, tmp_path, monkeypatch):
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
     assert not errors
     figures = sum("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))
-    assert figures >= {"01": 10, "02": 2, "03": 1}[name[:2]]
+    assert figures >= {"01": 10, "02": 2, "03": 1, "04": 3}[name[:2]]
     text = "".join(
         o.get("text", "") + o.get("data", {}).get("text/markdown", "")
         for c in nb.cells
@@ -82,4 +82,7 @@ def test_notebook_runs_top_to_bottom(name, tmp_path, monkeypatch):
     if name.startswith("03"):
         assert (tmp_path / "03_inference" / "checkpoints" / "last.ckpt").is_file()
         assert "### model" in text and "### telea" in text
+    if name.startswith("04"):
+        assert (tmp_path / "04_restoration" / "ckpt" / "last.ckpt").is_file()
+        assert "'input': (3, 64, 64)" in text  # the task-neutral sample
     assert not list(NOTEBOOKS.glob("logs")), "notebooks must write under INPAINT_NOTEBOOK_OUT"
