@@ -92,6 +92,7 @@ def test_training_crops_line_up_at_scale_and_replay(tmp_path):
         assert np.abs(down - a["input"].permute(1, 2, 0).numpy()).max() < 3 / 255  # same crop, flip, turn
         seen.add(a["target"].numpy().tobytes())
     assert len(seen) == 8  # crops and orientations vary
+    assert data._checked == {"p0", "p1"}  # each pair's content was checked (once, not per crop)
 
 
 def restore_fit(tmp_path: Path, task: str, *extra: str) -> list[str]:

@@ -91,15 +91,19 @@ MIN_CORRELATION = 0.2
 normalised cross-correlation: blind to brightness and contrast, so dark/bright pairs pass) is another photo."""
 
 
-def align(lq: np.ndarray, gt: np.ndarray, scale: int, name: str = "pair") -> tuple[np.ndarray, np.ndarray]:
-    """Crop ``gt`` to exactly ``scale`` x ``lq``'s size and check the two show the same scene; raise
-    :class:`MisalignedPairError` when the sizes do not line up or the content does not match."""
+def align(
+    lq: np.ndarray, gt: np.ndarray, scale: int, name: str = "pair", check_content: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """Crop ``gt`` to exactly ``scale`` x ``lq``'s size and (``check_content``) check the two show the same scene;
+    raise :class:`MisalignedPairError` when the sizes do not line up or the content does not match."""
     (lh, lw), (gh, gw) = lq.shape[:2], gt.shape[:2]
     if not (lh * scale <= gh < (lh + 1) * scale and lw * scale <= gw < (lw + 1) * scale):
         raise MisalignedPairError(
             f"{name}: ground truth {gw} x {gh} is not {scale} x the low-quality {lw} x {lh}"
         )
     gt = gt[: lh * scale, : lw * scale]
+    if not check_content:
+        return lq, gt
     small = cv2.resize(gt, (lw, lh), interpolation=cv2.INTER_AREA) if scale > 1 else gt
     a, b = (x.astype(np.float32).mean(axis=2).ravel() for x in (lq, small))
     a, b = a - a.mean(), b - b.mean()
@@ -156,6 +160,9 @@ class PairedImages(Dataset):
             raise StartupError(f"--data.image_size {size} must be a multiple of the pairs' scale {scale}")
         self.pairs, self.size, self.scale, self.train, self.seed = pairs, size, scale, train, seed
         self._skipped: set[str] = set()
+        self._checked: set[str] = (
+            set()
+        )  # pairs whose content matched once: the check is not repeated per crop
 
     def __len__(self) -> int:
         return len(self.pairs)
@@ -166,8 +173,14 @@ class PairedImages(Dataset):
         for step in range(n):
             j = (i + step) % n
             pair = self.pairs[j]
+            if pair.name in self._skipped:  # known bad: not read again
+                continue
             try:
-                lq, gt = align(read_image(pair.lq), read_image(pair.gt), self.scale, pair.name)
+                lq, gt = align(
+                    read_image(pair.lq), read_image(pair.gt), self.scale, pair.name,
+                    check_content=pair.name not in self._checked,
+                )  # fmt: skip
+                self._checked.add(pair.name)
                 if min(lq.shape[:2]) * self.scale < self.size:
                     raise MisalignedPairError(
                         f"{pair.name}: {lq.shape[1]} x {lq.shape[0]} is smaller than a "
