@@ -132,17 +132,6 @@ class Inpainter(FileLoaded):
 
     # ------------------------------------------------------------------------------------------ constructors
     @classmethod
-    def from_generator(
-        cls,
-        generator: nn.Module,
-        device: str | torch.device = "cpu",
-        precision: Precision = "fp32",
-        **options: Any,
-    ) -> Inpainter:
-        """From an ``nn.Module`` mapping ``B x 4 x H x W`` to ``B x 3 x H x W`` (e.g. an ``InpaintGenerator``)."""
-        return cls(TorchBackend(generator, device, precision), **options)
-
-    @classmethod
     def from_backend(cls, backend: Any, meta: dict[str, str], **options: Any) -> Inpainter:
         """From a loaded export's backend; a ``prefill`` its metadata leaves to the caller runs before it."""
         return cls(with_prefill(backend, meta.get("prefill")), **options)

@@ -6,7 +6,7 @@ sizing facts (the multiple its inputs are padded to, its smallest side)."""
 from __future__ import annotations
 
 import os
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import torch
 from torch import nn
@@ -54,19 +54,25 @@ class FileLoaded:
 
     @classmethod
     def from_generator(
-        cls, generator: nn.Module, device: Any = "cpu", precision: str = "fp32", **options: Any
-    ) -> Any:
-        raise NotImplementedError
+        cls, generator: nn.Module, device: str | torch.device = "cpu", precision: str = "fp32", **options: Any
+    ) -> Self:
+        """From an ``nn.Module`` generator of this task (inpainting: ``B x 4 x H x W`` -> ``B x 3 x H x W``;
+        restoration: ``B x 3 x h x w`` -> ``B x 3 x (scale h) x (scale w)``, its ``scale`` attribute gives the
+        scale), run by PyTorch on ``device`` at ``precision`` (fp32, bf16, fp16 on CUDA)."""
+        from inpaint_lightning.inference.inpainter import TorchBackend
+
+        meta = {"scale": str(int(getattr(generator, "scale", 1) or 1))}
+        return cls.from_backend(TorchBackend(generator, device, precision), meta, **options)
 
     @classmethod
-    def from_backend(cls, backend: Any, meta: dict[str, str], **options: Any) -> Any:
+    def from_backend(cls, backend: Any, meta: dict[str, str], **options: Any) -> Self:
         raise NotImplementedError
 
     @classmethod
     def from_checkpoint(
         cls, path: str | os.PathLike, device: str | torch.device = "cpu", precision: str = "fp32",
         ema: bool = True, **options: Any,
-    ) -> Any:  # fmt: skip
+    ) -> Self:  # fmt: skip
         """From a ``fit`` checkpoint (loaded with ``weights_only=True``, trusted class paths only; EMA weights when it
         has them); ``last`` is the newest run's ``last.ckpt`` under ``./logs``.
 
@@ -86,7 +92,7 @@ class FileLoaded:
         threads: int | None = None,
         providers: list[str] | None = None,
         **options: Any,
-    ) -> Any:
+    ) -> Self:
         """From an ONNX file written by ``export --format onnx``, run by ONNX Runtime."""
         from inpaint_lightning.inference.onnx_runtime import OnnxBackend
 
@@ -97,7 +103,7 @@ class FileLoaded:
     @classmethod
     def from_torchscript(
         cls, path: str | os.PathLike, device: str | torch.device = "cpu", **options: Any
-    ) -> Any:
+    ) -> Self:
         """From a TorchScript file written by ``export --format torchscript``."""
         from inpaint_lightning.inference.export import load_torchscript
         from inpaint_lightning.inference.inpainter import TorchBackend
@@ -110,7 +116,7 @@ class FileLoaded:
         return cls.from_backend(backend, meta, **options)
 
     @classmethod
-    def from_file(cls, path: str | os.PathLike, device: str | torch.device = "cpu", **options: Any) -> Any:
+    def from_file(cls, path: str | os.PathLike, device: str | torch.device = "cpu", **options: Any) -> Self:
         """By file name: ``.onnx`` (ONNX Runtime), ``.pt``/``.ts``/``.torchscript`` (TorchScript), otherwise a
         ``fit`` checkpoint. ``threads`` applies to ONNX Runtime; ``precision`` and ``ema`` to checkpoints."""
         suffix = os.path.splitext(str(path))[1].lower()

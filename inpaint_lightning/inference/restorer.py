@@ -17,11 +17,10 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from inpaint_lightning.errors import NonFiniteOutputError
 from inpaint_lightning.inference.convert import to_image
-from inpaint_lightning.inference.inpainter import Precision, TorchBackend
 from inpaint_lightning.inference.loading import FileLoaded
 from inpaint_lightning.inference.sizing import pad_to_multiple
 
@@ -71,18 +70,6 @@ class Restorer(FileLoaded):
         self.scale, self.tile, self.overlap = int(scale), tile, overlap
 
     # ------------------------------------------------------------------------------------------ constructors
-    @classmethod
-    def from_generator(
-        cls,
-        generator: nn.Module,
-        device: str | torch.device = "cpu",
-        precision: Precision = "fp32",
-        **options: Any,
-    ) -> Restorer:
-        """From an ``nn.Module`` restoration generator (its ``scale`` attribute gives the scale)."""
-        options.setdefault("scale", int(getattr(generator, "scale", 1) or 1))
-        return cls(TorchBackend(generator, device, precision), **options)
-
     @classmethod
     def from_backend(cls, backend: Any, meta: dict[str, str], **options: Any) -> Restorer:
         """From a loaded export's backend; its metadata gives the scale."""
