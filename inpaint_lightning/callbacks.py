@@ -54,7 +54,11 @@ class ImagePanels(L.Callback):
         columns = [("masked input" if "mask" in batch else "input", shown_input)]
         if "baseline" in outputs:
             columns.append((getattr(pl_module, "val_baseline", "baseline"), outputs["baseline"][:take]))
-        columns += [("output", outputs["output"][:take]), ("clean", batch["target"][:take])]
+        columns += [
+            ("output", outputs["output"][:take]),
+            (pl_module.task.target_name, batch["target"][:take]),
+        ]
+        columns = [(name, images.expand(-1, 3, -1, -1)) for name, images in columns]  # masks shown grey
         self.columns = [name for name, _ in columns]
         rows = torch.stack([images.to(shown_input.device) for _, images in columns], dim=1)
         self._rows.append(rows.float().clamp(0, 1).cpu())

@@ -1,6 +1,7 @@
 """The LightningModule of every task: one discriminator step then one generator step per batch (manual
 optimization). What differs between inpainting and restoration is a :class:`~inpaint_lightning.tasks.Task` and
-the objective (:class:`~inpaint_lightning.losses.InpaintingLoss` or :class:`~inpaint_lightning.losses.RestorationLoss`).
+the objective (:class:`~inpaint_lightning.losses.InpaintingLoss`, :class:`~inpaint_lightning.losses.RestorationLoss`,
+or :class:`~inpaint_lightning.losses.SegmentationLoss` for the damage detector, which has no discriminator).
 
 Networks, the loss object, optimizers and schedulers are all init arguments (``class_path``/``init_args`` in
 YAML), so a new architecture or loss never edits this file.
@@ -27,11 +28,10 @@ from inpaint_lightning.checkpoint import load_trusted
 from inpaint_lightning.ema import update_ema
 from inpaint_lightning.errors import StartupError, TrainingDiverged
 from inpaint_lightning.evaluation.lightning import save_test_results
-from inpaint_lightning.evaluation.metrics import ImageMetrics, image_metrics, l1_hole
+from inpaint_lightning.evaluation.metrics import ImageMetrics, l1_hole
 from inpaint_lightning.evaluation.scorer import Scorer
-from inpaint_lightning.losses.inpainting import InpaintingLoss
-from inpaint_lightning.losses.objective import GANObjective
-from inpaint_lightning.losses.restoration import RestorationLoss
+from inpaint_lightning.evaluation.segmentation import SegmentationMetrics
+from inpaint_lightning.losses.objective import Objective
 from inpaint_lightning.metrics import LpipsNet, make_lpips
 from inpaint_lightning.optim import GANAdam
 from inpaint_lightning.tasks import TASKS, Task
@@ -43,9 +43,11 @@ class GANModule(L.LightningModule):
     Args:
         generator: inpainting: ``B x 4 x H x W`` (masked RGB, mask) to ``B x 3 x H x W``; restoration:
             ``B x 3 x h x w`` (degraded) to ``B x 3 x H x W`` (``H = scale * h``). Trained towards [0, 1].
-        discriminator: maps (image, mask or None) to patch logits.
+        discriminator: maps (image, mask or None) to patch logits; None trains the generator alone (the damage
+            detector's segmentation task).
         loss: the objective with ``discriminator_loss``/``generator_loss`` phases
-            (:class:`~inpaint_lightning.losses.objective.GANObjective`).
+            (:class:`~inpaint_lightning.losses.objective.GANObjective`), or the generator phase alone
+            (:class:`~inpaint_lightning.losses.SegmentationLoss`).
         task: ``inpaint`` or ``restore`` (:mod:`inpaint_lightning.tasks`): the generator's input, what metrics see
             (inpainting composites the known pixels back), the classical reference.
         g_optimizer / d_optimizer: optimizer factories for generator and discriminator.
@@ -67,9 +69,9 @@ class GANModule(L.LightningModule):
     def __init__(
         self,
         generator: nn.Module,
-        discriminator: nn.Module,
-        loss: GANObjective | None = None,
-        task: Literal["inpaint", "restore"] = "inpaint",
+        discriminator: nn.Module | None = None,
+        loss: Objective | None = None,
+        task: Literal["inpaint", "restore", "detect"] = "inpaint",
         g_optimizer: OptimizerCallable = GANAdam,
         d_optimizer: OptimizerCallable = GANAdam,
         g_scheduler: LRSchedulerCallable | None = None,
@@ -80,7 +82,7 @@ class GANModule(L.LightningModule):
         ema_start: int = 0,
         lpips: LpipsNet = "alex",
         on_missing_weights: Literal["error", "disable"] = "error",
-        val_baseline: Literal["auto", "telea", "ns", "bicubic", "off"] = "auto",
+        val_baseline: Literal["auto", "telea", "ns", "bicubic", "tophat", "off"] = "auto",
     ) -> None:
         super().__init__()
         # Through LightningCLI the hparams are the YAML's class_path/init_args (so a checkpoint alone rebuilds the
@@ -97,9 +99,7 @@ class GANModule(L.LightningModule):
         self.task: Task = TASKS[task]()
         val_baseline = self.task.baselines[0] if val_baseline == "auto" else val_baseline
         self.task.check_baseline(val_baseline)
-        self.loss = (
-            loss if loss is not None else (InpaintingLoss() if task == "inpaint" else RestorationLoss())
-        )
+        self.loss = loss if loss is not None else self.task.default_loss()
         self.g_optimizer, self.d_optimizer = g_optimizer, d_optimizer
         self.g_scheduler, self.d_scheduler = g_scheduler, d_scheduler
         self.scheduler_interval = scheduler_interval
@@ -113,13 +113,17 @@ class GANModule(L.LightningModule):
         lpips_metric = make_lpips(lpips, on_missing_weights)
         # A plain dict, not submodules: metric networks stay out of checkpoints and the model summary.
         # Restoration also logs Y-channel PSNR/SSIM with a border of `scale` pixels cut (the SR papers' numbers).
-        border = int(getattr(generator, "scale", 1) or 1) if task == "restore" else None
-        self.y_border = border
-        self.metrics: dict[str, ImageMetrics] = {"val": image_metrics("val/", lpips_metric, border)}
+        self.scale = int(getattr(generator, "scale", 1) or 1)
+        self.y_border = self.scale if task == "restore" else None
+        self.metrics: dict[str, ImageMetrics | SegmentationMetrics] = {
+            "val": self.task.metrics("val/", lpips_metric, self.scale)
+        }
         self.val_baseline = val_baseline
         if val_baseline != "off":  # its own LPIPS instance: metric states must not mix with the model's
             baseline_lpips = make_lpips(lpips, on_missing_weights) if lpips_metric is not None else None
-            self.metrics["val_baseline"] = image_metrics(f"val/{val_baseline}/", baseline_lpips, border)
+            self.metrics["val_baseline"] = self.task.metrics(
+                f"val/{val_baseline}/", baseline_lpips, self.scale
+            )
         # `test` follows the evaluation protocol (per-image metrics, hole-ratio buckets, saved tables) with
         # the same code as `python -m inpaint_lightning evaluate`; built when a test starts.
         self.lpips_net: LpipsNet = lpips if lpips_metric is not None else "off"
@@ -148,13 +152,17 @@ class GANModule(L.LightningModule):
 
     # ---------------------------------------------------------------------------------------------- training
     def configure_optimizers(self) -> Any:
-        g_opt = self.g_optimizer(self.generator.parameters())
-        d_opt = self.d_optimizer(self.discriminator.parameters())
-        schedulers = []
-        for factory, opt in ((self.g_scheduler, g_opt), (self.d_scheduler, d_opt)):
-            if factory is not None:
-                schedulers.append({"scheduler": factory(opt), "interval": self.scheduler_interval})
-        return [g_opt, d_opt], schedulers
+        optimizers = [self.g_optimizer(self.generator.parameters())]
+        factories = [self.g_scheduler]
+        if self.discriminator is not None:
+            optimizers.append(self.d_optimizer(self.discriminator.parameters()))
+            factories.append(self.d_scheduler)
+        schedulers = [
+            {"scheduler": factory(opt), "interval": self.scheduler_interval}
+            for factory, opt in zip(factories, optimizers, strict=True)
+            if factory is not None
+        ]
+        return optimizers, schedulers
 
     def on_before_optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
         # Lightning calls this from inside `opt.step()`, after the 16-mixed GradScaler has unscaled the
@@ -165,25 +173,32 @@ class GANModule(L.LightningModule):
             )
 
     def training_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
-        g_opt, d_opt = self.optimizers()
+        optimizers = self.optimizers()
+        g_opt, d_opt = optimizers if isinstance(optimizers, list) else (optimizers, None)
         image, mask = batch["target"], batch.get("mask")
         stages = self._stages(self.task.generator_input(batch))  # once per batch, used by both phases
         comp = self.task.output(stages[-1], batch)
+        # No discriminator (a segmentation task), or the objective's warm-up steps: the G phase alone.
+        adversarial = d_opt is not None and self.loss.adversarial_at(self.global_step)
 
-        self.toggle_optimizer(d_opt)
-        d_total, d_logs = self.loss.discriminator_loss(
-            self.discriminator, image, comp.detach(), mask, step=self.global_step
-        )
-        self._check_finite("discriminator", d_total, d_logs)
-        d_opt.zero_grad(set_to_none=True)
-        self.manual_backward(d_total)
-        # Through the strategy (public API: precision plugin, grad scaler, on_before_optimizer_step clipping) but
-        # not through the LightningOptimizer wrapper, whose step is what advances global_step.
-        self.trainer.strategy.optimizer_step(d_opt.optimizer, closure=lambda: None, model=self)
-        self.untoggle_optimizer(d_opt)
+        d_logs: dict[str, Any] = {}
+        if adversarial:
+            self.toggle_optimizer(d_opt)
+            d_total, d_logs = self.loss.discriminator_loss(
+                self.discriminator, image, comp.detach(), mask, step=self.global_step
+            )
+            self._check_finite("discriminator", d_total, d_logs)
+            d_opt.zero_grad(set_to_none=True)
+            self.manual_backward(d_total)
+            # Through the strategy (public API: precision plugin, grad scaler, on_before_optimizer_step clipping)
+            # but not through the LightningOptimizer wrapper, whose step is what advances global_step.
+            self.trainer.strategy.optimizer_step(d_opt.optimizer, closure=lambda: None, model=self)
+            self.untoggle_optimizer(d_opt)
 
         self.toggle_optimizer(g_opt)
-        g_total, g_logs = self.loss.generator_loss(self.discriminator, image, stages, comp, mask)
+        g_total, g_logs = self.loss.generator_loss(
+            self.discriminator if adversarial else None, image, stages, comp, mask
+        )
         self._check_finite("generator", g_total, g_logs)
         g_opt.zero_grad(set_to_none=True)
         self.manual_backward(g_total)
@@ -196,10 +211,12 @@ class GANModule(L.LightningModule):
             self._step_schedulers()
         logs = {f"train/{k}": v for k, v in {**d_logs, **g_logs}.items()}
         logs["train/lr_g"] = float(g_opt.param_groups[0]["lr"])
-        logs["train/lr_d"] = float(d_opt.param_groups[0]["lr"])
+        if d_opt is not None:
+            logs["train/lr_d"] = float(d_opt.param_groups[0]["lr"])
         self.log_dict(logs, prog_bar=False, on_step=True, on_epoch=False, batch_size=image.shape[0])
         self.log("g_loss", g_logs["g/loss"], prog_bar=True, logger=False, batch_size=image.shape[0])
-        self.log("d_loss", d_logs["d/loss"], prog_bar=True, logger=False, batch_size=image.shape[0])
+        if "d/loss" in d_logs:
+            self.log("d_loss", d_logs["d/loss"], prog_bar=True, logger=False, batch_size=image.shape[0])
 
     def _check_finite(self, network: str, total: Tensor, logs: dict[str, Any]) -> None:
         """Stop the run at the first NaN/inf loss, *before* it reaches the weights (one sync per phase).
@@ -299,7 +316,11 @@ class GANModule(L.LightningModule):
         self._start_metrics("val")
 
     def on_test_epoch_start(self) -> None:
-        self.scorer = Scorer(self.lpips_net, keep=8).to(self.device)
+        if self.task.evaluated_as_images:
+            self.scorer = Scorer(self.lpips_net, keep=8).to(self.device)
+        else:  # damage masks: the validation metrics (IoU/F1) under test/
+            self.metrics["test"] = self.task.metrics("test/", None, self.scale)
+            self._start_metrics("test")
 
     def validation_step(self, batch: dict[str, Tensor], batch_idx: int) -> dict[str, Tensor]:
         return self._evaluate(batch, "val")
@@ -310,6 +331,8 @@ class GANModule(L.LightningModule):
     def test_step(self, batch: dict[str, Any] | None, batch_idx: int) -> dict[str, Tensor] | None:
         if batch is None:  # every file of this batch was unreadable (warned by the dataset)
             return None
+        if not self.task.evaluated_as_images:
+            return self._evaluate(batch, "test")
         image, mask = batch["target"], batch.get("mask")
         output = self(batch)
         names = batch.get("name") or [f"{int(i):06d}" for i in batch["index"]]
@@ -322,6 +345,9 @@ class GANModule(L.LightningModule):
         return {"output": output.detach()}
 
     def on_test_epoch_end(self) -> None:
+        if not self.task.evaluated_as_images:
+            self._log_metrics("test")
+            return
         assert self.scorer is not None
         save_test_results(self, self.scorer)
 

@@ -1,15 +1,17 @@
-"""Tasks: the little that differs between inpainting and restoration around the one GAN training step.
+"""Tasks: the little that differs between inpainting, restoration and damage detection around the one training
+step.
 
 Every batch has the same keys (BasicSR's ``lq``/``gt`` contract): ``input`` (what the model gets: the masked photo,
-or the degraded one, possibly smaller by the task's scale), ``target`` (the clean photo) and, for inpainting,
-``mask`` (``B x 1 x H x W``, 1 = hole). A task says how ``input`` (and ``mask``) become the generator's input, what
-of the prediction metrics and realism losses see, which classical method is the reference on the same samples,
-and how the input is shown next to the output.
+the degraded one, possibly smaller by the task's scale, or the damaged one), ``target`` (the clean photo; for
+damage detection the damage mask) and, for inpainting, ``mask`` (``B x 1 x H x W``, 1 = hole). A task says how
+``input`` (and ``mask``) become the generator's input, what of the prediction metrics and losses see, how it is
+scored, which classical method is the reference on the same samples, and how the input is shown next to the output.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from typing import Any
 
 import numpy as np
 import torch
@@ -17,14 +19,30 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from inpaint_lightning.composite import composite
+from inpaint_lightning.evaluation.metrics import ImageMetrics
+from inpaint_lightning.evaluation.segmentation import SegmentationMetrics
 
 
 class Task(ABC):
-    """Base of :class:`InpaintTask` and :class:`RestoreTask`."""
+    """Base of :class:`InpaintTask`, :class:`RestoreTask` and :class:`DetectTask`."""
 
     name: str
     #: classical references this task offers as ``val_baseline``
     baselines: tuple[str, ...] = ()
+    #: what ``target`` is, as the panels caption it
+    target_name: str = "clean"
+    #: ``test`` runs the evaluation protocol of ``evaluate`` (images out); False: the validation metrics
+    evaluated_as_images: bool = True
+
+    def metrics(self, prefix: str, lpips: Any, scale: int = 1) -> ImageMetrics | SegmentationMetrics:
+        """The epoch metrics of this task (PSNR/SSIM/LPIPS on images by default)."""
+        return ImageMetrics(prefix, lpips)
+
+    def default_loss(self) -> Any:
+        """The objective used when the config names none."""
+        from inpaint_lightning.losses import InpaintingLoss
+
+        return InpaintingLoss()
 
     def check_baseline(self, name: str) -> None:
         if name != "off" and name not in self.baselines:
@@ -87,6 +105,15 @@ class RestoreTask(Task):
     name = "restore"
     baselines = ("bicubic",)
 
+    def metrics(self, prefix: str, lpips: Any, scale: int = 1) -> ImageMetrics:
+        """Also PSNR/SSIM on Y with a border of ``scale`` pixels cut (the super-resolution papers' numbers)."""
+        return ImageMetrics(prefix, lpips, y_channel_border=scale)
+
+    def default_loss(self) -> Any:
+        from inpaint_lightning.losses import RestorationLoss
+
+        return RestorationLoss()
+
     def generator_input(self, batch: dict[str, Tensor]) -> Tensor:
         return batch["input"]
 
@@ -105,4 +132,39 @@ class RestoreTask(Task):
         return F.interpolate(low.float(), size=size, mode=mode, align_corners=False)
 
 
-TASKS: dict[str, type[Task]] = {"inpaint": InpaintTask, "restore": RestoreTask}
+class DetectTask(Task):
+    """Find old-photo damage (scratches, cracks, dust, tears, stains): the generator sees the damaged photo
+    (``B x 3``) and predicts one logit per pixel; the output is the damage probability (``B x 1``), the target the
+    true damage mask, scored by IoU/F1; the reference is the morphological top-hat detector. No discriminator."""
+
+    name = "detect"
+    baselines = ("tophat",)
+    target_name = "damage"
+    evaluated_as_images = False
+
+    def generator_input(self, batch: dict[str, Tensor]) -> Tensor:
+        return batch["input"]
+
+    def output(self, prediction: Tensor, batch: dict[str, Tensor]) -> Tensor:
+        return torch.sigmoid(prediction.float())
+
+    def metrics(self, prefix: str, lpips: Any, scale: int = 1) -> SegmentationMetrics:
+        return SegmentationMetrics(prefix)
+
+    def default_loss(self) -> Any:
+        from inpaint_lightning.losses import SegmentationLoss
+
+        return SegmentationLoss()
+
+    def baseline(self, name: str, batch: dict[str, Tensor]) -> Tensor:
+        from inpaint_lightning.evaluation.segmentation import DETECTORS
+
+        pixels = batch["input"].float().clamp(0, 1).mul(255).round().byte().permute(0, 2, 3, 1).cpu().numpy()
+        found = np.stack([DETECTORS[name](p) for p in pixels])
+        return torch.from_numpy(found)[:, None].to(batch["input"].device, torch.float32)
+
+    def shown_input(self, batch: dict[str, Tensor], hole_color: float = 1.0) -> Tensor:
+        return batch["input"]
+
+
+TASKS: dict[str, type[Task]] = {"inpaint": InpaintTask, "restore": RestoreTask, "detect": DetectTask}

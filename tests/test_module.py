@@ -71,6 +71,36 @@ def test_each_batch_steps_both_optimizers_once_and_counts_one_step():
         assert next(iter(opt.state.values()))["step"].item() == 5
 
 
+def test_adversarial_warm_up_trains_the_generator_alone_then_both():
+    """``adversarial_start`` (Real-ESRNet's warm-up): no D update and no adversarial term for the first steps."""
+    from inpaint_lightning.losses import InpaintingLoss
+
+    model = tiny_model(loss=InpaintingLoss(adversarial_start=3))
+    t = trainer(max_steps=5)
+    t.fit(model, tiny_data())
+    g_opt, d_opt = t.optimizers
+    assert t.global_step == 5
+    assert next(iter(g_opt.state.values()))["step"].item() == 5
+    assert next(iter(d_opt.state.values()))["step"].item() == 2  # steps 3 and 4 only
+    assert not model.loss.adversarial_at(2) and model.loss.adversarial_at(3)
+
+
+def test_a_generator_alone_trains_with_one_optimizer():
+    """No discriminator (the damage detector): one optimizer, one step per batch, no adversarial terms."""
+    from inpaint_lightning.losses import InpaintingLoss
+
+    model = InpaintingGAN(
+        GatedUNet(base_channels=8, depth=2, dilations=(1,), max_channels=16), None,
+        loss=InpaintingLoss(adversarial_weight=0.1), lpips="off",
+    )  # fmt: skip
+    before = [p.detach().clone() for p in model.generator.parameters()]
+    t = trainer(max_steps=3)
+    t.fit(model, tiny_data())
+    assert len(t.optimizers) == 1 and t.global_step == 3
+    assert next(iter(t.optimizers[0].state.values()))["step"].item() == 3
+    assert any(not torch.equal(a, b) for a, b in zip(before, model.generator.parameters(), strict=True))
+
+
 def test_gradient_clipping_under_16_mixed_clips_unscaled_gradients():
     """fp16 autocast on CPU with a real GradScaler: norms seen at step time are the clipped, unscaled ones."""
     L.seed_everything(0)

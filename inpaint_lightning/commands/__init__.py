@@ -1,5 +1,5 @@
 """Subcommands outside Lightning's trainer loop (``masks``, ``degrade``, ``evaluate``, ``inpaint``, ``restore``,
-``repair``, ``export``, ``serve``).
+``detect``, ``repair``, ``export``, ``serve``).
 
 Each is a module here with ``main(argv: list[str]) -> int``; ``inpaint_lightning.cli.main`` sends
 ``python -m inpaint_lightning <name> ...`` to it and everything else to LightningCLI (fit/validate/test/predict).
@@ -17,7 +17,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "evaluate": ("evaluate", "score a checkpoint, a classical baseline or a folder of predictions"),
     "inpaint": ("inpaint", "inpaint image files or folders with a checkpoint (or an exported model)"),
     "restore": ("restore", "restore (denoise, deblur, super-resolve...) image files or folders with a model"),
-    "repair": ("repair", "repair old photos: restore them, then inpaint the damage a mask marks"),
+    "detect": ("detect", "find old-photo damage (scratches, dust, tears...) and write masks"),
+    "repair": (
+        "repair",
+        "repair old photos: inpaint the damage a mask (or a detector) marks, then restore them",
+    ),
     "export": ("export", "export the (EMA) generator to ONNX or TorchScript"),
     "serve": ("serve", "HTTP service and painting page (FastAPI)"),
 }

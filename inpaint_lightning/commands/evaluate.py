@@ -103,7 +103,9 @@ def make_method(args: argparse.Namespace, device: torch.device, task: str) -> tu
         generator, trained_for = load_generator_and_task(args.checkpoint, map_location=device)
         if trained_for != task:
             what = {"restore": "a restoration model: pass --degradation or --lq",
-                    "inpaint": "an inpainting model: pass image/mask pairs, not --degradation/--lq"}  # fmt: skip
+                    "inpaint": "an inpainting model: pass image/mask pairs, not --degradation/--lq",
+                    "detect": "a damage detector: score it with `test --config configs/tasks/damage.yaml "
+                              "--ckpt_path ...` (IoU/F1 on held-out synthetic damage)"}  # fmt: skip
             raise StartupError(f"{args.checkpoint} is {what.get(trained_for, trained_for)}")
         label = f"checkpoint {args.checkpoint}"
         if task == "restore":

@@ -54,10 +54,10 @@ def parity(
     import numpy as np
     import torch
 
-    from inpaint_lightning.inference import Inpainter, Restorer
+    from inpaint_lightning.inference.loading import loader_for
     from inpaint_lightning.inference.sizing import padded_size
 
-    loader = Restorer if task == "restore" else Inpainter
+    loader = loader_for(task)
     backend = (loader.from_onnx(path, threads=2) if fmt == "onnx" else loader.from_torchscript(path)).backend
     gen = torch.Generator().manual_seed(0)
     worst = 0.0
@@ -76,7 +76,7 @@ def parity(
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     from inpaint_lightning.checkpoint import load_generator_and_task
-    from inpaint_lightning.inference.export import export_generator, size_multiple_of
+    from inpaint_lightning.inference.export import contract, export_generator, size_multiple_of
 
     if args.output.resolve() == args.checkpoint.resolve():
         raise StartupError("--output must not be the checkpoint itself")
@@ -89,19 +89,9 @@ def main(argv: list[str]) -> int:
     except Exception as err:  # an architecture the exporters cannot trace: say which, without a traceback
         raise StartupError(f"cannot export {type(generator).__name__} to {args.format}: {err}") from err
     multiple, scale = size_multiple_of(generator), int(getattr(generator, "scale", 1) or 1)
-    if task == "restore":
-        contract = (
-            f"input 'input' B x 3 x H x W (degraded RGB in [0, 1]), output 'output' B x 3 x {scale}H x {scale}W "
-            f"(clamp to [0, 1]); batch, H and W dynamic, H and W multiples of {multiple}"
-        )
-    else:
-        contract = (
-            f"input 'input' B x 4 x H x W (masked RGB in [0, 1] ++ mask, 1 = hole), output 'output' B x 3 x H x W; "
-            f"batch, H and W dynamic, H and W multiples of {multiple}; composite mask * clamp(output, 0, 1) + "
-            f"(1 - mask) * image"
-        )
+    contract_words = contract(task, scale, multiple)
     weights = "raw" if args.no_ema else "EMA"
-    print(f"wrote {args.output} ({args.format}, {task}, {type(generator).__name__}, {weights} weights): {contract}",
+    print(f"wrote {args.output} ({args.format}, {task}, {type(generator).__name__}, {weights} weights): {contract_words}",
           file=sys.stderr)  # fmt: skip
     if not args.no_check:
         try:

@@ -1,4 +1,4 @@
-"""Data pipeline: sources of clean images, corruptions (holes, degradations), masks and the LightningDataModule.
+"""Data pipeline: sources of clean images, corruptions (holes, degradations, damage), masks and the LightningDataModule.
 
 Names are imported on first use (PEP 562), so light commands (``masks``, ``evaluate``) that only need file
 decoding or mask drawing do not pay for importing Lightning.
@@ -13,6 +13,8 @@ _EXPORTS = {
     "Corruption": "inpaint_lightning.data.corruption",
     "HoleCorruption": "inpaint_lightning.data.corruption",
     "DegradeCorruption": "inpaint_lightning.data.corruption",
+    "DamageCorruption": "inpaint_lightning.data.corruption",
+    "Damage": "inpaint_lightning.data.damage",
     "InpaintDataModule": "inpaint_lightning.data.datamodule",
     "FolderMasks": "inpaint_lightning.data.masks",
     "FreeFormMasks": "inpaint_lightning.data.masks",

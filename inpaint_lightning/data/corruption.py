@@ -1,7 +1,8 @@
-"""How a clean image is corrupted: the swappable piece of the data pipeline that makes a task inpainting or
-restoration. A corruption turns a clean crop into the network's ``input``: :class:`HoleCorruption` cuts holes
-(and returns the hole ``mask``), :class:`DegradeCorruption` degrades the whole photo (noise, blur, down-scaling,
-JPEG, low light), possibly to a smaller size (``scale``).
+"""How a clean image is corrupted: the swappable piece of the data pipeline that makes a task inpainting,
+restoration or damage detection. A corruption turns a clean crop into the network's ``input``:
+:class:`HoleCorruption` cuts holes (and returns the hole ``mask``), :class:`DegradeCorruption` degrades the whole
+photo (noise, blur, down-scaling, JPEG, low light), possibly to a smaller size (``scale``), and
+:class:`DamageCorruption` draws old-photo damage and makes its mask the ``target``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from inpaint_lightning.data.damage import Damage
 from inpaint_lightning.data.degradations import Degradation, preset
 from inpaint_lightning.data.masks import FreeFormMasks, MaskSource
 
@@ -86,3 +88,22 @@ class DegradeCorruption(Corruption):
         pixels = image.permute(1, 2, 0).contiguous().numpy().astype(np.float32)
         low = self.degradation(pixels, rng)
         return {"input": torch.from_numpy(np.ascontiguousarray(low)).permute(2, 0, 1).float()}
+
+
+class DamageCorruption(Corruption):
+    """Old-photo damage (the damage detector's task): ``input`` is the photo with seeded scratches, cracks, dust,
+    tears and stains (:class:`~inpaint_lightning.data.damage.Damage`), and ``target`` is not the clean photo but
+    the ``1 x H x W`` mask of the damaged pixels (1 = damage, the holes the inpainter will fill)."""
+
+    def __init__(self, damage: Damage | None = None) -> None:
+        self.damage = damage if damage is not None else Damage()
+
+    def __call__(
+        self, image: Tensor, rng: np.random.Generator, index: int, train: bool, target: Tensor | None = None
+    ) -> dict[str, Tensor]:
+        pixels = image.permute(1, 2, 0).contiguous().numpy().astype(np.float32)
+        damaged, mask = self.damage(pixels, rng)
+        return {
+            "input": torch.from_numpy(np.ascontiguousarray(damaged)).permute(2, 0, 1).float(),
+            "target": torch.from_numpy(mask)[None].float(),
+        }

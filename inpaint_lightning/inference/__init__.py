@@ -1,12 +1,14 @@
-"""Inference on photos of any size: :class:`Inpainter` (fill holes) and :class:`Restorer` (restore every pixel, in
-tiles), on PyTorch, TorchScript or ONNX Runtime; export."""
+"""Inference on photos of any size: :class:`Inpainter` (fill holes), :class:`Restorer` (restore every pixel, in
+tiles) and :class:`DamageDetector` (find old-photo damage), on PyTorch, TorchScript or ONNX Runtime; export."""
 
+from inpaint_lightning.inference.detector import DamageDetector
 from inpaint_lightning.inference.export import export_generator, export_onnx, export_torchscript
 from inpaint_lightning.inference.inpainter import Inpainter, TorchBackend
 from inpaint_lightning.inference.repair import PhotoRepairer
 from inpaint_lightning.inference.restorer import Restorer
 
 __all__ = [
+    "DamageDetector",
     "Inpainter",
     "PhotoRepairer",
     "Restorer",

@@ -73,30 +73,39 @@ METADATA_KEYS = ("task", "scale", "size_multiple", "min_side", "prefill", "contr
 
 
 def channels_of(generator: nn.Module) -> int:
-    """Input channels: 4 for inpainting (masked RGB ++ mask), 3 for restoration."""
+    """Input channels: 4 for inpainting (masked RGB ++ mask), 3 for restoration and damage detection."""
     return int(getattr(generator, "in_channels", 4) or 4)
+
+
+def contract(task: str, scale: int = 1, multiple: int | str = "size_multiple") -> str:
+    """The exported graph's input/output contract for ``task``, in words (metadata and the export command)."""
+    sides = f"batch, H and W dynamic, H and W multiples of {multiple} and at least min_side"
+    if task == "restore":
+        return (
+            f"input 'input' B x 3 x H x W (degraded RGB in [0, 1]); output 'output' B x 3 x {scale}H x {scale}W "
+            f"(clamp to [0, 1]); {sides}"
+        )
+    if task == "detect":
+        return (
+            f"input 'input' B x 3 x H x W (RGB in [0, 1]); output 'output' B x 1 x H x W damage logits (damage "
+            f"where sigmoid > 0.5); {sides}"
+        )
+    return (
+        f"input 'input' B x 4 x H x W (masked RGB in [0, 1] ++ mask, 1 = hole; with prefill=patchmatch the hole "
+        f"already holds a PatchMatch fill); output 'output' B x 3 x H x W raw prediction (composite: "
+        f"mask * clamp(output, 0, 1) + (1 - mask) * image); {sides}"
+    )
 
 
 def _metadata(model: ExportableGenerator, task: str) -> dict[str, str]:
     channels = channels_of(model.generator)
-    if task == "restore":
-        contract = (
-            "input: Bx3xHxW degraded RGB in [0, 1], H and W multiples of size_multiple and at least min_side; "
-            "output: Bx3x(scale H)x(scale W), clamp to [0, 1]"
-        )
-    else:
-        contract = (
-            "input: Bx4xHxW masked RGB ++ mask (1 = hole; with prefill=patchmatch the hole already holds a "
-            "PatchMatch fill), H and W multiples of size_multiple and at least min_side; output: Bx3xHxW raw "
-            "prediction (composite: mask * clamp(output, 0, 1) + (1 - mask) * image)"
-        )
     return {
         "task": task,
         "scale": str(int(getattr(model.generator, "scale", 1) or 1)),
         "size_multiple": str(model.size_multiple),
         "min_side": str(probe_min_side(model, model.size_multiple, channels=channels)),
         "prefill": model.external_prefill,
-        "contract": contract,
+        "contract": contract(task),
     }
 
 

@@ -1,4 +1,5 @@
-"""What :class:`~inpaint_lightning.inference.Inpainter` and :class:`~inpaint_lightning.inference.Restorer` share:
+"""What :class:`~inpaint_lightning.inference.Inpainter`, :class:`~inpaint_lightning.inference.Restorer` and
+:class:`~inpaint_lightning.inference.DamageDetector` share:
 loading a model from a file (a ``fit`` checkpoint with ``weights_only`` and trusted class paths, an ONNX export
 run by ONNX Runtime, or a TorchScript export; a model of the other task is refused in one line) and the backend's
 sizing facts (the multiple its inputs are padded to, its smallest side)."""
@@ -16,7 +17,22 @@ from inpaint_lightning.errors import StartupError
 _OTHER = {
     "inpaint": "an inpainting model: use Inpainter (or the inpaint command)",
     "restore": "a restoration model: use Restorer (or the restore command)",
+    "detect": "a damage detector: use DamageDetector (or the detect command, or repair --detect-checkpoint)",
 }
+
+
+def loader_for(task: str) -> type[FileLoaded]:
+    """The class that runs models of ``task``: Inpainter, Restorer or DamageDetector."""
+    from inpaint_lightning.inference import DamageDetector, Inpainter, Restorer
+
+    classes: dict[str, type[FileLoaded]] = {
+        "inpaint": Inpainter,
+        "restore": Restorer,
+        "detect": DamageDetector,
+    }
+    if task not in classes:
+        raise StartupError(f"unknown model task {task!r}")
+    return classes[task]
 
 
 class FileLoaded:

@@ -1,12 +1,16 @@
-"""Command-line options shared by ``inpaint``, ``restore`` and ``serve``: which model, where, and how to size
-images."""
+"""Command-line options shared by ``inpaint``, ``restore``, ``detect``, ``repair`` and ``serve``: which model,
+where, and how to size images."""
 
 from __future__ import annotations
 
 import argparse
+from typing import Any, TypeVar
 
+from inpaint_lightning.inference.detector import DamageDetector
 from inpaint_lightning.inference.inpainter import Inpainter
 from inpaint_lightning.inference.restorer import Restorer
+
+Tiled = TypeVar("Tiled", bound=Restorer)
 
 
 def add_model_arguments(
@@ -83,6 +87,23 @@ def add_tile_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_detection_arguments(parser: argparse.ArgumentParser) -> None:
+    """The DamageDetector's ``--threshold``, ``--grow`` and ``--working-side``."""
+    group = parser.add_argument_group("damage detection")
+    group.add_argument(
+        "--threshold", type=float, default=0.5, help="damage probability above which a pixel is damage (0.5)"
+    )
+    group.add_argument(
+        "--grow", type=_pixels, default=2, metavar="PX",
+        help="grow the detected damage by PX pixels, so the inpainter also replaces its soft edge (default 2)",
+    )  # fmt: skip
+    group.add_argument(
+        "--working-side", type=_pixels, default=512,
+        help="look at photos with their short side brought down to this (the scale damage was trained at; "
+        "0: full size; default 512)",
+    )  # fmt: skip
+
+
 def _pixels(text: str) -> int:
     try:
         value = int(text)
@@ -118,23 +139,34 @@ def inpainter_from_args(args: argparse.Namespace, path: str | None = None) -> In
 def restorer_from_args(args: argparse.Namespace, path: str | None = None) -> Restorer:
     """Build the Restorer the options describe (of ``path``, default ``--checkpoint``; StartupError for a bad
     model file)."""
+    return _tiled_from_args(Restorer, args, path)
+
+
+def detector_from_args(args: argparse.Namespace, path: str | None = None) -> DamageDetector:
+    """Build the DamageDetector the options describe (of ``path``, default ``--checkpoint``)."""
+    options = dict(threshold=args.threshold, dilate=args.grow, working_side=args.working_side or None)
+    return _tiled_from_args(DamageDetector, args, path, **options)
+
+
+def _tiled_from_args(cls: type[Tiled], args: argparse.Namespace, path: str | None, **options: Any) -> Tiled:
     import torch
 
     if args.threads:
         torch.set_num_threads(args.threads)
     try:
-        return Restorer.from_file(
-            path or args.checkpoint, device=args.device, precision=args.precision, ema=not args.no_ema,
-            threads=args.threads, tile=args.tile or None, overlap=args.overlap,
+        return cls.from_file(
+            path or args.checkpoint, device=args.device, precision=getattr(args, "precision", "fp32"),
+            ema=not getattr(args, "no_ema", False), threads=args.threads, tile=args.tile or None,
+            overlap=args.overlap, **options,
         )  # fmt: skip
-    except ValueError as err:  # tile/overlap out of range
+    except ValueError as err:  # tile/overlap/threshold out of range
         from inpaint_lightning.errors import StartupError
 
         raise StartupError(str(err)) from None
 
 
 def model_task(path: str) -> str:
-    """``inpaint`` or ``restore``: what a checkpoint or export was trained for (read from the file)."""
+    """``inpaint``, ``restore`` or ``detect``: what a checkpoint or export was trained for (read from the file)."""
     import os
 
     from inpaint_lightning.errors import StartupError

@@ -1,8 +1,11 @@
 """Old-photo repair: the two tasks chained. Inpaint the damage (scratches, tears, stains) that a mask marks, then
 restore the whole photo (noise, blur, fading: a blind restoration model such as ``configs/tasks/blind.yaml``'s).
+The mask is the user's, or found by a damage detector (``configs/tasks/damage.yaml``) when none is given.
 
 >>> repairer = PhotoRepairer(Restorer.from_file("blind.onnx"), Inpainter.from_file("gan.ckpt"))
 >>> repaired = repairer(Image.open("old.jpg"), Image.open("damage.png"))   # white = damage
+>>> repairer = PhotoRepairer(restorer, inpainter, detector=DamageDetector.from_file("damage.ckpt"))
+>>> repaired = repairer(Image.open("old.jpg"))                               # damage found by the detector
 
 Why inpaint first (``order="inpaint_first"``, the default): a restoration model has never seen scratches and
 spreads their brightness into the pixels around them, so restoring first leaves a halo outside the mask that the
@@ -22,6 +25,7 @@ import torch.nn.functional as F
 
 from inpaint_lightning.data.masks import fit_mask
 from inpaint_lightning.inference.convert import to_image, to_mask
+from inpaint_lightning.inference.detector import DamageDetector
 from inpaint_lightning.inference.inpainter import Inpainter
 from inpaint_lightning.inference.restorer import Restorer
 
@@ -32,20 +36,27 @@ class PhotoRepairer:
     Args:
         restorer: the restoration model (None: inpaint only).
         inpainter: the inpainting model (None: restore only; then no mask is needed).
+        order: ``inpaint_first`` (default, see above) or ``restore_first``.
+        detector: finds the damage of photos given without a mask (None: a mask is needed to inpaint).
     """
 
     def __init__(
-        self, restorer: Restorer | None, inpainter: Inpainter | None, order: str = "inpaint_first"
+        self,
+        restorer: Restorer | None,
+        inpainter: Inpainter | None,
+        order: str = "inpaint_first",
+        detector: DamageDetector | None = None,
     ) -> None:
         if restorer is None and inpainter is None:
             raise ValueError("PhotoRepairer needs a restorer, an inpainter or both")
         if order not in ("inpaint_first", "restore_first"):
             raise ValueError(f"order must be 'inpaint_first' or 'restore_first', got {order!r}")
-        self.restorer, self.inpainter, self.order = restorer, inpainter, order
+        self.restorer, self.inpainter, self.order, self.detector = restorer, inpainter, order, detector
 
     def __call__(self, image: Any, damage: Any = None, invert_mask: bool = False) -> Any:
         """Repair ``image`` (PIL, numpy or tensor, single or batched; same type back, ``scale`` x its size) where
-        ``damage`` marks the damage (white = damage, as holes; a mask of the image's aspect ratio is resized)."""
+        ``damage`` marks the damage (white = damage, as holes; a mask of the image's aspect ratio is resized; None:
+        the detector's)."""
         converted = to_image(image)
         return converted.back(self.repair_tensor(converted.image, damage, invert_mask))
 
@@ -56,9 +67,11 @@ class PhotoRepairer:
         image = image.float()
         if self.inpainter is None:
             return self.restorer.restore_tensor(image) if self.restorer is not None else image
-        if damage is None:
-            raise ValueError("a damage mask is needed to inpaint (white = damage)")
-        holes = to_mask(damage, invert=invert_mask)
+        if damage is None and self.detector is None:
+            raise ValueError("a damage mask is needed to inpaint (white = damage), or a damage detector")
+        holes = (
+            to_mask(damage, invert=invert_mask) if damage is not None else self.detector.detect_tensor(image)
+        )
         size = tuple(image.shape[-2:])
         if holes.shape[-2:] != size:
             holes = torch.from_numpy(np.stack([fit_mask(m, size) for m in holes[:, 0].numpy()]))[:, None]

@@ -86,26 +86,30 @@ class Restorer(FileLoaded):
         return converted.back(self.restore_tensor(converted.image))
 
     def restore_tensor(self, image: Tensor) -> Tensor:
-        """``B x 3 x H x W`` in [0, 1] -> ``B x 3 x (scale H) x (scale W)`` in [0, 1], float32 on the image's device."""
+        """``B x 3 x H x W`` in [0, 1] -> ``B x C x (scale H) x (scale W)`` in [0, 1] (C = 3, or 1 for the damage
+        detector's probabilities), float32 on the image's device."""
         image = image.float()
         b, _, h, w = image.shape
         s = self.scale
         if self.tile is None or (h <= self.tile and w <= self.tile):
             return self._run(image)
         tile, step = self.tile, self.tile - self.overlap
-        out = torch.zeros(b, 3, h * s, w * s, device=image.device)
+        out: Tensor | None = None
         weight = torch.zeros(1, 1, h * s, w * s, device=image.device)
         rows, cols = _starts(h, tile, step), _starts(w, tile, step)
         for top in rows:
             for left in cols:
                 th, tw = min(tile, h), min(tile, w)
                 pred = self._run(image[..., top : top + th, left : left + tw])
+                if out is None:  # as many channels as the model gives (3; 1 for the damage detector)
+                    out = torch.zeros(b, pred.shape[1], h * s, w * s, device=image.device)
                 wy = _ramp(th * s, self.overlap * s, top > 0, top + th < h)
                 wx = _ramp(tw * s, self.overlap * s, left > 0, left + tw < w)
                 wt = (wy[:, None] * wx[None, :]).to(image.device)[None, None]
                 region = (..., slice(top * s, (top + th) * s), slice(left * s, (left + tw) * s))
                 out[region] += pred * wt
                 weight[region] += wt
+        assert out is not None
         return (out / weight).clamp(0, 1)
 
     def network_pixels(self, height: int, width: int) -> int:
@@ -129,4 +133,8 @@ class Restorer(FileLoaded):
                 f"the model returned {bad} NaN/inf values for a {w} x {h} window: its weights or export are broken "
                 f"(or fp16 overflowed: try precision fp32)"
             )
+        return self._finish(pred)
+
+    def _finish(self, pred: Tensor) -> Tensor:
+        """The network's raw output as what is blended across tiles (an image in [0, 1])."""
         return pred.clamp(0, 1)

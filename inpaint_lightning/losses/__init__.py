@@ -3,15 +3,18 @@
 from inpaint_lightning.losses.adversarial import d_loss, feature_matching, g_loss, r1_penalty
 from inpaint_lightning.losses.augment import DiffAugment
 from inpaint_lightning.losses.inpainting import InpaintingLoss, hole_total_variation, masked_l1
-from inpaint_lightning.losses.objective import GANObjective
+from inpaint_lightning.losses.objective import GANObjective, Objective
 from inpaint_lightning.losses.perceptual import VGGFeatures, gram, perceptual_and_style
 from inpaint_lightning.losses.restoration import RestorationLoss, charbonnier
+from inpaint_lightning.losses.segmentation import SegmentationLoss, soft_dice_loss
 
 __all__ = [
     "DiffAugment",
     "GANObjective",
     "InpaintingLoss",
+    "Objective",
     "RestorationLoss",
+    "SegmentationLoss",
     "VGGFeatures",
     "charbonnier",
     "d_loss",
@@ -22,4 +25,5 @@ __all__ = [
     "masked_l1",
     "perceptual_and_style",
     "r1_penalty",
+    "soft_dice_loss",
 ]

@@ -28,7 +28,33 @@ from inpaint_lightning.losses.perceptual import LpipsVggLoss, VGGFeatures, VggNa
 from inpaint_lightning.models.discriminators import DiscriminatorOutput
 
 
-class GANObjective(nn.Module):
+class Objective(nn.Module):
+    """What :class:`~inpaint_lightning.module.GANModule` calls: a generator phase, and a discriminator phase from
+    the steps :meth:`adversarial_at` says (never, for an objective without a discriminator such as the damage
+    detector's :class:`~inpaint_lightning.losses.segmentation.SegmentationLoss`)."""
+
+    def adversarial_at(self, step: int) -> bool:
+        """Whether generator step ``step`` trains with the discriminator (both phases)."""
+        return False
+
+    def discriminator_loss(
+        self, discriminator: nn.Module, real: Tensor, fake: Tensor, mask: Tensor | None = None, step: int = 0
+    ) -> tuple[Tensor, dict[str, Tensor]]:
+        raise NotImplementedError(f"{type(self).__name__} has no discriminator phase")
+
+    def generator_loss(
+        self,
+        discriminator: nn.Module | None,
+        real: Tensor,
+        stages: Tensor | list[Tensor],
+        output: Tensor,
+        mask: Tensor | None = None,
+    ) -> tuple[Tensor, dict[str, Tensor]]:
+        """The generator's total loss and its logged terms (``g/loss`` among them)."""
+        raise NotImplementedError
+
+
+class GANObjective(Objective):
     """Adversarial + perceptual terms and the discriminator phase; subclasses add the reconstruction terms.
 
     Generator: ``reconstruction + adversarial_weight * adv + feature_matching * FM + perceptual * VGG
@@ -49,6 +75,9 @@ class GANObjective(nn.Module):
             over ``lpips_scales`` pyramid levels. Evaluation uses AlexNet LPIPS, a different network.
         r1_gamma / r1_interval: R1 gradient penalty on reals (images in [0, 1]); 0 disables it.
         augment: differentiable augmentation before every discriminator call (:class:`DiffAugment`).
+        adversarial_start: generator steps trained without the discriminator first (no D update, no adversarial
+            or feature-matching term): the pixel/perceptual warm-up of Real-ESRNet -> Real-ESRGAN, so the GAN
+            starts from a generator that already restores instead of from noise.
     """
 
     def __init__(
@@ -66,8 +95,12 @@ class GANObjective(nn.Module):
         r1_gamma: float = 0.0,
         r1_interval: int = 16,
         augment: DiffAugment | None = None,
+        adversarial_start: int = 0,
     ) -> None:
         super().__init__()
+        if adversarial_start < 0:
+            raise ValueError(f"adversarial_start must be >= 0, got {adversarial_start}")
+        self.adversarial_start = adversarial_start
         if adversarial not in get_args(AdversarialKind):
             raise ValueError(f"unknown adversarial loss {adversarial!r}; choose nsgan, hinge or lsgan")
         if r1_interval < 1:
@@ -97,6 +130,10 @@ class GANObjective(nn.Module):
         return None, {}
 
     # ------------------------------------------------------------------------------------------ phases
+    def adversarial_at(self, step: int) -> bool:
+        """After the warm-up of ``adversarial_start`` steps."""
+        return step >= self.adversarial_start
+
     def _discriminate(
         self, discriminator: nn.Module, image: Tensor, mask: Tensor | None
     ) -> tuple[DiscriminatorOutput, Tensor | None]:
@@ -130,16 +167,17 @@ class GANObjective(nn.Module):
 
     def generator_loss(
         self,
-        discriminator: nn.Module,
+        discriminator: nn.Module | None,
         real: Tensor,
         stages: Tensor | list[Tensor],
         output: Tensor,
         mask: Tensor | None = None,
     ) -> tuple[Tensor, dict[str, Tensor]]:
-        """G phase: the task's reconstruction of the raw prediction(s) plus realism terms on ``output``."""
+        """G phase: the task's reconstruction of the raw prediction(s) plus realism terms on ``output``;
+        ``discriminator`` None (no discriminator, or the warm-up of ``adversarial_start``) leaves out its terms."""
         stages = stages if isinstance(stages, list) else [stages]
         loss, logs = self.reconstruction(real, stages, mask)
-        if self.adversarial_weight or self.feature_matching:
+        if discriminator is not None and (self.adversarial_weight or self.feature_matching):
             fake_out, _ = self._discriminate(discriminator, output, mask)
             adv = g_loss(self.adversarial, fake_out.logits)
             loss = loss + self.adversarial_weight * adv
