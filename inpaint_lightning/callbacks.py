@@ -201,6 +201,7 @@ class PredictionWriter(BasePredictionWriter):
                 continue
             name = str(names[k]) if names is not None else f"{indices[k]:06d}"
             pixels = (out.permute(1, 2, 0).numpy() * 255.0).round().astype(np.uint8)
+            pixels = pixels[..., 0] if pixels.shape[-1] == 1 else pixels  # damage probabilities: greyscale
             target = self.output_dir / f"{name}.png"
             target.parent.mkdir(parents=True, exist_ok=True)  # names keep input sub-folders
             Image.fromarray(pixels).save(target)

@@ -166,6 +166,26 @@ def test_damage_test_split_reports_iou(trained):
     assert {"test/iou", "test/f1"} <= set(metrics) and 0 <= float(metrics["test/iou"]) <= 1
 
 
+def test_lightning_predict_writes_damage_probabilities(trained, tmp_path):
+    from inpaint_lightning.cli import main
+
+    images = tmp_path / "in"
+    images.mkdir()
+    photo = (smooth_photo(40, 56, 5) * 255).astype(np.uint8)
+    Image.fromarray(photo).save(images / "x.png")
+    out = tmp_path / "pred"
+    ckpt = trained / "ckpt" / "last.ckpt"
+    main(damage_args(tmp_path, "--ckpt_path", str(ckpt), "--data.predict_images", str(images),
+                     "--trainer.logger", "false", "--trainer.callbacks+=inpaint_lightning.callbacks.PredictionWriter",
+                     "--trainer.callbacks.output_dir", str(out), subcommand="predict"))  # fmt: skip
+    written = Image.open(out / "x.png")
+    assert written.mode == "L" and written.size == (56, 40)
+    expected = DamageDetector.from_checkpoint(ckpt, tile=None, working_side=None).probabilities(
+        torch.from_numpy(photo).permute(2, 0, 1)[None].float() / 255
+    )
+    assert np.abs(np.asarray(written).astype(float) - expected[0, 0].numpy() * 255).max() <= 1
+
+
 # ------------------------------------------------------------------------------------------------ inference
 class BrightSpots(nn.Module):
     """A stand-in detector: logit +20 where a pixel is near-white, -20 elsewhere."""

@@ -43,6 +43,16 @@ def test_nafnet_any_size_and_scale(scale):
         assert g(torch.rand(2, 3, h, w)).shape == (2, 3, h * scale, w * scale)
 
 
+def test_nafnet_starts_from_bicubic_upscaling():
+    """With its last layer at zero the SR generator is exactly bicubic: the baseline to beat is where it starts."""
+    g = NAFNet(width=8, enc_blocks=(1,), middle_blocks=1, dec_blocks=(1,), scale=4)
+    torch.nn.init.zeros_(g.ending[0].weight)
+    torch.nn.init.zeros_(g.ending[0].bias)
+    x = torch.rand(1, 3, 10, 12)
+    expected = torch.nn.functional.interpolate(x, scale_factor=4, mode="bicubic", align_corners=False)
+    assert torch.allclose(g(x), expected, atol=1e-6)
+
+
 def test_degrade_corruption_makes_aligned_seeded_pairs():
     dm = InpaintDataModule(
         image_size=32, batch_size=2, num_workers=0, embedded_tile=64, corruption=DegradeCorruption("sr_x4")
