@@ -209,10 +209,20 @@ class InpaintCLI(LightningCLI):
                 init_args.save_dir = root
 
     def before_fit(self) -> None:
-        """The crop size must be one the generator can run (its coarsest level needs a few pixels): checked on
-        the built generator, before the first step, in one line."""
+        """The data must be for the model's task, and the crop size one the generator can run (its coarsest level
+        needs a few pixels): checked on the built objects, before the first step, in one line."""
         from inpaint_lightning.inference.sizing import padded_size, probe_min_side
 
+        task = getattr(getattr(self.model, "task", None), "name", None)
+        corruption = getattr(self.datamodule, "corruption", None)
+        data_task = (
+            "restore" if getattr(self.datamodule, "pairs", None) else getattr(corruption, "task", None)
+        )
+        if task is not None and data_task is not None and task != data_task:
+            raise StartupError(
+                f"model.task is {task} but the data ({type(corruption).__name__}) makes {data_task} samples: set "
+                f"--model.task {data_task}, or a data.corruption for {task}"
+            )
         generator = getattr(self.model, "generator", None)
         size = getattr(self.datamodule, "image_size", None)
         if generator is None or size is None:

@@ -1,5 +1,6 @@
 """The LightningModule of every task: one discriminator step then one generator step per batch (manual
-optimization). What differs between inpainting and restoration is a :class:`~inpaint_lightning.tasks.Task` and
+optimization; the generator step alone without a discriminator). What differs between inpainting, restoration and
+damage detection is a :class:`~inpaint_lightning.tasks.Task` and
 the objective (:class:`~inpaint_lightning.losses.InpaintingLoss`, :class:`~inpaint_lightning.losses.RestorationLoss`,
 or :class:`~inpaint_lightning.losses.SegmentationLoss` for the damage detector, which has no discriminator).
 
@@ -48,8 +49,8 @@ class GANModule(L.LightningModule):
         loss: the objective with ``discriminator_loss``/``generator_loss`` phases
             (:class:`~inpaint_lightning.losses.objective.GANObjective`), or the generator phase alone
             (:class:`~inpaint_lightning.losses.SegmentationLoss`).
-        task: ``inpaint`` or ``restore`` (:mod:`inpaint_lightning.tasks`): the generator's input, what metrics see
-            (inpainting composites the known pixels back), the classical reference.
+        task: ``inpaint``, ``restore`` or ``detect`` (:mod:`inpaint_lightning.tasks`): the generator's input, what
+            metrics see (inpainting composites the known pixels back), the metrics, the classical reference.
         g_optimizer / d_optimizer: optimizer factories for generator and discriminator.
         g_scheduler / d_scheduler: optional LR scheduler factories.
         scheduler_interval: step schedulers every ``epoch`` or every ``step`` (batch).
@@ -63,7 +64,7 @@ class GANModule(L.LightningModule):
         val_baseline: a classical method scored on the same validation samples and logged as
             ``val/<name>/psnr|ssim|lpips`` (and shown in the panels), so the model's numbers have a reference
             point from the first validation on: ``telea`` or ``ns`` fills (inpainting), ``bicubic`` up-scaling
-            (restoration); ``auto`` is the task's first (Telea, bicubic), ``off`` skips it.
+            (restoration), the ``tophat`` detector (damage); ``auto`` is the task's first, ``off`` skips it.
     """
 
     def __init__(

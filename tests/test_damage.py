@@ -157,6 +157,17 @@ def test_damage_config_trains_and_validates_with_iou_and_f1(trained):
     assert Image.open(panel).mode == "RGB"
 
 
+def test_a_task_and_data_that_do_not_match_fail_at_start(tmp_path, capsys):
+    from inpaint_lightning.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(damage_args(tmp_path, "--data.corruption", "inpaint_lightning.data.HoleCorruption"))
+    assert exit_.value.code == 2
+    assert (
+        "model.task is detect but the data (HoleCorruption) makes inpaint samples" in capsys.readouterr().err
+    )
+
+
 def test_damage_test_split_reports_iou(trained):
     from inpaint_lightning.cli import main
 

@@ -187,8 +187,8 @@ def test_serve_reads_each_files_task(tmp_path, restore_checkpoint):
                                       "--output", str(onnx_file), "--no-check"]) == 0  # fmt: skip
     args = build_parser().parse_args(["--checkpoint", str(restore_checkpoint), "--checkpoint", str(onnx_file),
                                       "--tile", "64", "--overlap", "8"])  # fmt: skip
-    inpainter, restorers = models_from_args(args)
-    assert inpainter is None and list(restorers) == ["last", "sr_x2"]
+    inpainter, restorers, detector = models_from_args(args)
+    assert inpainter is None and detector is None and list(restorers) == ["last", "sr_x2"]
     assert all(r.scale == 2 and r.tile == 64 for r in restorers.values())
 
 

@@ -192,3 +192,30 @@ def test_one_process_serves_inpainting_and_restoration_models():
     assert post(only_restore, image, png(np.zeros((40, 56), np.uint8))).status_code == 404
     only_inpaint = TestClient(create_app(Inpainter.from_generator(g.eval())))
     assert only_inpaint.post("/restore", files={"image": ("p.png", image, "image/png")}).status_code == 404
+
+
+def test_detect_returns_the_damage_mask_and_health_lists_the_detector():
+    from inpaint_lightning.inference import DamageDetector
+
+    class WhiteLines(torch.nn.Module):  # damage where a pixel is near-white
+        in_channels, scale = 3, 1
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return (x.mean(1, keepdim=True) > 0.9).float() * 40 - 20
+
+    detector = DamageDetector.from_generator(WhiteLines(), dilate=0)
+    client = TestClient(create_app(detector=detector, max_network_pixels=20_000))
+    assert [(m["name"], m["task"]) for m in client.get("/health").json()["models"]] == [("detect", "detect")]
+    scratched = np.full((40, 56, 3), 90, np.uint8)
+    scratched[20, 3:50] = 255
+    found = client.post("/detect", files={"image": ("p.png", png(scratched), "image/png")})
+    assert found.status_code == 200 and found.headers["content-type"] == "image/png"
+    mask = np.asarray(Image.open(io.BytesIO(found.content)))
+    assert mask.shape == (40, 56) and mask[20, 3:50].min() == 255 and mask.sum() == 255 * 47
+    # a large photo is looked at at the detector's working size (512 short side): that is its network work
+    assert detector.network_pixels(1200, 1600) == 2 * 512 * 512  # 512 x 683 in two 512 px tiles
+    big = client.post("/detect", files={"image": ("p.png", png(photo(1200, 1600)), "image/png")})
+    assert big.status_code == 413 and "megapixels of network work" in big.json()["detail"]
+    assert client.post("/restore", files={"image": ("p.png", png(scratched), "image/png")}).status_code == 404
+    with pytest.raises(ValueError, match="damage detector"):
+        create_app()

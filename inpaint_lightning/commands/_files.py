@@ -1,9 +1,10 @@
-"""The loop the file commands share (``inpaint``, ``restore``, ``repair``): one PNG per input under ``--output``,
+"""The loop the file commands share (``inpaint``, ``restore``, ``detect``, ``repair``): one PNG per input under ``--output``,
 never over an input file, ``--skip-existing``, unreadable inputs skipped with a warning naming them, a progress
 bar, and one closing line with the true count."""
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -54,3 +55,37 @@ def write_each(
     note = f" ({len(skipped)} skipped: {', '.join(skipped[:5])}{' ...' if len(skipped) > 5 else ''})"
     print(f"wrote {written} image(s) to {output}{note if skipped else ''}", file=sys.stderr)
     return 0 if written or not names or skip_existing else 1
+
+
+def add_folder_arguments(parser: argparse.ArgumentParser, results: str = "results") -> None:
+    """``--images``, ``--output``, ``--skip-existing`` and ``--quiet`` of a command mapping images to PNGs."""
+    parser.add_argument("--images", type=Path, required=True, help="an image file, or a folder (recursive)")
+    parser.add_argument("--output", type=Path, required=True, help=f"folder for the {results} (created)")
+    parser.add_argument("--skip-existing", action="store_true", help=f"keep {results} already in --output")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def map_images(
+    args: argparse.Namespace, build: Callable[[], Callable[[np.ndarray], np.ndarray]], desc: str
+) -> int:
+    """Run the model ``build()`` returns on every image of ``--images`` into ``--output`` (:func:`write_each`).
+
+    The inputs are listed and the output folder checked before the model is built, so a wrong path fails in a
+    second, not after loading weights."""
+    from inpaint_lightning.data.io import read_image
+    from inpaint_lightning.data.pairs import check_output_folder, named_images
+
+    inputs = named_images(args.images)  # first: a missing input is named as such
+    check_output_folder(args.output, args.images)
+    model = build()
+    sources = {path.resolve() for _, path in inputs}
+    names = [name for name, _ in inputs]
+    return write_each(
+        names,
+        args.output,
+        sources,
+        lambda i: model(read_image(inputs[i][1])),
+        desc,
+        args.skip_existing,
+        args.quiet,
+    )

@@ -9,12 +9,12 @@ skipped with a warning naming them.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from inpaint_lightning.usage import ArgumentParser, program_name
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from inpaint_lightning.commands._files import add_folder_arguments
     from inpaint_lightning.inference.options import add_detection_arguments, add_model_arguments
 
     parser = ArgumentParser(
@@ -23,26 +23,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_model_arguments(parser, inpainting=False, restoration=True)
     add_detection_arguments(parser)
-    parser.add_argument("--images", type=Path, required=True, help="an image file, or a folder (recursive)")
-    parser.add_argument("--output", type=Path, required=True, help="folder for the masks (created)")
-    parser.add_argument("--skip-existing", action="store_true", help="keep masks already in --output")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_folder_arguments(parser, "masks")
     return parser
 
 
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
-    from inpaint_lightning.commands._files import write_each
-    from inpaint_lightning.data.io import read_image
-    from inpaint_lightning.data.pairs import check_output_folder, named_images
+    from inpaint_lightning.commands._files import map_images
     from inpaint_lightning.inference.options import detector_from_args
 
-    inputs = named_images(args.images)
-    check_output_folder(args.output, args.images)
-    detector = detector_from_args(args)
-    sources = {path.resolve() for _, path in inputs}
-    names = [name for name, _ in inputs]
-    return write_each(
-        names, args.output, sources, lambda i: detector(read_image(inputs[i][1])), "detect",
-        args.skip_existing, args.quiet,
-    )  # fmt: skip
+    return map_images(args, lambda: detector_from_args(args), "detect")

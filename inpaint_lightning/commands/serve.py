@@ -10,7 +10,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from inpaint_lightning.inference.options import add_model_arguments, models_from_args
+from inpaint_lightning.inference.options import (
+    add_detection_arguments,
+    add_model_arguments,
+    models_from_args,
+)
 from inpaint_lightning.usage import ArgumentParser, program_name
 
 
@@ -20,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Serve models over HTTP: a page at /, POST /inpaint, POST /restore, GET /health.",
     )
     add_model_arguments(parser, restoration=True, many=True)
+    add_detection_arguments(parser)
     parser.add_argument(
         "--host", default="127.0.0.1", help="interface (0.0.0.0 for every one; default local)"
     )
@@ -52,22 +57,25 @@ def main(argv: list[str]) -> int:
 
     from inpaint_lightning.serving.app import create_app
 
-    inpainter, restorers = models_from_args(args)
-    for model in (inpainter, *restorers.values()):
+    inpainter, restorers, detector = models_from_args(args)
+    for model in (inpainter, *restorers.values(), detector):
         if model is not None:
             model.min_side()  # compile-free warm-up: the first request is not slower
     app = create_app(
         inpainter,
         restorers=restorers,
+        detector=detector,
         max_upload_mb=args.max_upload_mb,
         max_pixels=int(args.max_megapixels * 1_000_000),
         max_network_pixels=int(args.max_network_megapixels * 1_000_000),
         max_queue=args.max_queue,
         body_timeout=args.timeout,
     )
-    served = (["inpaint"] if inpainter is not None else []) + [
-        f"restore {name} (x{r.scale})" for name, r in restorers.items()
-    ]
+    served = (
+        (["inpaint"] if inpainter is not None else [])
+        + [f"restore {name} (x{r.scale})" for name, r in restorers.items()]
+        + (["detect"] if detector is not None else [])
+    )
     print(f"serving {', '.join(served)} on http://{args.host}:{args.port}/", file=sys.stderr)
     # Connections beyond the queue get uvicorn's 503 before any work; idle keep-alive sockets close after 5 s.
     uvicorn.run(

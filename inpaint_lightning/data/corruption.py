@@ -23,6 +23,8 @@ class Corruption(ABC):
 
     #: how many times smaller ``input`` is than the clean image (crops must be multiples of it)
     scale: int = 1
+    #: the model task (:mod:`inpaint_lightning.tasks`) its samples are for
+    task: str = "inpaint"
 
     def spatial_target(
         self, height: int, width: int, rng: np.random.Generator, index: int, train: bool
@@ -75,6 +77,8 @@ class DegradeCorruption(Corruption):
     validation/test degradations are fixed.
     """
 
+    task = "restore"
+
     def __init__(self, degradation: Degradation | str = "denoise") -> None:
         self.degradation: Degradation = preset(degradation) if isinstance(degradation, str) else degradation
 
@@ -94,6 +98,8 @@ class DamageCorruption(Corruption):
     """Old-photo damage (the damage detector's task): ``input`` is the photo with seeded scratches, cracks, dust,
     tears and stains (:class:`~inpaint_lightning.data.damage.Damage`), and ``target`` is not the clean photo but
     the ``1 x H x W`` mask of the damaged pixels (1 = damage, the holes the inpainter will fill)."""
+
+    task = "detect"
 
     def __init__(self, damage: Damage | None = None) -> None:
         self.damage = damage if damage is not None else Damage()

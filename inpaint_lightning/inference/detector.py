@@ -82,15 +82,22 @@ class DamageDetector(Restorer):
         """``B x 3 x H x W`` in [0, 1] -> ``B x 1 x H x W`` damage probabilities."""
         image = image.float()
         h, w = image.shape[-2:]
-        small = image
-        if self.working_side is not None and min(h, w) > self.working_side:
-            f = self.working_side / min(h, w)
-            size = (max(1, round(h * f)), max(1, round(w * f)))
-            small = F.interpolate(image, size=size, mode="area")
+        size = self._working_size(h, w)
+        small = image if size == (h, w) else F.interpolate(image, size=size, mode="area")
         prob = self.restore_tensor(small)
         if prob.shape[-2:] != (h, w):
             prob = F.interpolate(prob, size=(h, w), mode="bilinear", align_corners=False)
         return prob
+
+    def network_pixels(self, height: int, width: int) -> int:
+        """Input pixels through the network for an ``height x width`` photo (at the working size, in tiles)."""
+        return super().network_pixels(*self._working_size(height, width))
+
+    def _working_size(self, height: int, width: int) -> tuple[int, int]:
+        if self.working_side is None or min(height, width) <= self.working_side:
+            return height, width
+        f = self.working_side / min(height, width)
+        return max(1, round(height * f)), max(1, round(width * f))
 
     def _finish(self, pred: Tensor) -> Tensor:
         """Logits -> probabilities, blended across tiles."""

@@ -192,24 +192,32 @@ def model_task(path: str) -> str:
     return str(hparams.get("task", "inpaint"))
 
 
-def models_from_args(args: argparse.Namespace) -> tuple[Inpainter | None, dict[str, Restorer]]:
+def models_from_args(
+    args: argparse.Namespace,
+) -> tuple[Inpainter | None, dict[str, Restorer], DamageDetector | None]:
     """The service's models: every ``--checkpoint``, by the task it was trained for. Restoration models are named
-    by file stem (``sr_x4.onnx`` -> ``sr_x4``; a repeated stem gets ``_2``...). At most one inpainting model."""
+    by file stem (``sr_x4.onnx`` -> ``sr_x4``; a repeated stem gets ``_2``...). At most one inpainting model and
+    one damage detector."""
     from pathlib import Path
 
     from inpaint_lightning.errors import StartupError
 
-    inpainter, restorers = None, {}
+    inpainter, restorers, detector = None, {}, None
     for path in args.checkpoint:
-        if model_task(path) == "restore":
+        task = model_task(path)
+        if task == "restore":
             stem = Path(path).stem
             name, n = stem, 1
             while name in restorers:
                 n += 1
                 name = f"{stem}_{n}"
             restorers[name] = restorer_from_args(args, path)
+        elif task == "detect":
+            if detector is not None:
+                raise StartupError(f"{path}: a second damage detector; serve one per process")
+            detector = detector_from_args(args, path)
         elif inpainter is not None:
             raise StartupError(f"{path}: a second inpainting model; serve one inpainting model per process")
         else:
             inpainter = inpainter_from_args(args, path)
-    return inpainter, restorers
+    return inpainter, restorers, detector

@@ -1,7 +1,9 @@
 """HTTP service: ``POST /inpaint`` (multipart ``image`` + ``mask`` -> PNG), ``POST /restore`` (multipart ``image``
-[+ ``model``] -> PNG at the model's scale), ``GET /health`` (the loaded models and their tasks), and at ``/`` a page
-to upload a photo, paint the hole or pick a restoration model, compare before/after and download. One process may
-serve an inpainting model and any number of restoration models; they share one inference lock and one queue.
+[+ ``model``] -> PNG at the model's scale), ``POST /detect`` (multipart ``image`` -> the damage mask as a PNG, white
+= damage), ``GET /health`` (the loaded models and their tasks), and at ``/`` a page to upload a photo, paint the
+hole (or let the damage detector find it) or pick a restoration model, compare before/after and download. One
+process may serve an inpainting model, any number of restoration models and a damage detector; they share one
+inference lock and one queue.
 
 Errors are JSON ``{"detail": ...}`` with a 4xx/5xx status and never stop the server: 400 for a file that is not an
 image, 408 for an upload slower than ``body_timeout``, 413 for an upload over ``max_upload_mb`` (checked on the
@@ -30,6 +32,7 @@ from inpaint_lightning.data.io import _pil_to_rgb
 from inpaint_lightning.data.masks import MaskSizeError, fit_mask
 from inpaint_lightning.errors import NonFiniteOutputError
 from inpaint_lightning.inference.convert import to_mask
+from inpaint_lightning.inference.detector import DamageDetector
 from inpaint_lightning.inference.inpainter import Inpainter
 from inpaint_lightning.inference.restorer import Restorer
 
@@ -139,14 +142,16 @@ def create_app(
     body_timeout: float = 30.0,
     title: str = "inpaint_lightning",
     restorers: dict[str, Restorer] | None = None,
+    detector: DamageDetector | None = None,
 ) -> FastAPI:
-    """The FastAPI app (with the upload limit) serving ``inpainter`` and/or ``restorers``.
+    """The FastAPI app (with the upload limit) serving ``inpainter``, ``restorers`` and/or ``detector``.
 
     Args:
         inpainter: what fills the holes (its mode, working size and mask polarity are the defaults of
             ``/inpaint``; the form fields ``mode`` and ``invert_mask`` override them per request), or None.
         restorers: restoration models by name for ``/restore`` (the form field ``model`` picks one; default the
             first), or None.
+        detector: the damage detector for ``/detect`` (the page's "Find damage"), or None.
         max_upload_mb: largest request body accepted (image + mask).
         max_pixels: largest image accepted, in pixels (decoding cost).
         max_network_pixels: largest network work per request, in pixels through the network (any mode; crop
@@ -155,16 +160,17 @@ def create_app(
         body_timeout: seconds an upload may stall before a 408.
     """
     restorers = dict(restorers or {})
-    if inpainter is None and not restorers:
-        raise ValueError("create_app needs an inpainter or at least one restorer")
+    if inpainter is None and not restorers and detector is None:
+        raise ValueError("create_app needs an inpainter, a restorer or a damage detector")
     app = FastAPI(
         title=title,
-        description="Image inpainting (POST an image and a mask, white = hole) and restoration (POST an image).",
+        description="Image inpainting (POST an image and a mask, white = hole), restoration (POST an image) and "
+        "old-photo damage detection (POST an image, get its damage mask).",
     )
     lock = threading.Lock()  # one inference at a time: the model already uses every core it is given
     admission = threading.BoundedSemaphore(max_queue + 1)  # the running request + the queue
     page = resources.files("inpaint_lightning.serving").joinpath("static/index.html").read_text("utf-8")
-    app.state.inpainter, app.state.restorers = inpainter, restorers
+    app.state.inpainter, app.state.restorers, app.state.detector = inpainter, restorers, detector
 
     @contextlib.contextmanager
     def admitted() -> Any:
@@ -192,6 +198,11 @@ def create_app(
             models.append({
                 "name": name, "task": "restore", "scale": restorer.scale, "tile": restorer.tile,
                 "backend": type(restorer.backend).__name__, "size_multiple": restorer.size_multiple,
+            })  # fmt: skip
+        if detector is not None:
+            models.append({
+                "name": "detect", "task": "detect", "working_side": detector.working_side,
+                "backend": type(detector.backend).__name__, "size_multiple": detector.size_multiple,
             })  # fmt: skip
         return {
             "status": "ok",
@@ -239,7 +250,22 @@ def create_app(
         with admitted():
             return _restore(restorers[name], image)
 
-    def _restore(restorer: Restorer, image: UploadFile) -> Response:
+    @app.post(
+        "/detect",
+        response_class=Response,
+        responses={
+            200: {"content": {"image/png": {}}, "description": "the damage mask as PNG, white = damage"}
+        },
+    )
+    def detect(
+        image: Annotated[UploadFile, File(description="the photo (any format Pillow reads)")],
+    ) -> Response:
+        if detector is None:
+            raise HTTPException(404, "no damage detector is loaded on this server (see /health)")
+        with admitted():
+            return _restore(detector, image, "damage.png")
+
+    def _restore(restorer: Restorer, image: UploadFile, filename: str = "restored.png") -> Response:
         rgb = _pil_to_rgb(_decode(image.file.read(), "image", max_pixels))
         work = restorer.network_pixels(*rgb.shape[:2])
         if work > max_network_pixels:
@@ -253,7 +279,7 @@ def create_app(
                 result = restorer(rgb)
             except NonFiniteOutputError as err:
                 raise HTTPException(500, str(err)) from None
-        return _png(result, "restored.png")
+        return _png(result, filename)
 
     def _inpaint(
         inpainter: Inpainter, image: UploadFile, mask: UploadFile, mode: str | None, invert_mask: bool | None
