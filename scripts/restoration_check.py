@@ -178,6 +178,7 @@ def main(argv: list[str]) -> int:
     report = [f"# Restoration learning checks ({args.minutes:g} CPU minutes each)", ""]
     for task in args.tasks:
         spec = TASKS[task]
+        crop = _override(extra, "--data.image_size", spec["crop"])
         fit_dir = args.out / task / "fit"
         ckpt = fit_dir / "ckpt" / "last.ckpt"
         if not args.skip_fit:
@@ -190,7 +191,7 @@ def main(argv: list[str]) -> int:
         for name, only in spec["baselines"].items():
             results[name] = evaluate(args, task, images, name, ["--method", name], only or spec["presets"])
         steps = _steps(fit_dir)
-        lines = [f"## {task} (`configs/tasks/{task}.yaml`, {spec['crop']} px crops, {steps} steps)", "",
+        lines = [f"## {task} (`configs/tasks/{task}.yaml`, {crop} px crops, {steps} steps)", "",
                  *table(results), "", *verdict(results), ""]  # fmt: skip
         full = [
             n
@@ -207,6 +208,18 @@ def main(argv: list[str]) -> int:
         (args.out / "report.md").write_text("\n".join(report) + "\n")
     print("\n".join(report))
     return 0
+
+
+def _override(extra: list[str], flag: str, default: object) -> str:
+    """The last value given to ``flag`` among the extra fit arguments (``--flag v`` or ``--flag=v``), else
+    ``default``: what the run used, for its report."""
+    value = str(default)
+    for i, arg in enumerate(extra):
+        if arg == flag and i + 1 < len(extra):
+            value = extra[i + 1]
+        elif arg.startswith(flag + "="):
+            value = arg.split("=", 1)[1]
+    return value
 
 
 def _steps(fit_dir: Path) -> str:

@@ -21,10 +21,10 @@ def _metrics(tmp_path: Path) -> list[dict]:
 
 @pytest.mark.parametrize("precision", ["32", "bf16-mixed"])
 def test_fit_runs_validates_checkpoints_and_logs(tmp_path, precision):
-    # the default recipe's LPIPS-VGG term (tiny.yaml turns it off for speed elsewhere)
-    cli = main(
-        tiny_args(tmp_path, "--trainer.precision", precision, "--model.loss.init_args.lpips_vgg", "2.0")
-    )
+    # fp32: also the default recipe's LPIPS-VGG term (tiny.yaml turns it off for speed elsewhere; VGG16 under
+    # bf16 autocast on a CPU would cost the suite half a minute for nothing the fp32 run does not show)
+    realism = ["--model.loss.init_args.lpips_vgg", "2.0"] if precision == "32" else []
+    cli = main(tiny_args(tmp_path, "--trainer.precision", precision, *realism))
     assert cli.trainer.global_step == 4  # max_steps counts batches, not D + G optimizer steps
     rows = _metrics(tmp_path)
     train_keys = {k for r in rows for k, v in r.items() if v and k.startswith("train/")}
@@ -37,10 +37,10 @@ def test_fit_runs_validates_checkpoints_and_logs(tmp_path, precision):
         "train/lr_g",
         "train/lr_d",
         # the default recipe's realism terms, each logged
-        "train/g/lpips_vgg",
         "train/g/feature_matching",
         "train/d/r1",  # lazy: step 0 is an R1 step
     } <= train_keys
+    assert ("train/g/lpips_vgg" in train_keys) == bool(realism)
     assert sum(1 for r in rows if r.get("val/psnr")) == 2  # val_check_interval 2 within 4 steps
     ckpts = {p.name for p in (tmp_path / "ckpt").iterdir()}
     assert "last.ckpt" in ckpts and len(ckpts) >= 2
@@ -85,14 +85,6 @@ def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
         text=True,
         timeout=300,
     )
-
-
-def test_wrong_key_and_wrong_type_fail_at_startup(tmp_path):
-    bad_key = _run(["fit", "--config", str(GAN_YAML), "--model.no_such_option", "1"], tmp_path)
-    assert bad_key.returncode != 0 and "no_such_option" in bad_key.stderr
-    bad_type = _run(["fit", "--config", str(GAN_YAML), "--data.batch_size", "many"], tmp_path)
-    assert bad_type.returncode != 0 and "batch_size" in bad_type.stderr
-    assert not (tmp_path / "logs").exists()  # nothing was started
 
 
 def test_missing_data_root_is_one_clear_message(tmp_path):

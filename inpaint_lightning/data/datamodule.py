@@ -180,15 +180,15 @@ class InpaintDataModule(L.LightningDataModule):
         self._setup_predict_folder()
 
     def _setup_predict_folder(self) -> None:
-        """``predict_images``: image/mask pairs for inpainting, the images alone for restoration."""
+        """``predict_images``: image/mask pairs for inpainting, the images alone for restoration and detection."""
         if self.predict_images is None:
             return
         from inpaint_lightning.data.folder_pairs import FolderImages, FolderPairs
 
-        if self.pairs or not isinstance(self.corruption, HoleCorruption):
+        if self.pairs or self.corruption.task != "inpaint":
             if self.predict_masks is not None:
                 raise StartupError(
-                    "--data.predict_masks is for inpainting; restoration predicts from images alone"
+                    "--data.predict_masks is for inpainting; restoration and detection predict from images alone"
                 )
             self.datasets["predict"] = FolderImages(self.predict_images)
         else:
