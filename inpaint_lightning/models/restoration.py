@@ -6,7 +6,7 @@ Why this one: NAFNet's blocks are only 1x1 and depthwise 3x3 convolutions, a cha
 besides the gate, so it is fast per FLOP on CPUs as well as GPUs and exports to ONNX without special cases, and it
 was the strongest per FLOP on denoising (SIDD) and deblurring (GoPro). For super-resolution the U-Net runs at the
 input's resolution and a pixel-shuffle tail predicts the ``scale`` x larger image, as ESRGAN/RRDB-style models do,
-added to a bilinear up-scaling of the input (the network learns the residual).
+added to a bicubic up-scaling of the input (the network learns the residual, and starts at the SR baseline).
 
 Contract: ``forward(x)`` maps ``B x 3 x h x w`` in [0, 1] (any size: padded to ``size_multiple`` inside) to
 ``B x 3 x (scale h) x (scale w)``, trained towards [0, 1].
@@ -68,6 +68,14 @@ class NAFBlock(nn.Module):
         x = x + self.beta * y
         y = self.ffn2(self.gate(self.ffn1(self.norm2(x))))
         return x + self.gamma * y
+
+
+def upscaled(x: Tensor, scale: int) -> Tensor:
+    """``x`` up-scaled bicubically by ``scale`` (itself at 1): the base the restoration generators add their
+    correction to. Bicubic, not bilinear: the SR baseline to beat is where the correction starts."""
+    if scale == 1:
+        return x
+    return F.interpolate(x, scale_factor=scale, mode="bicubic", align_corners=False)
 
 
 class NAFNet(nn.Module):
@@ -137,13 +145,7 @@ class NAFNet(nn.Module):
         y = self.ending(y)[..., : h * self.scale, : w * self.scale]
         if not self.residual:
             return y
-        # Bicubic, not bilinear: the SR baseline to beat is where the correction starts (+0.3-0.5 dB at x4).
-        base = (
-            x
-            if self.scale == 1
-            else F.interpolate(x, scale_factor=self.scale, mode="bicubic", align_corners=False)
-        )
-        return base + 0.5 * y
+        return upscaled(x, self.scale) + 0.5 * y
 
 
 class DenseBlock(nn.Module):
@@ -179,7 +181,7 @@ class RRDB(nn.Module):
 
 class RRDBNet(nn.Module):
     """RRDB-lite: ESRGAN's generator with few, narrow blocks, all at the input's resolution, then a pixel-shuffle
-    tail (``scale`` > 1) and the same residual over a bilinear up-scaling as :class:`NAFNet` (same contract).
+    tail (``scale`` > 1) and the same residual over a bicubic up-scaling as :class:`NAFNet` (same contract).
 
     Args:
         width: feature channels. growth: channels each dense-block convolution adds. blocks: RRDB count.
@@ -202,9 +204,4 @@ class RRDBNet(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         y = self.head(x * 2.0 - 1.0)
         y = self.tail(y + self.body_end(self.body(y)))
-        base = (
-            x
-            if self.scale == 1
-            else F.interpolate(x, scale_factor=self.scale, mode="bilinear", align_corners=False)
-        )
-        return base + 0.5 * y
+        return upscaled(x, self.scale) + 0.5 * y
