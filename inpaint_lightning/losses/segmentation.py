@@ -28,10 +28,11 @@ class SegmentationLoss(Objective):
 
     Args:
         bce / dice: weights of the two terms.
-        pos_weight: BCE weight of damaged pixels (they are rare).
+        pos_weight: BCE weight of damaged pixels (rare; Dice already balances them: 3 instead of 1 raised recall
+            and cost more precision, validation F1 0.698 vs 0.720 after 15 CPU minutes).
     """
 
-    def __init__(self, bce: float = 1.0, dice: float = 1.0, pos_weight: float = 3.0) -> None:
+    def __init__(self, bce: float = 1.0, dice: float = 1.0, pos_weight: float = 1.0) -> None:
         super().__init__()
         self.bce, self.dice, self.pos_weight = bce, dice, pos_weight
 
