@@ -115,7 +115,7 @@ class GANModule(L.LightningModule):
         # A plain dict, not submodules: metric networks stay out of checkpoints and the model summary.
         # Restoration also logs Y-channel PSNR/SSIM with a border of `scale` pixels cut (the SR papers' numbers).
         self.scale = int(getattr(generator, "scale", 1) or 1)
-        self.y_border = self.scale if task == "restore" else None
+        self.y_border = self.task.y_border(self.scale)
         self.metrics: dict[str, ImageMetrics | SegmentationMetrics] = {
             "val": self.task.metrics("val/", lpips_metric, self.scale)
         }

@@ -23,6 +23,11 @@ from inpaint_lightning.evaluation.metrics import ImageMetrics
 from inpaint_lightning.evaluation.segmentation import SegmentationMetrics
 
 
+def _uint8_images(images: Tensor) -> np.ndarray:
+    """``B x 3 x H x W`` in [0, 1] -> ``B x H x W x 3`` uint8 on the CPU: what the OpenCV baselines take."""
+    return images.float().clamp(0, 1).mul(255).round().byte().permute(0, 2, 3, 1).cpu().numpy()
+
+
 class Task(ABC):
     """Base of :class:`InpaintTask`, :class:`RestoreTask` and :class:`DetectTask`."""
 
@@ -34,9 +39,13 @@ class Task(ABC):
     #: ``test`` runs the evaluation protocol of ``evaluate`` (images out); False: the validation metrics
     evaluated_as_images: bool = True
 
+    def y_border(self, scale: int) -> int | None:
+        """Pixels cut from each side for Y-channel PSNR/SSIM (None: no Y-channel metrics)."""
+        return None
+
     def metrics(self, prefix: str, lpips: Any, scale: int = 1) -> ImageMetrics | SegmentationMetrics:
         """The epoch metrics of this task (PSNR/SSIM/LPIPS on images by default)."""
-        return ImageMetrics(prefix, lpips)
+        return ImageMetrics(prefix, lpips, self.y_border(scale))
 
     def default_loss(self) -> Any:
         """The objective used when the config names none."""
@@ -86,7 +95,7 @@ class InpaintTask(Task):
 
         fill = baseline(name)
         masked, mask = batch["input"], batch["mask"]
-        pixels = masked.float().clamp(0, 1).mul(255).round().byte().permute(0, 2, 3, 1).cpu().numpy()
+        pixels = _uint8_images(masked)
         holes = mask[:, 0].float().cpu().numpy()
         filled = np.stack([fill(p, h) for p, h in zip(pixels, holes, strict=True)])
         pred = torch.from_numpy(filled).permute(0, 3, 1, 2).to(masked.device, torch.float32).div(255)
@@ -105,9 +114,9 @@ class RestoreTask(Task):
     name = "restore"
     baselines = ("bicubic",)
 
-    def metrics(self, prefix: str, lpips: Any, scale: int = 1) -> ImageMetrics:
-        """Also PSNR/SSIM on Y with a border of ``scale`` pixels cut (the super-resolution papers' numbers)."""
-        return ImageMetrics(prefix, lpips, y_channel_border=scale)
+    def y_border(self, scale: int) -> int | None:
+        """``scale``: PSNR/SSIM also on Y with that border cut (the super-resolution papers' numbers)."""
+        return scale
 
     def default_loss(self) -> Any:
         from inpaint_lightning.losses import RestorationLoss
@@ -159,7 +168,7 @@ class DetectTask(Task):
     def baseline(self, name: str, batch: dict[str, Tensor]) -> Tensor:
         from inpaint_lightning.evaluation.segmentation import DETECTORS
 
-        pixels = batch["input"].float().clamp(0, 1).mul(255).round().byte().permute(0, 2, 3, 1).cpu().numpy()
+        pixels = _uint8_images(batch["input"])
         found = np.stack([DETECTORS[name](p) for p in pixels])
         return torch.from_numpy(found)[:, None].to(batch["input"].device, torch.float32)
 

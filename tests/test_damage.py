@@ -261,53 +261,57 @@ def test_repair_without_a_mask_inpaints_what_the_detector_finds():
         PhotoRepairer(None, Inpainter.from_generator(Grey()))(photo)
 
 
-def test_detect_and_repair_commands_end_to_end(trained, tmp_path):
-    from inpaint_lightning.commands import run
-
-    photos = tmp_path / "photos"
-    photos.mkdir()
-    for i in range(2):
-        Image.fromarray((smooth_photo(64, 80, i) * 255).astype(np.uint8)).save(photos / f"p{i}.jpg")
-    (photos / "broken.png").write_bytes(b"not an image")
-    ckpt = str(trained / "ckpt" / "last.ckpt")
-    assert run("detect", ["--checkpoint", ckpt, "--images", str(photos), "--output", str(tmp_path / "m"),
-                          "--quiet"]) == 0  # fmt: skip
-    masks = sorted(p.name for p in (tmp_path / "m").glob("*.png"))
-    assert masks == ["p0.png", "p1.png"]
-    assert Image.open(tmp_path / "m" / "p0.png").mode == "L" and Image.open(
-        tmp_path / "m" / "p0.png"
-    ).size == (80, 64)
-
+def test_detect_and_repair_commands_end_to_end(trained, tmp_path, capsys, caplog):
     from inpaint_lightning.commands import main_standalone
     from inpaint_lightning.inference.export import export_torchscript
     from inpaint_lightning.models.generators import FFCResNet
 
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for i in range(2):
+        photo = (smooth_photo(64, 80, i) * 0.8 * 255).astype(np.uint8)
+        photo[30:32, 5:75] = 255  # a white scratch
+        Image.fromarray(photo).save(photos / f"p{i}.png")
+    (photos / "broken.png").write_bytes(b"not an image")
+    # `detect` with a trained checkpoint: one L mask per readable photo, the unreadable one named and skipped
+    assert main_standalone("detect", ["--checkpoint", str(trained / "ckpt" / "last.ckpt"), "--images", str(photos),
+                                      "--output", str(tmp_path / "m"), "--quiet"]) == 0  # fmt: skip
+    assert sorted(p.name for p in (tmp_path / "m").glob("*.png")) == ["p0.png", "p1.png"]
+    first = Image.open(tmp_path / "m" / "p0.png")
+    assert first.mode == "L" and first.size == (80, 64) and "broken.png" in caplog.text
+
+    # `repair` with a detector of known behaviour (white = damage), exported as a trained one would be
+    detector_file, inpaint_file = tmp_path / "white.pt", tmp_path / "inpaint.pt"
+    export_torchscript(BrightSpots(), detector_file, task="detect")
     torch.manual_seed(0)
-    inpaint_model = tmp_path / "inpaint.pt"
     export_torchscript(
-        FFCResNet(base_channels=8, n_downsampling=2, n_blocks=1, max_channels=16).eval(), inpaint_model
+        FFCResNet(base_channels=8, n_downsampling=2, n_blocks=1, max_channels=16).eval(), inpaint_file
     )
     out = tmp_path / "repaired"
-    repair = ["--inpaint-checkpoint", str(inpaint_model), "--detect-checkpoint", ckpt, "--images", str(photos),
-              "--output", str(out), "--save-masks", "--quiet"]  # fmt: skip
+    repair = ["--inpaint-checkpoint", str(inpaint_file), "--detect-checkpoint", str(detector_file), "--images",
+              str(photos), "--output", str(out), "--save-masks", "--grow", "1", "--quiet"]  # fmt: skip
     assert main_standalone("repair", repair) == 0
     assert sorted(p.name for p in out.glob("*.png")) == ["p0.png", "p1.png"]
     saved = np.asarray(Image.open(out / "masks" / "p0.png"))
-    assert np.array_equal(
-        saved, np.asarray(Image.open(tmp_path / "m" / "p0.png"))
-    )  # the detect command's mask
-    photo = np.asarray(Image.open(photos / "p0.jpg").convert("RGB"))
-    result = np.asarray(Image.open(out / "p0.png"))
-    assert np.array_equal(result[saved == 0], photo[saved == 0])  # only detected damage replaced
-    # wrong combinations and wrong model files: one line, exit 2
-    assert (
-        main_standalone("repair", [*repair[2:4], "--images", str(photos), "--output", str(tmp_path / "x")])
-        == 2
-    )
-    assert main_standalone("repair", [*repair, "--masks", str(photos)]) == 2
-    wrong = ["--inpaint-checkpoint", ckpt, "--detect-checkpoint", ckpt, "--images", str(photos), "--output",
-             str(tmp_path / "y")]  # fmt: skip
-    assert main_standalone("repair", wrong) == 2
+    expected = np.zeros((64, 80), np.uint8)
+    expected[29:33, 5:75] = 255  # the scratch grown by a 1-pixel disk: a row above and below ...
+    expected[30:32, 4] = expected[30:32, 75] = 255  # ... a column at each end, not the diagonal corners
+    assert np.array_equal(saved, expected)
+    photo, result = np.asarray(Image.open(photos / "p0.png")), np.asarray(Image.open(out / "p0.png"))
+    assert np.array_equal(result[saved == 0], photo[saved == 0])  # only the detected damage is replaced ...
+    assert (result[30:32, 5:75] != 255).any(axis=-1).all()  # ... and all of it is
+    capsys.readouterr()
+    # wrong combinations and a detector passed as the inpainter: one line each, exit 2
+    calls = {
+        "give --inpaint-checkpoint too": ["--restore-checkpoint", str(inpaint_file), *repair[2:4], "--images",
+                                          str(photos), "--output", str(tmp_path / "x")],
+        "not both": [*repair, "--masks", str(photos)],
+        "is a damage detector": ["--inpaint-checkpoint", str(detector_file), "--images", str(photos), "--masks",
+                                 str(photos / "p0.png"), "--output", str(tmp_path / "y")],
+    }  # fmt: skip
+    for message, argv in calls.items():
+        assert main_standalone("repair", argv) == 2
+        assert message in capsys.readouterr().err
 
 
 def test_detector_export_keeps_its_task_and_matches_pytorch(trained, tmp_path):

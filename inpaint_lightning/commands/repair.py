@@ -86,14 +86,17 @@ def main(argv: list[str]) -> int:
     detector = None
     if args.detect_checkpoint:
         detector = detector_from_args(args, args.detect_checkpoint)
-    repairer = PhotoRepairer(restorer, inpainter, detector=detector)
+    repairer = PhotoRepairer(
+        restorer, inpainter
+    )  # the damage is detected below, where --save-masks can keep it
     sources = {p.resolve() for _, image, mask in items for p in (image, mask) if p is not None}
 
     def work(i: int) -> np.ndarray:
         _, image_path, mask_path = items[i]
         image = read_image(image_path)
-        damage = read_mask(mask_path, invert=args.invert_mask) if mask_path is not None else None
-        if detector is not None:
+        if detector is None:
+            damage = read_mask(mask_path, invert=args.invert_mask) if mask_path is not None else None
+        else:
             damage = detector(image)
             if args.save_masks:
                 target = args.output / "masks" / f"{names[i]}.png"

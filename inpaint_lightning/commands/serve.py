@@ -21,7 +21,7 @@ from inpaint_lightning.usage import ArgumentParser, program_name
 def build_parser() -> argparse.ArgumentParser:
     parser = ArgumentParser(
         prog=f"{program_name()} serve",
-        description="Serve models over HTTP: a page at /, POST /inpaint, POST /restore, GET /health.",
+        description="Serve models over HTTP: a page at /, POST /inpaint, POST /restore, POST /detect, GET /health.",
     )
     add_model_arguments(parser, restoration=True, many=True)
     add_detection_arguments(parser)

@@ -160,9 +160,8 @@ class PairedImages(Dataset):
             raise StartupError(f"--data.image_size {size} must be a multiple of the pairs' scale {scale}")
         self.pairs, self.size, self.scale, self.train, self.seed = pairs, size, scale, train, seed
         self._skipped: set[str] = set()
-        self._checked: set[str] = (
-            set()
-        )  # pairs whose content matched once: the check is not repeated per crop
+        # pairs whose content matched once: the check is not repeated per crop
+        self._checked: set[str] = set()
 
     def __len__(self) -> int:
         return len(self.pairs)

@@ -5,7 +5,8 @@ applied to in-memory images, only to files), numpy ``H x W x 3`` / ``H x W`` / `
 or float in [0, 1]), torch ``3 x H x W`` / ``B x 3 x H x W`` (float in [0, 1] or uint8), or a list of these.
 Masks: the same containers, one channel (``H x W``, ``H x W x 1``, ``1 x H x W``, ``B x 1 x H x W``...; RGB masks
 use their luminance); values at or above half of full scale are holes (``invert_mask`` flips that).
-Results come back in the image's own type, size, layout, dtype and device.
+Results come back in the image's own type, size, layout, dtype and device; a one-channel result (a damage mask)
+as a PIL ``L`` image, a numpy ``H x W`` (``B x H x W``) array, or a ``1 x H x W`` (``B x 1 x H x W``) tensor.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ def _image_from_numpy(arr: np.ndarray) -> tuple[Tensor, Callable[[Tensor], Any]]
 
     def back(out: Tensor) -> np.ndarray:
         res = out.detach().float().cpu().permute(0, 2, 3, 1).numpy()
+        res = res[..., 0] if res.shape[-1] == 1 else res
         res = (
             np.clip(np.round(res * 255.0), 0, 255).astype(np.uint8)
             if dtype == np.uint8
@@ -90,7 +92,12 @@ def to_image(image: Any) -> Converted:
 
         def back(out: Tensor) -> Image.Image:
             res = out.detach().float().cpu()[0].permute(1, 2, 0).numpy()
-            return Image.fromarray(np.clip(np.round(res * 255.0), 0, 255).astype(np.uint8), "RGB")
+            pixels = np.clip(np.round(res * 255.0), 0, 255).astype(np.uint8)
+            return (
+                Image.fromarray(pixels[..., 0], "L")
+                if pixels.shape[-1] == 1
+                else Image.fromarray(pixels, "RGB")
+            )
 
         return Converted(tensor, back)
     if isinstance(image, np.ndarray):

@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image
 from torch import Tensor
 
+from inpaint_lightning.data.masks import dilate_holes
 from inpaint_lightning.inference.convert import to_image
 from inpaint_lightning.inference.restorer import Restorer
 
@@ -36,7 +36,7 @@ class DamageDetector(Restorer):
         tile / overlap: as :class:`~inpaint_lightning.inference.Restorer`'s, at the working size.
     """
 
-    task, channels = "detect", 3
+    task, channels, out_channels = "detect", 3, 1
 
     def __init__(
         self,
@@ -64,19 +64,16 @@ class DamageDetector(Restorer):
         if isinstance(image, (list, tuple)):
             return [self(i) for i in image]
         converted = to_image(image)
-        mask = self.detect_tensor(converted.image)
-        if isinstance(image, Image.Image):
-            return Image.fromarray(mask[0, 0].mul(255).byte().cpu().numpy(), "L")
-        out = converted.back(mask)
-        return out[..., 0] if isinstance(out, np.ndarray) else out
+        return converted.back(self.detect_tensor(converted.image))
 
     def detect_tensor(self, image: Tensor) -> Tensor:
-        """``B x 3 x H x W`` in [0, 1] -> ``B x 1 x H x W`` float32 in {0, 1}, dilated."""
+        """``B x 3 x H x W`` in [0, 1] -> ``B x 1 x H x W`` float32 in {0, 1}, grown by a disk of ``dilate`` pixels
+        (:func:`~inpaint_lightning.data.masks.dilate_holes`, as ``inpaint --dilate``)."""
         mask = (self.probabilities(image) > self.threshold).float()
-        if self.dilate:
-            k = 2 * self.dilate + 1
-            mask = F.max_pool2d(mask, k, stride=1, padding=self.dilate)
-        return mask
+        if not self.dilate:
+            return mask
+        grown = np.stack([dilate_holes(m, self.dilate) for m in mask[:, 0].cpu().numpy()])
+        return torch.from_numpy(grown)[:, None].to(mask.device)
 
     def probabilities(self, image: Tensor) -> Tensor:
         """``B x 3 x H x W`` in [0, 1] -> ``B x 1 x H x W`` damage probabilities."""

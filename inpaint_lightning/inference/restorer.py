@@ -60,6 +60,8 @@ class Restorer(FileLoaded):
     """
 
     task, channels = "restore", 3
+    #: channels of the model's output (and of what is blended across tiles)
+    out_channels = 3
 
     def __init__(self, backend: Any, scale: int = 1, tile: int | None = 512, overlap: int = 32) -> None:
         if tile is not None and tile < 16:
@@ -94,22 +96,19 @@ class Restorer(FileLoaded):
         if self.tile is None or (h <= self.tile and w <= self.tile):
             return self._run(image)
         tile, step = self.tile, self.tile - self.overlap
-        out: Tensor | None = None
+        out = torch.zeros(b, self.out_channels, h * s, w * s, device=image.device)
         weight = torch.zeros(1, 1, h * s, w * s, device=image.device)
         rows, cols = _starts(h, tile, step), _starts(w, tile, step)
         for top in rows:
             for left in cols:
                 th, tw = min(tile, h), min(tile, w)
                 pred = self._run(image[..., top : top + th, left : left + tw])
-                if out is None:  # as many channels as the model gives (3; 1 for the damage detector)
-                    out = torch.zeros(b, pred.shape[1], h * s, w * s, device=image.device)
                 wy = _ramp(th * s, self.overlap * s, top > 0, top + th < h)
                 wx = _ramp(tw * s, self.overlap * s, left > 0, left + tw < w)
                 wt = (wy[:, None] * wx[None, :]).to(image.device)[None, None]
                 region = (..., slice(top * s, (top + th) * s), slice(left * s, (left + tw) * s))
                 out[region] += pred * wt
                 weight[region] += wt
-        assert out is not None
         return (out / weight).clamp(0, 1)
 
     def network_pixels(self, height: int, width: int) -> int:

@@ -248,7 +248,7 @@ def create_app(
         if name not in restorers:
             raise HTTPException(404, f"no restoration model {name!r}; loaded: {', '.join(restorers)}")
         with admitted():
-            return _restore(restorers[name], image)
+            return _one_image(restorers[name], image)
 
     @app.post(
         "/detect",
@@ -263,9 +263,10 @@ def create_app(
         if detector is None:
             raise HTTPException(404, "no damage detector is loaded on this server (see /health)")
         with admitted():
-            return _restore(detector, image, "damage.png")
+            return _one_image(detector, image, "damage.png")
 
-    def _restore(restorer: Restorer, image: UploadFile, filename: str = "restored.png") -> Response:
+    def _one_image(restorer: Restorer, image: UploadFile, filename: str = "restored.png") -> Response:
+        """A Restorer (or the DamageDetector, one) on an uploaded image, as PNG, within the limits."""
         rgb = _pil_to_rgb(_decode(image.file.read(), "image", max_pixels))
         work = restorer.network_pixels(*rgb.shape[:2])
         if work > max_network_pixels:
