@@ -179,7 +179,7 @@ class GANModule(L.LightningModule):
         image, mask = batch["target"], batch.get("mask")
         stages = self._stages(self.task.generator_input(batch))  # once per batch, used by both phases
         comp = self.task.output(stages[-1], batch)
-        # No discriminator (a segmentation task), or the objective's warm-up steps: the G phase alone.
+        # No discriminator (a segmentation task), or the objective's pixel warm-up: the G phase alone.
         adversarial = d_opt is not None and self.loss.adversarial_at(self.global_step)
 
         d_logs: dict[str, Any] = {}
@@ -198,7 +198,7 @@ class GANModule(L.LightningModule):
 
         self.toggle_optimizer(g_opt)
         g_total, g_logs = self.loss.generator_loss(
-            self.discriminator if adversarial else None, image, stages, comp, mask
+            self.discriminator if adversarial else None, image, stages, comp, mask, step=self.global_step
         )
         self._check_finite("generator", g_total, g_logs)
         g_opt.zero_grad(set_to_none=True)

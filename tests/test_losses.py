@@ -154,6 +154,20 @@ def test_generator_loss_logs_the_lpips_vgg_term():
     assert logs["g/lpips_vgg"] > 0 and torch.allclose(total, expected)
 
 
+def test_pixel_warm_up_leaves_out_every_realism_term_until_its_last_step():
+    """Real-ESRNet's stage: before ``pixel_warmup`` the total is the pixel loss alone (no D, no LPIPS-VGG)."""
+    from inpaint_lightning.losses import RestorationLoss
+
+    loss = RestorationLoss(adversarial_weight=0.5, lpips_vgg=1.0, pixel_warmup=4)
+    real, fake = torch.rand(1, 3, 32, 32), torch.rand(1, 3, 32, 32)
+    warm, warm_logs = loss.generator_loss(ConstantD(0.4), real, [fake], fake, step=3)
+    assert set(warm_logs) == {"g/pixel", "g/loss"} and torch.allclose(warm, warm_logs["g/pixel"])
+    total, logs = loss.generator_loss(ConstantD(0.4), real, [fake], fake, step=4)
+    assert {"g/adversarial", "g/lpips_vgg"} <= set(logs)
+    assert torch.allclose(total, logs["g/pixel"] + 0.5 * logs["g/adversarial"] + logs["g/lpips_vgg"])
+    assert not loss.adversarial_at(3) and loss.adversarial_at(4)
+
+
 def test_missing_vgg_weights_fail_with_the_file_name(tmp_path, monkeypatch):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
     monkeypatch.setattr(

@@ -71,11 +71,11 @@ def test_each_batch_steps_both_optimizers_once_and_counts_one_step():
         assert next(iter(opt.state.values()))["step"].item() == 5
 
 
-def test_adversarial_warm_up_trains_the_generator_alone_then_both():
-    """``adversarial_start`` (Real-ESRNet's warm-up): no D update and no adversarial term for the first steps."""
+def test_pixel_warm_up_trains_the_generator_alone_then_both():
+    """``pixel_warmup`` (Real-ESRNet's stage): no D update and no adversarial term for the first steps."""
     from inpaint_lightning.losses import InpaintingLoss
 
-    model = tiny_model(loss=InpaintingLoss(adversarial_start=3))
+    model = tiny_model(loss=InpaintingLoss(pixel_warmup=3))
     t = trainer(max_steps=5)
     t.fit(model, tiny_data())
     g_opt, d_opt = t.optimizers

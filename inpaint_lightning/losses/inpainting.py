@@ -60,13 +60,13 @@ class InpaintingLoss(GANObjective):
         r1_gamma: float = 0.0,
         r1_interval: int = 16,
         augment: DiffAugment | None = None,
-        adversarial_start: int = 0,
+        pixel_warmup: int = 0,
     ) -> None:
         super().__init__(
             adversarial=adversarial, adversarial_weight=adversarial_weight, mask_aware=mask_aware,
             feature_matching=feature_matching, perceptual=perceptual, style=style, perceptual_net=perceptual_net,
             perceptual_layers=perceptual_layers, lpips_vgg=lpips_vgg, lpips_scales=lpips_scales,
-            r1_gamma=r1_gamma, r1_interval=r1_interval, augment=augment, adversarial_start=adversarial_start,
+            r1_gamma=r1_gamma, r1_interval=r1_interval, augment=augment, pixel_warmup=pixel_warmup,
         )  # fmt: skip
         self.hole_l1, self.valid_l1, self.stage_l1, self.tv = hole_l1, valid_l1, stage_l1, tv
 

@@ -45,13 +45,13 @@ class RestorationLoss(GANObjective):
         r1_gamma: float = 0.0,
         r1_interval: int = 16,
         augment: DiffAugment | None = None,
-        adversarial_start: int = 0,
+        pixel_warmup: int = 0,
     ) -> None:
         super().__init__(
             adversarial=adversarial, adversarial_weight=adversarial_weight, mask_aware=False,
             feature_matching=feature_matching, perceptual=perceptual, style=style, perceptual_net=perceptual_net,
             perceptual_layers=perceptual_layers, lpips_vgg=lpips_vgg, lpips_scales=lpips_scales,
-            r1_gamma=r1_gamma, r1_interval=r1_interval, augment=augment, adversarial_start=adversarial_start,
+            r1_gamma=r1_gamma, r1_interval=r1_interval, augment=augment, pixel_warmup=pixel_warmup,
         )  # fmt: skip
         self.pixel, self.charbonnier_eps = pixel, charbonnier_eps
 

@@ -43,6 +43,7 @@ class SegmentationLoss(Objective):
         stages: Tensor | list[Tensor],
         output: Tensor,
         mask: Tensor | None = None,
+        step: int = 0,
     ) -> tuple[Tensor, dict[str, Tensor]]:
         """``real`` is the true damage mask; ``stages`` the raw logits (``output``, the probabilities, is unused)."""
         stages = stages if isinstance(stages, list) else [stages]
