@@ -16,7 +16,7 @@ from inpaint_lightning.cli import main
 from inpaint_lightning.data.corruption import DegradeCorruption
 from inpaint_lightning.data.datamodule import InpaintDataModule
 from inpaint_lightning.losses import RestorationLoss, charbonnier
-from inpaint_lightning.models import NAFNet, PatchDiscriminator
+from inpaint_lightning.models import NAFNet, PatchDiscriminator, RRDBNet
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 TASKS = ROOT / "configs" / "tasks"
@@ -35,22 +35,39 @@ def _val_rows(tmp_path: Path) -> list[dict]:
         return [r for r in csv.DictReader(f) if r.get("val/psnr")]
 
 
+def _nafnet(scale: int) -> torch.nn.Module:
+    return NAFNet(width=8, enc_blocks=(1, 1), middle_blocks=1, dec_blocks=(1, 1), scale=scale)
+
+
+def _rrdbnet(scale: int) -> torch.nn.Module:
+    return RRDBNet(width=8, growth=4, blocks=1, scale=scale)
+
+
+def _last_conv(g: torch.nn.Module) -> torch.nn.Conv2d:
+    return [m for m in g.modules() if isinstance(m, torch.nn.Conv2d)][-1]
+
+
+@pytest.mark.parametrize("build", [_nafnet, _rrdbnet], ids=["nafnet", "rrdbnet"])
 @pytest.mark.parametrize("scale", [1, 2, 4])
-def test_nafnet_any_size_and_scale(scale):
+def test_restoration_generators_take_any_size_at_any_scale(build, scale):
     torch.manual_seed(0)
-    g = NAFNet(width=8, enc_blocks=(1, 1), middle_blocks=1, dec_blocks=(1, 1), scale=scale)
-    for h, w in [(16, 16), (13, 22)]:  # padded inside to a multiple of 4, cropped back
+    g = build(scale)
+    for h, w in [(16, 16), (13, 22)]:  # NAFNet pads inside to a multiple of 4 and crops back
         assert g(torch.rand(2, 3, h, w)).shape == (2, 3, h * scale, w * scale)
+    with pytest.raises(ValueError, match="scale must be"):
+        build(5)
 
 
-def test_nafnet_starts_from_bicubic_upscaling():
-    """With its last layer at zero the SR generator is exactly bicubic: the baseline to beat is where it starts."""
-    g = NAFNet(width=8, enc_blocks=(1,), middle_blocks=1, dec_blocks=(1,), scale=4)
-    torch.nn.init.zeros_(g.ending[0].weight)
-    torch.nn.init.zeros_(g.ending[0].bias)
-    x = torch.rand(1, 3, 10, 12)
+@pytest.mark.parametrize("build", [_nafnet, _rrdbnet], ids=["nafnet", "rrdbnet"])
+def test_restoration_generators_start_from_bicubic_upscaling(build):
+    """With its last layer at zero an SR generator is exactly bicubic: the baseline to beat is where it starts."""
+    g = build(4)
+    torch.nn.init.zeros_(_last_conv(g).weight)
+    torch.nn.init.zeros_(_last_conv(g).bias)
+    x = torch.rand(1, 3, 12, 12)
     expected = torch.nn.functional.interpolate(x, scale_factor=4, mode="bicubic", align_corners=False)
     assert torch.allclose(g(x), expected, atol=1e-6)
+    assert not torch.allclose(build(4)(x), expected, atol=1e-3)  # untouched, the correction is not zero
 
 
 def test_degrade_corruption_makes_aligned_seeded_pairs():
