@@ -197,8 +197,9 @@ class GANModule(L.LightningModule):
             self.untoggle_optimizer(d_opt)
 
         self.toggle_optimizer(g_opt)
+        # The objective leaves out the adversarial terms during its warm-up itself (it decides by `step`).
         g_total, g_logs = self.loss.generator_loss(
-            self.discriminator if adversarial else None, image, stages, comp, mask, step=self.global_step
+            self.discriminator, image, stages, comp, mask, step=self.global_step
         )
         self._check_finite("generator", g_total, g_logs)
         g_opt.zero_grad(set_to_none=True)

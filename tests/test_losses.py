@@ -158,14 +158,19 @@ def test_pixel_warm_up_leaves_out_every_realism_term_until_its_last_step():
     """Real-ESRNet's stage: before ``pixel_warmup`` the total is the pixel loss alone (no D, no LPIPS-VGG)."""
     from inpaint_lightning.losses import RestorationLoss
 
-    loss = RestorationLoss(adversarial_weight=0.5, lpips_vgg=0.0, pixel_warmup=4)
-    loss.lpips_vgg, loss.lpips_loss = 1.0, lambda a, b: (a - b).abs().mean()  # a stand-in: no VGG to load
+    loss = RestorationLoss(adversarial_weight=0.5, feature_matching=2.0, lpips_vgg=0.0, pixel_warmup=4)
+    # stand-ins for the VGG networks (nothing to load): LPIPS-VGG as an L1, VGG "features" as the image itself
+    loss.lpips_vgg, loss.lpips_loss = 1.0, lambda a, b: (a - b).abs().mean()
+    loss.perceptual, loss.vgg = 3.0, lambda x: [x]
     real, fake = torch.rand(1, 3, 32, 32), torch.rand(1, 3, 32, 32)
     warm, warm_logs = loss.generator_loss(ConstantD(0.4), real, [fake], fake, step=3)
     assert set(warm_logs) == {"g/pixel", "g/loss"} and torch.allclose(warm, warm_logs["g/pixel"])
     total, logs = loss.generator_loss(ConstantD(0.4), real, [fake], fake, step=4)
-    assert {"g/adversarial", "g/lpips_vgg"} <= set(logs)
-    assert torch.allclose(total, logs["g/pixel"] + 0.5 * logs["g/adversarial"] + logs["g/lpips_vgg"])
+    terms = ("g/adversarial", "g/feature_matching", "g/perceptual", "g/lpips_vgg")
+    assert set(terms) <= set(logs) and all(logs[t] != 0 for t in terms[1:])
+    expected = logs["g/pixel"] + 0.5 * logs["g/adversarial"] + 2.0 * logs["g/feature_matching"]
+    expected = expected + 3.0 * logs["g/perceptual"] + logs["g/lpips_vgg"]  # style weight 0
+    assert torch.allclose(total, expected)
     assert not loss.adversarial_at(3) and loss.adversarial_at(4)
 
 

@@ -112,6 +112,10 @@ def test_fit_a_restoration_task_from_its_config(tmp_path, task):
 def test_every_other_task_config_trains_two_steps(tmp_path, task):
     cli = main(restore_args(tmp_path, task, "--trainer.max_steps", "2", "--trainer.val_check_interval", "2"))
     assert cli.trainer.global_step == 2 and (tmp_path / "ckpt" / "last.ckpt").is_file()
+    # both phases: the overlay's one pixel warm-up step, then a step with the discriminator
+    g_opt, d_opt = cli.trainer.optimizers
+    assert next(iter(g_opt.state.values()))["step"].item() == 2
+    assert next(iter(d_opt.state.values()))["step"].item() == 1
     assert cli.datamodule.scale == cli.model.generator.scale
     assert float(_val_rows(tmp_path)[-1]["val/psnr"]) > 5
 

@@ -86,9 +86,8 @@ def main(argv: list[str]) -> int:
     detector = None
     if args.detect_checkpoint:
         detector = detector_from_args(args, args.detect_checkpoint)
-    repairer = PhotoRepairer(
-        restorer, inpainter
-    )  # the damage is detected below, where --save-masks can keep it
+    # The damage is detected below (not by the repairer), where --save-masks can keep it.
+    repairer = PhotoRepairer(restorer, inpainter)
     sources = {p.resolve() for _, image, mask in items for p in (image, mask) if p is not None}
 
     def work(i: int) -> np.ndarray:
