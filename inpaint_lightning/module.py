@@ -49,8 +49,8 @@ class GANModule(L.LightningModule):
         loss: the objective with ``discriminator_loss``/``generator_loss`` phases
             (:class:`~inpaint_lightning.losses.objective.GANObjective`), or the generator phase alone
             (:class:`~inpaint_lightning.losses.SegmentationLoss`).
-        task: ``inpaint``, ``restore`` or ``detect`` (:mod:`inpaint_lightning.tasks`): the generator's input, what
-            metrics see (inpainting composites the known pixels back), the metrics, the classical reference.
+        task: ``inpaint``, ``restore``, ``deconvolve`` (non-blind deblurring) or ``detect``
+            (:mod:`inpaint_lightning.tasks`): the generator's input, what metrics see (inpainting composites the known pixels back), the metrics, the classical reference.
         g_optimizer / d_optimizer: optimizer factories for generator and discriminator.
         g_scheduler / d_scheduler: optional LR scheduler factories.
         scheduler_interval: step schedulers every ``epoch`` or every ``step`` (batch).
@@ -64,7 +64,8 @@ class GANModule(L.LightningModule):
         val_baseline: a classical method scored on the same validation samples and logged as
             ``val/<name>/psnr|ssim|lpips`` (and shown in the panels), so the model's numbers have a reference
             point from the first validation on: ``telea`` or ``ns`` fills (inpainting), ``bicubic`` up-scaling
-            (restoration), the ``tophat`` detector (damage); ``auto`` is the task's first, ``off`` skips it.
+            (restoration), ``wiener`` with the known kernel (non-blind deblurring), the ``tophat`` detector
+            (damage); ``auto`` is the task's first, ``off`` skips it.
     """
 
     def __init__(
@@ -72,7 +73,7 @@ class GANModule(L.LightningModule):
         generator: nn.Module,
         discriminator: nn.Module | None = None,
         loss: Objective | None = None,
-        task: Literal["inpaint", "restore", "detect"] = "inpaint",
+        task: Literal["inpaint", "restore", "deconvolve", "detect"] = "inpaint",
         g_optimizer: OptimizerCallable = GANAdam,
         d_optimizer: OptimizerCallable = GANAdam,
         g_scheduler: LRSchedulerCallable | None = None,
@@ -83,7 +84,7 @@ class GANModule(L.LightningModule):
         ema_start: int = 0,
         lpips: LpipsNet = "alex",
         on_missing_weights: Literal["error", "disable"] = "error",
-        val_baseline: Literal["auto", "telea", "ns", "bicubic", "tophat", "off"] = "auto",
+        val_baseline: Literal["auto", "telea", "ns", "bicubic", "wiener", "tophat", "off"] = "auto",
     ) -> None:
         super().__init__()
         # Through LightningCLI the hparams are the YAML's class_path/init_args (so a checkpoint alone rebuilds the

@@ -3,7 +3,8 @@ step.
 
 Every batch has the same keys (BasicSR's ``lq``/``gt`` contract): ``input`` (what the model gets: the masked photo,
 the degraded one, possibly smaller by the task's scale, or the damaged one), ``target`` (the clean photo; for
-damage detection the damage mask) and, for inpainting, ``mask`` (``B x 1 x H x W``, 1 = hole). A task says how
+damage detection the damage mask), for inpainting ``mask`` (``B x 1 x H x W``, 1 = hole) and for non-blind
+deblurring ``kernel`` (``B x 1 x k x k``, the known blur). A task says how
 ``input`` (and ``mask``) become the generator's input, what of the prediction metrics and losses see, how it is
 scored, which classical method is the reference on the same samples, and how the input is shown next to the output.
 """
@@ -141,6 +142,28 @@ class RestoreTask(Task):
         return F.interpolate(low.float(), size=size, mode=mode, align_corners=False)
 
 
+class DeconvolveTask(RestoreTask):
+    """Non-blind deblurring: the blur ``kernel`` of each photo is known (``B x 1 x k x k``, a lens's or a
+    tracked camera's point-spread function). The generator sees the blurred photo already Wiener-deconvolved with
+    it (:func:`~inpaint_lightning.models.wiener.wiener_deconvolve`) and learns what the inverse filter leaves:
+    ringing, amplified noise, the detail the kernel erased. The reference is that Wiener estimate."""
+
+    name = "deconvolve"
+    baselines = ("wiener", "bicubic")
+
+    def generator_input(self, batch: dict[str, Tensor]) -> Tensor:
+        from inpaint_lightning.models.wiener import wiener_deconvolve
+
+        if "kernel" not in batch:
+            raise KeyError("a deconvolve batch needs the blur 'kernel' (DegradeCorruption with kernel_size)")
+        return wiener_deconvolve(batch["input"], batch["kernel"])
+
+    def baseline(self, name: str, batch: dict[str, Tensor]) -> Tensor:
+        if name == "wiener":
+            return self.generator_input(batch).float().clamp(0.0, 1.0)
+        return super().baseline(name, batch)
+
+
 class DetectTask(Task):
     """Find old-photo damage (scratches, cracks, dust, tears, stains): the generator sees the damaged photo
     (``B x 3``) and predicts one logit per pixel; the output is the damage probability (``B x 1``), the target the
@@ -176,4 +199,6 @@ class DetectTask(Task):
         return batch["input"]
 
 
-TASKS: dict[str, type[Task]] = {"inpaint": InpaintTask, "restore": RestoreTask, "detect": DetectTask}
+TASKS: dict[str, type[Task]] = {
+    "inpaint": InpaintTask, "restore": RestoreTask, "deconvolve": DeconvolveTask, "detect": DetectTask,
+}  # fmt: skip

@@ -108,7 +108,7 @@ def test_fit_a_restoration_task_from_its_config(tmp_path, task):
     assert len(list((tmp_path / "logs").rglob("panels/*.png"))) == 2
 
 
-@pytest.mark.parametrize("task", ["deblur", "sr_x2", "jpeg", "lowlight", "blind"])
+@pytest.mark.parametrize("task", ["deblur", "deconvolve", "sr_x2", "jpeg", "lowlight", "blind"])
 def test_every_other_task_config_trains_two_steps(tmp_path, task):
     cli = main(restore_args(tmp_path, task, "--trainer.max_steps", "2", "--trainer.val_check_interval", "2"))
     assert cli.trainer.global_step == 2 and (tmp_path / "ckpt" / "last.ckpt").is_file()
@@ -121,14 +121,15 @@ def test_every_other_task_config_trains_two_steps(tmp_path, task):
 
 
 def test_task_configs_differ_only_in_their_task_pieces():
-    """The seven restoration configs are written out in full (each works alone); this keeps the copies from
-    drifting. What may differ: the scale, the degradation and the stage lengths (a step's cost depends on the
-    task: an x4 SR step sees 1/16 of a denoising step's pixels)."""
+    """The eight restoration configs are written out in full (each works alone); this keeps the copies from
+    drifting. What may differ: the scale, the degradation, the stage lengths (a step's cost depends on the
+    task: an x4 SR step sees 1/16 of a denoising step's pixels), and non-blind deblurring's task, reference and
+    kernel size."""
     import yaml
 
     configs = {p.stem: yaml.safe_load(p.read_text()) for p in sorted(TASKS.glob("*.yaml"))}
-    configs = {name: c for name, c in configs.items() if c["model"]["task"] == "restore"}  # not damage.yaml
-    assert set(configs) == {"denoise", "deblur", "sr_x2", "sr_x4", "jpeg", "lowlight", "blind"}
+    configs = {name: c for name, c in configs.items() if c["model"]["task"] != "detect"}  # not damage.yaml
+    assert set(configs) == {"denoise", "deblur", "deconvolve", "sr_x2", "sr_x4", "jpeg", "lowlight", "blind"}
 
     def shared(config: dict) -> dict:
         config = json.loads(json.dumps(config))
@@ -137,6 +138,9 @@ def test_task_configs_differ_only_in_their_task_pieces():
         for key in ("max_steps", "val_check_interval"):
             config["trainer"].pop(key)
         config["model"]["loss"]["init_args"].pop("pixel_warmup", None)
+        if config["model"]["task"] == "deconvolve":
+            config["model"]["task"], config["model"]["val_baseline"] = "restore", "bicubic"
+            config["data"]["corruption"]["init_args"].pop("kernel_size")
         return config
 
     reference = shared(configs["denoise"])

@@ -101,6 +101,13 @@ def make_method(args: argparse.Namespace, device: torch.device, task: str) -> tu
         from inpaint_lightning.checkpoint import load_generator_and_task
 
         generator, trained_for = load_generator_and_task(args.checkpoint, map_location=device)
+        if trained_for == "deconvolve" and task == "restore":
+            if args.lq is not None:
+                raise StartupError(
+                    f"{args.checkpoint} deconvolves a known blur: score it with --degradation presets (their "
+                    f"kernels are known), not --lq pairs"
+                )
+            return f"checkpoint {args.checkpoint}", _deconvolve(generator, device), _scale(generator)
         if trained_for != task:
             what = {"restore": "a restoration model: pass --degradation or --lq",
                     "inpaint": "an inpainting model: pass image/mask pairs, not --degradation/--lq",
@@ -146,6 +153,23 @@ def make_method(args: argparse.Namespace, device: torch.device, task: str) -> tu
         return composite(pred, batch["target"].to(device), batch["mask"].to(device))
 
     return f"predictions {args.predictions}", run_predictions, None
+
+
+def _deconvolve(generator: torch.nn.Module, device: torch.device) -> Method:
+    """A ``deconvolve`` model on a batch: its task's input (the Wiener estimate from each photo's known kernel,
+    a delta for presets that do not blur), then the network."""
+    from inpaint_lightning.models.wiener import pad_kernels
+    from inpaint_lightning.tasks import DeconvolveTask
+
+    task = DeconvolveTask()
+
+    def run(batch: dict) -> Tensor:
+        kernel = pad_kernels(batch["kernel"]).to(device)
+        return generator(task.generator_input({"input": batch["input"].to(device), "kernel": kernel})).clamp(
+            0, 1
+        )
+
+    return run
 
 
 def _scale(generator: torch.nn.Module) -> int:

@@ -7,6 +7,7 @@ photo (noise, blur, down-scaling, JPEG, low light), possibly to a smaller size (
 
 from __future__ import annotations
 
+import copy
 from abc import ABC, abstractmethod
 
 import numpy as np
@@ -16,6 +17,7 @@ from torch import Tensor
 from inpaint_lightning.data.damage import Damage
 from inpaint_lightning.data.degradations import Degradation, preset
 from inpaint_lightning.data.masks import FreeFormMasks, MaskSource
+from inpaint_lightning.models.wiener import pad_kernels
 
 
 class Corruption(ABC):
@@ -75,23 +77,36 @@ class DegradeCorruption(Corruption):
     preset name (``sr_x4``, ``denoise``, ``blind_x4``...); its randomness comes from the sample's seeded
     generator like the masks', so pairs are identical for any worker count and after a resume, and the
     validation/test degradations are fixed.
+
+    With ``kernel_size`` the samples are for non-blind deblurring (the ``deconvolve`` task): each also carries the
+    blur ``kernel`` the degradation applied (``1 x kernel_size x kernel_size``, centred, summing to 1; a delta
+    when it did not blur), as a camera's known point-spread function would be given.
     """
 
-    task = "restore"
-
-    def __init__(self, degradation: Degradation | str = "denoise") -> None:
+    def __init__(self, degradation: Degradation | str = "denoise", kernel_size: int | None = None) -> None:
         self.degradation: Degradation = preset(degradation) if isinstance(degradation, str) else degradation
+        if kernel_size is not None and (kernel_size < 1 or kernel_size % 2 == 0):
+            raise ValueError(f"kernel_size must be a positive odd number of pixels, got {kernel_size}")
+        self.kernel_size = kernel_size
 
     @property
     def scale(self) -> int:
         return self.degradation.scale
 
+    @property
+    def task(self) -> str:  # type: ignore[override]
+        return "restore" if self.kernel_size is None else "deconvolve"
+
     def __call__(
         self, image: Tensor, rng: np.random.Generator, index: int, train: bool, target: Tensor | None = None
     ) -> dict[str, Tensor]:
         pixels = image.permute(1, 2, 0).contiguous().numpy().astype(np.float32)
+        before = copy.deepcopy(rng) if self.kernel_size is not None else None
         low = self.degradation(pixels, rng)
-        return {"input": torch.from_numpy(np.ascontiguousarray(low)).permute(2, 0, 1).float()}
+        out = {"input": torch.from_numpy(np.ascontiguousarray(low)).permute(2, 0, 1).float()}
+        if before is not None:
+            out["kernel"] = pad_kernels([self.degradation.blur_kernel(before)], self.kernel_size)[0]
+        return out
 
 
 class DamageCorruption(Corruption):

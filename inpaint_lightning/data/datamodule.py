@@ -185,6 +185,11 @@ class InpaintDataModule(L.LightningDataModule):
             return
         from inpaint_lightning.data.folder_pairs import FolderImages, FolderPairs
 
+        if not self.pairs and self.corruption.task == "deconvolve":
+            raise StartupError(
+                "--data.predict_images: a deconvolve model needs each photo's blur kernel; deblur folders with "
+                "`restore --checkpoint ... --kernel ...`"
+            )
         if self.pairs or self.corruption.task != "inpaint":
             if self.predict_masks is not None:
                 raise StartupError(

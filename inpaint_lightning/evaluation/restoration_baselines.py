@@ -1,6 +1,6 @@
 """Classical restoration baselines run through the same harness as the models: the input itself, bicubic
-up-scaling, OpenCV's non-local means and BM3D (PyPI ``bm3d``) for noise, Richardson-Lucy and Wiener
-deconvolution (scikit-image) for a known blur, CLAHE and an automatic gamma for low light.
+up-scaling, OpenCV's non-local means and BM3D (PyPI ``bm3d``) for noise, Richardson-Lucy (scikit-image)
+and Wiener deconvolution for a known blur, CLAHE and an automatic gamma for low light.
 
 Each maps the degraded image (``h x w x 3`` float32 RGB in [0, 1]), the super-resolution ``scale`` and the blur
 kernel when it is known (evaluation with a degradation preset knows it) to the restored image (``scale * h x
@@ -24,8 +24,6 @@ NLM_H_PER_SIGMA = 0.6
 held-out photos with sigma 15-50 noise was 0.55-0.65 sigma (15 at sigma 25)."""
 RL_ITERATIONS = 30
 """Richardson-Lucy iterations: more sharpen further but amplify noise and ringing."""
-WIENER_BALANCE = 0.005
-"""Wiener regularisation (noise-to-signal power): small, since evaluation blurs add only 8-bit rounding."""
 GAMMA_TARGET_MEAN = 0.45
 """Automatic gamma maps the image's mean luma to this (a normally exposed photo)."""
 
@@ -105,12 +103,16 @@ def richardson_lucy(image: np.ndarray, scale: int, kernel: np.ndarray | None) ->
 
 
 def wiener(image: np.ndarray, scale: int, kernel: np.ndarray | None) -> np.ndarray:
-    """Wiener deconvolution with the true kernel (scikit-image, balance :data:`WIENER_BALANCE`)."""
-    from skimage.restoration import wiener as _wiener
+    """Wiener deconvolution with the true kernel, Laplacian-regularised, with tapered edges
+    (:func:`~inpaint_lightning.models.wiener.wiener_deconvolve`, the first stage of the ``deconvolve`` models)."""
+    import torch
 
-    psf = _known_kernel(kernel, "wiener")
-    out = _per_channel_padded(image, psf, lambda ch, k: _wiener(ch, k, WIENER_BALANCE, clip=True))
-    return _upscale(out, scale, cv2.INTER_CUBIC)
+    from inpaint_lightning.models.wiener import pad_kernels, wiener_deconvolve
+
+    psf = pad_kernels([_known_kernel(kernel, "wiener")])
+    pixels = torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32)).permute(2, 0, 1)[None]
+    out = wiener_deconvolve(pixels, psf)[0].permute(1, 2, 0).numpy()
+    return _upscale(np.clip(out, 0.0, 1.0).astype(np.float32), scale, cv2.INTER_CUBIC)
 
 
 def clahe(image: np.ndarray, scale: int, kernel: np.ndarray | None) -> np.ndarray:

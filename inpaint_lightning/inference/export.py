@@ -85,6 +85,12 @@ def contract(task: str, scale: int = 1, multiple: int | str = "size_multiple") -
             f"input 'input' B x 3 x H x W (degraded RGB in [0, 1]); output 'output' B x 3 x {scale}H x {scale}W "
             f"(clamp to [0, 1]); {sides}"
         )
+    if task == "deconvolve":
+        return (
+            "input 'input' B x 3 x H x W (the blurred RGB in [0, 1] Wiener-deconvolved with its known kernel: "
+            "inpaint_lightning.models.wiener.wiener_deconvolve, or Deconvolver.from_file does it); output 'output' "
+            f"B x 3 x H x W (clamp to [0, 1]); {sides}"
+        )
     if task == "detect":
         return (
             f"input 'input' B x 3 x H x W (RGB in [0, 1]); output 'output' B x 1 x H x W damage logits (damage "

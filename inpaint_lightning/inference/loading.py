@@ -17,17 +17,19 @@ from inpaint_lightning.errors import StartupError
 _OTHER = {
     "inpaint": "an inpainting model: use Inpainter (or the inpaint command)",
     "restore": "a restoration model: use Restorer (or the restore command)",
+    "deconvolve": "a non-blind deblurring model: use Deconvolver (or the restore command with --kernel)",
     "detect": "a damage detector: use DamageDetector (or the detect command, or repair --detect-checkpoint)",
 }
 
 
 def loader_for(task: str) -> type[FileLoaded]:
-    """The class that runs models of ``task``: Inpainter, Restorer or DamageDetector."""
-    from inpaint_lightning.inference import DamageDetector, Inpainter, Restorer
+    """The class that runs models of ``task``: Inpainter, Restorer, Deconvolver or DamageDetector."""
+    from inpaint_lightning.inference import DamageDetector, Deconvolver, Inpainter, Restorer
 
     classes: dict[str, type[FileLoaded]] = {
         "inpaint": Inpainter,
         "restore": Restorer,
+        "deconvolve": Deconvolver,
         "detect": DamageDetector,
     }
     if task not in classes:

@@ -136,9 +136,36 @@ def inpainter_from_args(args: argparse.Namespace, path: str | None = None) -> In
     )
 
 
+def add_kernel_argument(parser: argparse.ArgumentParser) -> None:
+    """``--kernel``: the known blur of a non-blind deblurring (``deconvolve``) model."""
+    parser.add_argument(
+        "--kernel", metavar="KERNEL",
+        help="the photos' known blur, for a non-blind deblurring (deconvolve) model: gaussian:SIGMA, disk:RADIUS, "
+        "motion:LENGTH:ANGLE (pixels, degrees) or a point-spread-function file (.npy, or a grayscale image)",
+    )  # fmt: skip
+
+
 def restorer_from_args(args: argparse.Namespace, path: str | None = None) -> Restorer:
-    """Build the Restorer the options describe (of ``path``, default ``--checkpoint``; StartupError for a bad
-    model file)."""
+    """Build the Restorer the options describe (of ``path``, default ``--checkpoint``; a :class:`Deconvolver`
+    with ``--kernel`` for a ``deconvolve`` model; StartupError for a bad model file or kernel)."""
+    from inpaint_lightning.errors import StartupError
+    from inpaint_lightning.inference.deconvolver import Deconvolver, parse_kernel
+
+    path = path or args.checkpoint
+    kernel = getattr(args, "kernel", None)
+    if model_task(path) == "deconvolve":
+        if kernel is None:
+            raise StartupError(
+                f"{path} deblurs with a known blur: pass --kernel (gaussian:SIGMA, disk:RADIUS, "
+                f"motion:LENGTH:ANGLE or a point-spread-function file)"
+            )
+        try:
+            psf = parse_kernel(kernel)
+        except ValueError as err:
+            raise StartupError(str(err)) from None
+        return _tiled_from_args(Deconvolver, args, path, kernel=psf)
+    if kernel is not None:
+        raise StartupError(f"--kernel is for non-blind deblurring (deconvolve) models; {path} is not one")
     return _tiled_from_args(Restorer, args, path)
 
 
@@ -166,7 +193,7 @@ def _tiled_from_args(cls: type[Tiled], args: argparse.Namespace, path: str | Non
 
 
 def model_task(path: str) -> str:
-    """``inpaint``, ``restore`` or ``detect``: what a checkpoint or export was trained for (read from the file)."""
+    """``inpaint``, ``restore``, ``deconvolve`` or ``detect``: what a checkpoint or export was trained for (read from the file)."""
     import os
 
     from inpaint_lightning.errors import StartupError
@@ -212,6 +239,11 @@ def models_from_args(
                 n += 1
                 name = f"{stem}_{n}"
             restorers[name] = restorer_from_args(args, path)
+        elif task == "deconvolve":
+            raise StartupError(
+                f"{path}: serve does not take non-blind deblurring models (each request would need its blur "
+                f"kernel); use `restore --kernel`"
+            )
         elif task == "detect":
             if detector is not None:
                 raise StartupError(f"{path}: a second damage detector; serve one per process")
