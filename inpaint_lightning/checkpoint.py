@@ -246,7 +246,8 @@ def load_generator(
 def load_generator_and_task(
     path: str | os.PathLike, ema: bool = True, map_location: str | torch.device = "cpu"
 ) -> tuple[nn.Module, str]:
-    """The generator of a checkpoint written by ``fit``, in eval mode, and its task (``inpaint``/``restore``).
+    """The generator of a checkpoint written by ``fit``, in eval mode, and its task (``inpaint``, ``restore``,
+    ``deconvolve``, ``detect``).
 
     Args:
         path: a ``.ckpt`` file.

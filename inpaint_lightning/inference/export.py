@@ -204,7 +204,8 @@ def export_generator(
     example_size: int = 64,
     task: str = "inpaint",
 ) -> None:
-    """Export in ``fmt`` (``onnx`` or ``torchscript``); ``task`` (``inpaint``/``restore``) goes in the metadata."""
+    """Export in ``fmt`` (``onnx`` or ``torchscript``); ``task`` (``inpaint``, ``restore``, ``deconvolve``,
+    ``detect``) goes in the metadata."""
     if fmt == "onnx":
         export_onnx(generator, path, example_size=example_size, task=task)
     elif fmt == "torchscript":
