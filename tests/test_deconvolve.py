@@ -16,10 +16,17 @@ from PIL import Image
 from inpaint_lightning.cli import main as cli_main
 from inpaint_lightning.commands import main_standalone
 from inpaint_lightning.data.corruption import DegradeCorruption
-from inpaint_lightning.data.degradations import GaussianBlur, MotionBlur, disk_kernel, motion_kernel, preset
+from inpaint_lightning.data.degradations import (
+    GaussianBlur,
+    MotionBlur,
+    disk_kernel,
+    motion_kernel,
+    pad_kernels,
+    preset,
+)
 from inpaint_lightning.errors import StartupError
 from inpaint_lightning.inference import Deconvolver, Restorer, parse_kernel
-from inpaint_lightning.models.wiener import pad_kernels, wiener_deconvolve
+from inpaint_lightning.models.wiener import wiener_deconvolve
 from inpaint_lightning.tasks import DeconvolveTask
 
 pytestmark = pytest.mark.usefixtures("one_thread")

@@ -158,7 +158,7 @@ def make_method(args: argparse.Namespace, device: torch.device, task: str) -> tu
 def _deconvolve(generator: torch.nn.Module, device: torch.device) -> Method:
     """A ``deconvolve`` model on a batch: its task's input (the Wiener estimate from each photo's known kernel,
     a delta for presets that do not blur), then the network."""
-    from inpaint_lightning.models.wiener import pad_kernels
+    from inpaint_lightning.data.degradations import pad_kernels
     from inpaint_lightning.tasks import DeconvolveTask
 
     task = DeconvolveTask()

@@ -15,9 +15,8 @@ import torch
 from torch import Tensor
 
 from inpaint_lightning.data.damage import Damage
-from inpaint_lightning.data.degradations import Degradation, preset
+from inpaint_lightning.data.degradations import Degradation, pad_kernels, preset
 from inpaint_lightning.data.masks import FreeFormMasks, MaskSource
-from inpaint_lightning.models.wiener import pad_kernels
 
 
 class Corruption(ABC):

@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch import Tensor
 
 Range = float | tuple[float, float]
 
@@ -55,6 +56,26 @@ class Degradation(ABC):
         """The blur kernel ``__call__`` applies when given a generator in the same state, or None (no blur, or not
         a single known one). Non-blind deblurring baselines (Richardson-Lucy, Wiener) are given it."""
         return None
+
+
+def pad_kernels(kernels: list[np.ndarray | Tensor | None], size: int | None = None) -> Tensor:
+    """Kernels of any odd sizes (None: no blur, a delta) centred in one ``B x 1 x size x size`` float tensor
+    (``size``: the largest side by default); each is normalised to sum 1."""
+    arrays = [np.ones((1, 1), np.float32) if k is None else np.asarray(k, np.float32) for k in kernels]
+    for a in arrays:
+        if a.ndim != 2 or a.shape[0] % 2 == 0 or a.shape[1] % 2 == 0:
+            raise ValueError(f"a blur kernel must be a 2-D array with odd sides, got shape {a.shape}")
+        if not np.isfinite(a).all() or a.sum() <= 0:
+            raise ValueError("a blur kernel must be finite with a positive sum")
+    side = max(max(a.shape) for a in arrays) if size is None else size
+    out = torch.zeros(len(arrays), 1, side, side)
+    for i, a in enumerate(arrays):
+        h, w = a.shape
+        if h > side or w > side:
+            raise ValueError(f"blur kernel of {w} x {h} px is larger than kernel_size {side}")
+        top, left = (side - h) // 2, (side - w) // 2
+        out[i, 0, top : top + h, left : left + w] = torch.from_numpy(a / a.sum())
+    return out
 
 
 class GaussianNoise(Degradation):

@@ -107,7 +107,8 @@ def wiener(image: np.ndarray, scale: int, kernel: np.ndarray | None) -> np.ndarr
     (:func:`~inpaint_lightning.models.wiener.wiener_deconvolve`, the first stage of the ``deconvolve`` models)."""
     import torch
 
-    from inpaint_lightning.models.wiener import pad_kernels, wiener_deconvolve
+    from inpaint_lightning.data.degradations import pad_kernels
+    from inpaint_lightning.models.wiener import wiener_deconvolve
 
     psf = pad_kernels([_known_kernel(kernel, "wiener")])
     pixels = torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32)).permute(2, 0, 1)[None]

@@ -30,8 +30,7 @@ def parse_kernel(text: str) -> np.ndarray:
     Raises:
         ValueError: a malformed description, a missing or unreadable file, even sides, a kernel summing to 0.
     """
-    from inpaint_lightning.data.degradations import GaussianBlur, disk_kernel, motion_kernel
-    from inpaint_lightning.models.wiener import pad_kernels
+    from inpaint_lightning.data.degradations import GaussianBlur, disk_kernel, motion_kernel, pad_kernels
 
     shape, _, params = text.partition(":")
     if shape in KERNEL_SHAPES:
@@ -74,7 +73,7 @@ class Deconvolver(Restorer):
     task = "deconvolve"
 
     def __init__(self, backend: Any, kernel: np.ndarray | Tensor, **options: Any) -> None:
-        from inpaint_lightning.models.wiener import pad_kernels
+        from inpaint_lightning.data.degradations import pad_kernels
 
         super().__init__(backend, **options)
         self.kernel = pad_kernels([np.asarray(kernel, np.float32)])

@@ -8,33 +8,12 @@ deblurring network needs hours (DWDN, Dong et al. 2020, builds on the same idea 
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 #: default regularisation weight (on the Laplacian, relative to the kernel's response), chosen on held-out photos
 WIENER_BALANCE = 1e-3
-
-
-def pad_kernels(kernels: list[np.ndarray | Tensor | None], size: int | None = None) -> Tensor:
-    """Kernels of any odd sizes (None: no blur, a delta) centred in one ``B x 1 x size x size`` float tensor
-    (``size``: the largest side by default); each is normalised to sum 1."""
-    arrays = [np.ones((1, 1), np.float32) if k is None else np.asarray(k, np.float32) for k in kernels]
-    for a in arrays:
-        if a.ndim != 2 or a.shape[0] % 2 == 0 or a.shape[1] % 2 == 0:
-            raise ValueError(f"a blur kernel must be a 2-D array with odd sides, got shape {a.shape}")
-        if not np.isfinite(a).all() or a.sum() <= 0:
-            raise ValueError("a blur kernel must be finite with a positive sum")
-    side = max(max(a.shape) for a in arrays) if size is None else size
-    out = torch.zeros(len(arrays), 1, side, side)
-    for i, a in enumerate(arrays):
-        h, w = a.shape
-        if h > side or w > side:
-            raise ValueError(f"blur kernel of {w} x {h} px is larger than kernel_size {side}")
-        top, left = (side - h) // 2, (side - w) // 2
-        out[i, 0, top : top + h, left : left + w] = torch.from_numpy(a / a.sum())
-    return out
 
 
 def _transfer(kernel: Tensor, height: int, width: int) -> Tensor:
@@ -49,7 +28,7 @@ def _transfer(kernel: Tensor, height: int, width: int) -> Tensor:
 
 def wiener_deconvolve(image: Tensor, kernel: Tensor, balance: float = WIENER_BALANCE) -> Tensor:
     """Deconvolve ``B x C x H x W`` images blurred by ``B x 1 x k x k`` kernels (``k`` odd, centred, summing to
-    1, as :func:`pad_kernels` makes them) with a Laplacian-regularised Wiener filter.
+    1, as :func:`~inpaint_lightning.data.degradations.pad_kernels` makes them) with a Laplacian-regularised Wiener filter.
 
     The image is edge-padded by twice the kernel's side and the padding tapered (blended, towards the outer edge,
     into its own circular blur: MATLAB's ``edgetaper``), so the FFT's wrap-around meets an image that is
