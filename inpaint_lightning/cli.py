@@ -23,6 +23,7 @@ from inpaint_lightning.checkpoint import SafeCheckpointIO, latest_last, load_tru
 from inpaint_lightning.commands import COMMANDS
 from inpaint_lightning.commands import run as run_command
 from inpaint_lightning.data.datamodule import InpaintDataModule
+from inpaint_lightning.data.sources import require_folder
 from inpaint_lightning.errors import NonFiniteOutputError, StartupError, TrainingDiverged
 from inpaint_lightning.module import GANModule
 from inpaint_lightning.progress import StepProgressBar
@@ -94,6 +95,9 @@ def check_settings(config: Any) -> None:
 
     for section in ("model", "data"):
         walk(config.get(section), section)
+    root = config.get("data.root")
+    if root is not None:  # a wrong path fails before the networks (and their pretrained weights) load
+        require_folder(root)
 
 
 def run_folder(trainer: Trainer) -> Path:

@@ -405,12 +405,13 @@ def test_evaluate_checkpoint_and_test_with_mask_folder(tmp_path, eval_set):
     assert any(k.startswith("test_bucket/") for k in logged)
 
 
-def test_evaluate_wrong_paths_fail_with_one_message(tmp_path, eval_set):
-    args = [sys.executable, "-m", "inpaint_lightning", "evaluate", "--images", str(tmp_path / "nope")]
-    args += ["--masks", str(eval_set[1]), "--output", str(tmp_path / "o"), "--method", "telea"]
-    result = subprocess.run(args, capture_output=True, text=True, timeout=120, cwd=ROOT)
-    assert result.returncode == 2 and "image file or folder not found" in result.stderr
-    assert "Traceback" not in result.stderr
+def test_evaluate_wrong_paths_fail_with_one_message(tmp_path, eval_set, capsys):
+    from inpaint_lightning.commands import main_standalone
+
+    args = ["--images", str(tmp_path / "nope"), "--masks", str(eval_set[1]), "--output", str(tmp_path / "o")]
+    assert main_standalone("evaluate", [*args, "--method", "telea"]) == 2
+    err = capsys.readouterr().err
+    assert "image file or folder not found" in err and "Traceback" not in err
 
 
 # ---------------------------------------------------------------------------------------------- FID / KID

@@ -3,14 +3,12 @@ file and folder inference (``inpaint`` command) and ``predict`` on image/mask fo
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from conftest import ROOT, Recording, tiny_args
+from conftest import Recording, tiny_args
 from PIL import Image
 
 from inpaint_lightning.checkpoint import load_generator
@@ -351,14 +349,16 @@ def test_inpaint_command_single_image_and_mask_files(tmp_path, checkpoint):
     assert exit_info.value.code == 2
 
 
-def test_inpaint_command_missing_file_is_one_line(tmp_path, checkpoint):
+def test_inpaint_command_missing_file_is_one_line(tmp_path, checkpoint, capsys):
+    from inpaint_lightning.commands import main_standalone
+
     Image.fromarray(np.zeros((8, 8), np.uint8)).save(tmp_path / "mask.png")
-    args = [sys.executable, "-m", "inpaint_lightning", "inpaint", "--checkpoint", str(checkpoint),
-            "--images", str(tmp_path / "photo.jpg"), "--masks", str(tmp_path / "mask.png"),
-            "--output", str(tmp_path / "out")]  # fmt: skip
-    result = subprocess.run(args, capture_output=True, text=True, timeout=120, cwd=ROOT)
-    assert result.returncode == 2
-    assert result.stderr.splitlines() == [f"error: image file or folder not found: {tmp_path / 'photo.jpg'}"]
+    args = ["--checkpoint", str(checkpoint), "--images", str(tmp_path / "photo.jpg"),
+            "--masks", str(tmp_path / "mask.png"), "--output", str(tmp_path / "out")]  # fmt: skip
+    assert main_standalone("inpaint", args) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"error: image file or folder not found: {tmp_path / 'photo.jpg'}"
+    ]
     assert not (tmp_path / "out").exists()
 
 

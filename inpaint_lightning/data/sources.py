@@ -116,6 +116,14 @@ def _folder(path: Path) -> ImageList:
     return ImageList(paths=files)
 
 
+def require_folder(root: str | os.PathLike) -> Path:
+    """``data.root`` as a path, or DataNotFoundError (one line at start-up) when it is not a folder."""
+    path = Path(root).expanduser()
+    if not path.is_dir():
+        raise DataNotFoundError(f"data.root not found or not a folder: {path}")
+    return path
+
+
 def folder_splits(
     root: str | os.PathLike, val_ratio: float, test_ratio: float, seed: int
 ) -> dict[str, ImageList]:
@@ -123,9 +131,7 @@ def folder_splits(
 
     With subfolders, a missing ``test`` reuses ``val`` and a missing ``val`` is split off ``train``.
     """
-    root = Path(root).expanduser()
-    if not root.is_dir():
-        raise DataNotFoundError(f"data.root not found or not a folder: {root}")
+    root = require_folder(root)
     if (root / "train").is_dir():
         train = _folder(root / "train")
         if (root / "val").is_dir():
