@@ -20,6 +20,11 @@ SHARED = ROOT.parent / "shared"
 
 os.environ.setdefault("WANDB_MODE", "offline")
 os.environ.setdefault("WANDB_SILENT", "true")
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # `make test` runs one xdist worker per core: a second torch/OpenMP thread per worker only oversubscribes
+    # the cores (and subprocesses a test starts inherit the setting).
+    torch.set_num_threads(1)
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
 @pytest.fixture(autouse=True)
