@@ -30,7 +30,7 @@ def _uint8_images(images: Tensor) -> np.ndarray:
 
 
 class Task(ABC):
-    """Base of :class:`InpaintTask`, :class:`RestoreTask` and :class:`DetectTask`."""
+    """Base of :class:`InpaintTask`, :class:`RestoreTask`, :class:`DeconvolveTask` and :class:`DetectTask`."""
 
     name: str
     #: classical references this task offers as ``val_baseline``

@@ -38,15 +38,14 @@ TASKS: dict[str, dict] = {
         "crop": 64, "presets": ["blur_gaussian2", "blur_defocus2", "blur_motion11"],
         "baselines": {"identity": None, "richardson_lucy": None, "wiener": None},
     },
-    "deconvolve": {
-        "crop": 64, "presets": ["blur_gaussian2", "blur_defocus2", "blur_motion11"],
-        "baselines": {"identity": None, "richardson_lucy": None, "wiener": None},
-    },
     "jpeg": {"crop": 64, "presets": ["jpeg10", "jpeg20", "jpeg40"], "baselines": {"identity": None}},
     "lowlight": {"crop": 64, "presets": ["lowlight"], "baselines": {"identity": None, "clahe": None, "gamma": None}},
     "sr_x2": {"crop": 64, "presets": ["sr_x2"], "baselines": {"bicubic": None}},
     "blind": {"crop": 64, "presets": ["blind_x1"], "baselines": {"identity": None, "nlm": None}},
 }  # fmt: skip
+TASKS["deconvolve"] = TASKS[
+    "deblur"
+]  # non-blind deblurring: the same blurs, scored against the same baselines
 
 
 def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:

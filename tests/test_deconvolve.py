@@ -16,6 +16,7 @@ from PIL import Image
 from inpaint_lightning.cli import main as cli_main
 from inpaint_lightning.commands import main_standalone
 from inpaint_lightning.data.corruption import DegradeCorruption
+from inpaint_lightning.data.datamodule import InpaintDataModule
 from inpaint_lightning.data.degradations import (
     GaussianBlur,
     MotionBlur,
@@ -88,9 +89,11 @@ def test_corruption_carries_the_kernel_it_blurred_with():
     clean = torch.from_numpy(random_photo(np.random.default_rng(2), 48, 64)).permute(2, 0, 1).float() / 255
     corruption = DegradeCorruption("deblur", kernel_size=19)
     assert corruption.task == "deconvolve" and DegradeCorruption("deblur").task == "restore"
-    for index in range(6):  # Gaussian, disk and motion kernels all occur
+    sides = set()
+    for index in range(6):  # Gaussian, disk and motion kernels of several sizes
         sample = corruption(clean, np.random.default_rng([0, 1, index]), index, True)
         kernel = sample["kernel"]
+        sides.add(int((kernel[0] > 0).any(0).sum()))
         assert kernel.shape == (1, 19, 19) and float(kernel.sum()) == pytest.approx(1.0, abs=1e-5)
         again = cv2.filter2D(
             clean.permute(1, 2, 0).numpy(), -1, kernel[0].numpy(), borderType=cv2.BORDER_REFLECT
@@ -98,8 +101,13 @@ def test_corruption_carries_the_kernel_it_blurred_with():
         assert np.abs(again - sample["input"].permute(1, 2, 0).numpy()).max() < 1e-5
         repeat = corruption(clean, np.random.default_rng([0, 1, index]), index, True)
         assert torch.equal(repeat["kernel"], kernel) and torch.equal(repeat["input"], sample["input"])
-    with pytest.raises(ValueError, match="odd"):
-        DegradeCorruption("deblur", kernel_size=18)
+    assert len(sides) >= 3
+    for degradation, size, message in (("deblur", 18, "odd"), ("deblur", 9, "larger than kernel_size 9"),
+                                       ("denoise", 19, "reports its blur kernel"), ("sr_x2", 19, "scale 1")):  # fmt: skip
+        with pytest.raises(ValueError, match=message):
+            DegradeCorruption(degradation, kernel_size=size)
+    with pytest.raises(StartupError, match="validation must be the same task"):
+        InpaintDataModule(corruption=corruption, eval_corruption=DegradeCorruption("deblur"))
 
 
 def test_task_feeds_the_generator_the_wiener_estimate():
@@ -125,10 +133,46 @@ def test_parse_kernel_shapes_and_files(tmp_path):
     for name in ("psf.npy", "psf.png"):
         loaded = parse_kernel(str(tmp_path / name))
         assert loaded.shape == (5, 5) and np.allclose(loaded, psf / psf.sum(), atol=1e-6)
-    for wrong, message in (("motion:11", "expected motion:SIZE:ANGLE"), ("disk:x", "must be numbers"),
-                           ("disk:0", "> 0"), (str(tmp_path / "none.png"), "neither a file")):  # fmt: skip
+    (tmp_path / "bad.png").write_bytes(b"not an image")
+    for wrong, message in (("motion:11", "expected motion:LENGTH:ANGLE"), ("disk:x", "numbers"),
+                           ("disk:0", "out of range"), ("disk:inf", "expected disk:RADIUS"),
+                           ("motion:1e6:0", "out of range"), (str(tmp_path / "none.png"), "neither a file"),
+                           (str(tmp_path / "bad.png"), "not a readable")):  # fmt: skip
         with pytest.raises(ValueError, match=message):
             parse_kernel(wrong)
+
+
+def test_a_psf_file_is_a_convolution_kernel(tmp_path):
+    """A measured PSF is the picture of a blurred point: the blur is a convolution with it, which OpenCV's
+    filter2D (a correlation) does with the PSF turned 180 degrees. An L-shaped shake tells the two apart."""
+    psf = np.zeros((9, 9), np.float32)
+    psf[4, 4:9] = 1.0
+    psf[0:4, 8] = 1.0
+    np.save(tmp_path / "shake.npy", psf)
+    clean, low = _blurred(np.ascontiguousarray(psf[::-1, ::-1] / psf.sum()), seed=4)
+    kernel = parse_kernel(str(tmp_path / "shake.npy"))
+    right = wiener_deconvolve(low, pad_kernels([kernel])).clamp(0, 1)[0].permute(1, 2, 0)
+    wrong = wiener_deconvolve(low, pad_kernels([psf])).clamp(0, 1)[0].permute(1, 2, 0)
+    blurred = _psnr(low[0].permute(1, 2, 0), clean)
+    assert _psnr(right, clean) > blurred + 3 and _psnr(right, clean) > _psnr(wrong, clean) + 3
+
+
+def test_deconvolver_deconvolves_the_whole_photo_once_then_tiles_the_network():
+    """With a network that returns its input, the output is the whole photo's Wiener estimate for any tiling:
+    tile edges cannot cut the deconvolution short."""
+
+    class Identity(torch.nn.Module):
+        size_multiple = 1
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return x
+
+    kernel = motion_kernel(9, 30)
+    _, low = _blurred(kernel, seed=5)
+    whole = wiener_deconvolve(low, pad_kernels([kernel])).clamp(0, 1)
+    for tile in (None, 40):
+        out = Deconvolver.from_generator(Identity(), kernel=kernel, tile=tile, overlap=8).restore_tensor(low)
+        assert torch.allclose(out, whole, atol=1e-5), tile
 
 
 @pytest.fixture(scope="module")
@@ -163,7 +207,7 @@ def test_restore_command_needs_the_kernel_of_a_deconvolve_model(tmp_path, deconv
     assert main_standalone("restore", args) == 2
     assert "pass --kernel" in capsys.readouterr().err
     assert main_standalone("restore", [*args, "--kernel", "motion:7"]) == 2
-    assert "expected motion:SIZE:ANGLE" in capsys.readouterr().err
+    assert "expected motion:LENGTH:ANGLE" in capsys.readouterr().err
     assert main_standalone("restore", [*args, "--kernel", "motion:7:45"]) == 0
     written = np.asarray(Image.open(out / "a.png"))
     deconvolver = Deconvolver.from_checkpoint(ckpt, kernel=motion_kernel(7, 45))

@@ -111,6 +111,7 @@ def make_method(args: argparse.Namespace, device: torch.device, task: str) -> tu
         if trained_for != task:
             what = {"restore": "a restoration model: pass --degradation or --lq",
                     "inpaint": "an inpainting model: pass image/mask pairs, not --degradation/--lq",
+                    "deconvolve": "a non-blind deblurring model: pass --degradation presets that blur",
                     "detect": "a damage detector: score it with `test --config configs/tasks/damage.yaml "
                               "--ckpt_path ...` (IoU/F1 on held-out synthetic damage)"}  # fmt: skip
             raise StartupError(f"{args.checkpoint} is {what.get(trained_for, trained_for)}")

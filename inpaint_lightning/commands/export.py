@@ -1,5 +1,5 @@
-"""``python -m inpaint_lightning export``: the (EMA) generator of a checkpoint (inpainting or restoration; the task
-and scale go in the file's metadata) as ONNX or TorchScript.
+"""``python -m inpaint_lightning export``: the (EMA) generator of a checkpoint (inpainting, restoration, non-blind
+deblurring or damage detection; the task and scale go in the file's metadata) as ONNX or TorchScript.
 
 Both formats keep batch, height and width dynamic (FFC generators too: their Fourier units export as a
 matrix-product DFT built from the input's shape). H and W must be multiples of the model's ``size_multiple``

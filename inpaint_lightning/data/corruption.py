@@ -84,9 +84,32 @@ class DegradeCorruption(Corruption):
 
     def __init__(self, degradation: Degradation | str = "denoise", kernel_size: int | None = None) -> None:
         self.degradation: Degradation = preset(degradation) if isinstance(degradation, str) else degradation
-        if kernel_size is not None and (kernel_size < 1 or kernel_size % 2 == 0):
-            raise ValueError(f"kernel_size must be a positive odd number of pixels, got {kernel_size}")
         self.kernel_size = kernel_size
+        if kernel_size is not None:
+            self._check_kernels(kernel_size)
+
+    def _check_kernels(self, kernel_size: int) -> None:
+        """At construction, not in a data worker mid-run: the degradation must report the blur it applies (a
+        blur, or ``OneOf`` blurs: what :meth:`Degradation.blur_kernel` answers), keep the size, and fit
+        ``kernel_size`` (checked on 32 draws; a rarer larger one still fails by name when it is drawn)."""
+        name = type(self.degradation).__name__
+        if kernel_size < 1 or kernel_size % 2 == 0:
+            raise ValueError(f"kernel_size must be a positive odd number of pixels, got {kernel_size}")
+        if self.degradation.scale != 1:
+            raise ValueError(
+                f"kernel_size is for deblurring at scale 1; {name} down-scales x{self.degradation.scale}"
+            )
+        for seed in range(32):
+            kernel = self.degradation.blur_kernel(np.random.default_rng(seed))
+            if kernel is None:
+                raise ValueError(
+                    f"kernel_size needs a degradation that reports its blur kernel (GaussianBlur, DefocusBlur, "
+                    f"MotionBlur, or OneOf of them); {name} does not"
+                )
+            if max(kernel.shape) > kernel_size:
+                raise ValueError(
+                    f"{name} makes kernels of {max(kernel.shape)} px, larger than kernel_size {kernel_size}"
+                )
 
     @property
     def scale(self) -> int:

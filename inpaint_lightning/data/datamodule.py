@@ -94,6 +94,11 @@ class InpaintDataModule(L.LightningDataModule):
         self.val_ratio, self.test_ratio, self.split_seed = val_ratio, test_ratio, split_seed
         self.corruption: Corruption = corruption if corruption is not None else HoleCorruption()
         self.eval_corruption: Corruption = eval_corruption if eval_corruption is not None else self.corruption
+        if self.corruption.task != self.eval_corruption.task:
+            raise StartupError(
+                f"data.eval_corruption makes {self.eval_corruption.task} samples but data.corruption "
+                f"{self.corruption.task} ones: validation must be the same task (kernel_size on both for deconvolve)"
+            )
         for corr in (self.corruption, self.eval_corruption):
             if image_size % corr.scale:
                 raise StartupError(

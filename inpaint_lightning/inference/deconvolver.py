@@ -4,9 +4,9 @@ have (a lens's point-spread function, a measured camera shake).
 >>> deconvolver = Deconvolver.from_checkpoint("logs/.../last.ckpt", kernel=parse_kernel("motion:11:30"))
 >>> sharp = deconvolver(Image.open("shaken.jpg"))
 
-Each tile is Wiener-deconvolved with the kernel (:func:`~inpaint_lightning.models.wiener.wiener_deconvolve`), as
-the training crops were, then corrected by the network; tiles blend as :class:`Restorer`'s. Exports hold the
-network only (input: the Wiener estimate); this class runs the Wiener stage for any backend.
+The photo is Wiener-deconvolved with the kernel (:func:`~inpaint_lightning.models.wiener.wiener_deconvolve`), then
+corrected by the network in tiles that blend as :class:`Restorer`'s. Exports hold the network only (input: the
+Wiener estimate); this class runs the Wiener stage for any backend.
 """
 
 from __future__ import annotations
@@ -21,28 +21,33 @@ from inpaint_lightning.inference.restorer import Restorer
 
 #: ``--kernel`` forms besides a file: ``gaussian:SIGMA``, ``disk:RADIUS``, ``motion:LENGTH:ANGLE`` (pixels, degrees)
 KERNEL_SHAPES = ("gaussian", "disk", "motion")
+#: the largest kernel side the named shapes may make (the Wiener stage pads by twice the kernel)
+MAX_KERNEL_SIZE = 255
 
 
 def parse_kernel(text: str) -> np.ndarray:
-    """A blur kernel from ``gaussian:SIGMA``, ``disk:RADIUS``, ``motion:LENGTH:ANGLE`` or a file (``.npy``, or a
-    grayscale image of the point-spread function, odd sides); normalised to sum 1.
+    """A blur kernel, as OpenCV's ``filter2D`` applies it, from ``gaussian:SIGMA``, ``disk:RADIUS``,
+    ``motion:LENGTH:ANGLE`` (pixels, degrees; sizes up to :data:`MAX_KERNEL_SIZE`) or a point-spread-function
+    file (``.npy``, or a grayscale image read at full bit depth; odd sides): the picture of a point light, i.e. a
+    convolution kernel, so it is turned 180 degrees into the correlation ``filter2D`` does. Normalised to sum 1.
 
     Raises:
-        ValueError: a malformed description, a missing or unreadable file, even sides, a kernel summing to 0.
+        ValueError: a malformed description or file, even sides, a kernel summing to 0 (one line for the CLI).
     """
     from inpaint_lightning.data.degradations import GaussianBlur, disk_kernel, motion_kernel, pad_kernels
 
     shape, _, params = text.partition(":")
     if shape in KERNEL_SHAPES:
+        names = {"gaussian": ["SIGMA"], "disk": ["RADIUS"], "motion": ["LENGTH", "ANGLE"]}[shape]
+        usage = f"kernel {text!r}: expected {shape}:{':'.join(names)}"
         try:
             values = [float(v) for v in params.split(":")]
         except ValueError:
-            raise ValueError(f"kernel {text!r}: parameters must be numbers") from None
-        wanted = {"gaussian": 1, "disk": 1, "motion": 2}[shape]
-        if len(values) != wanted or values[0] <= 0:
-            raise ValueError(
-                f"kernel {text!r}: expected {shape}:" + ":".join(["SIZE", "ANGLE"][:wanted]) + " > 0"
-            )
+            raise ValueError(f"{usage} (numbers)") from None
+        if len(values) != len(names) or not all(np.isfinite(values)):
+            raise ValueError(usage)
+        if not 0 < values[0] <= MAX_KERNEL_SIZE / (6 if shape == "gaussian" else 2):
+            raise ValueError(f"{usage}: {names[0]} out of range (kernels up to {MAX_KERNEL_SIZE} px)")
         if shape == "gaussian":
             kernel = GaussianBlur(values[0]).blur_kernel(np.random.default_rng(0))
         elif shape == "disk":
@@ -50,25 +55,37 @@ def parse_kernel(text: str) -> np.ndarray:
         else:
             kernel = motion_kernel(values[0], values[1])
     else:
-        path = Path(text)
-        if not path.is_file():
-            raise ValueError(
-                f"kernel {text!r} is neither a file nor one of "
-                + ", ".join(f"{s}:..." for s in KERNEL_SHAPES)
-            )
-        if path.suffix.lower() == ".npy":
-            kernel = np.load(path, allow_pickle=False)
-        else:
-            from inpaint_lightning.data.io import read_image
+        kernel = _read_psf(Path(text))[::-1, ::-1]
+    return pad_kernels([np.ascontiguousarray(kernel, np.float32)])[0, 0].numpy()
 
-            kernel = read_image(path).astype(np.float32).mean(axis=-1)
-    return pad_kernels([np.asarray(kernel, np.float32)])[0, 0].numpy()
+
+def _read_psf(path: Path) -> np.ndarray:
+    if not path.is_file():
+        raise ValueError(
+            f"kernel {str(path)!r} is neither a file nor one of "
+            + ", ".join(f"{s}:..." for s in KERNEL_SHAPES)
+        )
+    try:
+        if path.suffix.lower() == ".npy":
+            psf = np.load(path, allow_pickle=False)
+        else:
+            import cv2
+
+            psf = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE | cv2.IMREAD_ANYDEPTH)
+    except (OSError, ValueError) as err:
+        raise ValueError(f"kernel file {path}: {err}") from None
+    if psf is None or psf.ndim != 2:
+        raise ValueError(f"kernel file {path}: not a readable 2-D point-spread function")
+    return psf.astype(np.float32)
 
 
 class Deconvolver(Restorer):
     """Deblur images of any size, type and batch with a ``deconvolve`` model and a known blur ``kernel``
-    (``k x k`` array, odd sides; :func:`parse_kernel`), in overlapping tiles (see :class:`Restorer`; the
-    ``from_*`` constructors take ``kernel=`` as an option)."""
+    (``k x k`` array with odd sides, as ``filter2D`` applies it; :func:`parse_kernel`), in overlapping tiles
+    (see :class:`Restorer`; the ``from_*`` constructors take ``kernel=`` as an option).
+
+    The Wiener stage runs once on the whole image (one FFT, on the image's device; memory like the output's),
+    so the result does not depend on the tiling; only the network runs in tiles."""
 
     task = "deconvolve"
 
@@ -78,8 +95,8 @@ class Deconvolver(Restorer):
         super().__init__(backend, **options)
         self.kernel = pad_kernels([np.asarray(kernel, np.float32)])
 
-    def _run(self, image: Tensor) -> Tensor:
+    def restore_tensor(self, image: Tensor) -> Tensor:
         from inpaint_lightning.models.wiener import wiener_deconvolve
 
         kernel = self.kernel.expand(image.shape[0], -1, -1, -1).to(image.device)
-        return super()._run(wiener_deconvolve(image, kernel))
+        return super().restore_tensor(wiener_deconvolve(image.float(), kernel))

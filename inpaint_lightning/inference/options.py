@@ -154,6 +154,8 @@ def restorer_from_args(args: argparse.Namespace, path: str | None = None) -> Res
     path = path or args.checkpoint
     kernel = getattr(args, "kernel", None)
     if model_task(path) == "deconvolve":
+        if not hasattr(args, "kernel"):
+            raise StartupError(f"{path} is a non-blind deblurring model: run it with `restore --kernel`")
         if kernel is None:
             raise StartupError(
                 f"{path} deblurs with a known blur: pass --kernel (gaussian:SIGMA, disk:RADIUS, "

@@ -28,13 +28,15 @@ def _transfer(kernel: Tensor, height: int, width: int) -> Tensor:
 
 def wiener_deconvolve(image: Tensor, kernel: Tensor, balance: float = WIENER_BALANCE) -> Tensor:
     """Deconvolve ``B x C x H x W`` images blurred by ``B x 1 x k x k`` kernels (``k`` odd, centred, summing to
-    1, as :func:`~inpaint_lightning.data.degradations.pad_kernels` makes them) with a Laplacian-regularised Wiener filter.
+    1, as :func:`~inpaint_lightning.data.degradations.pad_kernels` makes them) with a Laplacian-regularised
+    Wiener filter.
 
-    The image is edge-padded by twice the kernel's side and the padding tapered (blended, towards the outer edge,
-    into its own circular blur: MATLAB's ``edgetaper``), so the FFT's wrap-around meets an image that is
+    The image is edge-padded by twice the kernel's extent and the padding tapered (blended, towards the outer
+    edge, into its own circular blur: MATLAB's ``edgetaper``), so the FFT's wrap-around meets an image that is
     consistent with circular convolution there and the inverse filter does not ring from the borders into the
     picture. (Edge padding, not mirroring: a mirrored border holds the mirrored kernel's blur, which a slanted
-    motion kernel turns into ringing across the whole image: -3 dB on 11 px motion at 30 degrees.) Runs in float32 (FFTs under fp16 autocast lose the small frequencies)."""
+    motion kernel turns into ringing across the whole image: -3 dB on 11 px motion at 30 degrees.) Runs in
+    float32 (FFTs under fp16 autocast lose the small frequencies)."""
     if (
         kernel.ndim != 4
         or kernel.shape[1] != 1
@@ -47,7 +49,7 @@ def wiener_deconvolve(image: Tensor, kernel: Tensor, balance: float = WIENER_BAL
     with torch.autocast(device_type=image.device.type, enabled=False):
         x, kernel = image.float(), kernel.float().to(image.device)
         h, w = x.shape[-2:]
-        pad = 2 * kernel.shape[-1]
+        pad = 2 * _support(kernel)
         x = F.pad(x, (pad, pad, pad, pad), mode="replicate")
         hp, wp = x.shape[-2:]
         otf = _transfer(kernel, hp, wp)
@@ -59,6 +61,14 @@ def wiener_deconvolve(image: Tensor, kernel: Tensor, balance: float = WIENER_BAL
         filt = otf.conj() / (otf.abs().square() + balance * reg)
         out = torch.fft.irfft2(torch.fft.rfft2(x) * filt, s=(hp, wp))
         return out[..., pad : pad + h, pad : pad + w].to(image.dtype)
+
+
+def _support(kernel: Tensor) -> int:
+    """Side of the smallest centred square holding every kernel's non-zero taps: the padding does not depend on
+    how much zero border a kernel array carries (a 13 px kernel in a 19 px array pads as the 13 px one)."""
+    k = kernel.shape[-1]
+    taps = (kernel.detach().abs().amax(dim=(0, 1)) > 0).nonzero()
+    return 2 * int((taps - k // 2).abs().max()) + 1 if len(taps) else 1
 
 
 def _window(length: int, pad: int, device: torch.device) -> Tensor:
