@@ -50,7 +50,8 @@ class GANModule(L.LightningModule):
             (:class:`~inpaint_lightning.losses.objective.GANObjective`), or the generator phase alone
             (:class:`~inpaint_lightning.losses.SegmentationLoss`).
         task: ``inpaint``, ``restore``, ``deconvolve`` (non-blind deblurring) or ``detect``
-            (:mod:`inpaint_lightning.tasks`): the generator's input, what metrics see (inpainting composites the known pixels back), the metrics, the classical reference.
+            (:mod:`inpaint_lightning.tasks`): the generator's input, what metrics see (inpainting composites the
+            known pixels back), the metrics, the classical reference.
         g_optimizer / d_optimizer: optimizer factories for generator and discriminator.
         g_scheduler / d_scheduler: optional LR scheduler factories.
         scheduler_interval: step schedulers every ``epoch`` or every ``step`` (batch).

@@ -43,9 +43,8 @@ TASKS: dict[str, dict] = {
     "sr_x2": {"crop": 64, "presets": ["sr_x2"], "baselines": {"bicubic": None}},
     "blind": {"crop": 64, "presets": ["blind_x1"], "baselines": {"identity": None, "nlm": None}},
 }  # fmt: skip
-TASKS["deconvolve"] = TASKS[
-    "deblur"
-]  # non-blind deblurring: the same blurs, scored against the same baselines
+# non-blind deblurring: the same blurs, scored against the same baselines
+TASKS["deconvolve"] = TASKS["deblur"]
 
 
 def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:

@@ -108,9 +108,8 @@ def test_fit_a_restoration_task_from_its_config(tmp_path, task):
     assert len(list((tmp_path / "logs").rglob("panels/*.png"))) == 2
 
 
-@pytest.mark.parametrize(
-    "task", ["deblur", "sr_x2", "jpeg", "lowlight", "blind"]
-)  # deconvolve: test_deconvolve
+# deconvolve: tests/test_deconvolve.py (its fixture trains the config through both phases)
+@pytest.mark.parametrize("task", ["deblur", "sr_x2", "jpeg", "lowlight", "blind"])
 def test_every_other_task_config_trains_two_steps(tmp_path, task):
     cli = main(restore_args(tmp_path, task, "--trainer.max_steps", "2", "--trainer.val_check_interval", "2"))
     assert cli.trainer.global_step == 2 and (tmp_path / "ckpt" / "last.ckpt").is_file()

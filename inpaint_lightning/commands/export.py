@@ -54,17 +54,10 @@ def parity(
     import numpy as np
     import torch
 
-    from inpaint_lightning.inference.loading import loader_for
+    from inpaint_lightning.inference.loading import onnx_backend, torchscript_backend
     from inpaint_lightning.inference.sizing import padded_size
 
-    loader = loader_for(task)
-    options = {"kernel": np.ones((1, 1))} if task == "deconvolve" else {}  # only the backend is compared
-    loaded = (
-        loader.from_onnx(path, threads=2, **options)
-        if fmt == "onnx"
-        else loader.from_torchscript(path, **options)
-    )
-    backend = loaded.backend
+    backend = onnx_backend(path, threads=2)[0] if fmt == "onnx" else torchscript_backend(path)[0]
     gen = torch.Generator().manual_seed(0)
     worst = 0.0
     for h, w in sizes:

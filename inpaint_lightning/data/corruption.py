@@ -7,7 +7,6 @@ photo (noise, blur, down-scaling, JPEG, low light), possibly to a smaller size (
 
 from __future__ import annotations
 
-import copy
 from abc import ABC, abstractmethod
 
 import numpy as np
@@ -123,12 +122,14 @@ class DegradeCorruption(Corruption):
         self, image: Tensor, rng: np.random.Generator, index: int, train: bool, target: Tensor | None = None
     ) -> dict[str, Tensor]:
         pixels = image.permute(1, 2, 0).contiguous().numpy().astype(np.float32)
-        before = copy.deepcopy(rng) if self.kernel_size is not None else None
-        low = self.degradation(pixels, rng)
-        out = {"input": torch.from_numpy(np.ascontiguousarray(low)).permute(2, 0, 1).float()}
-        if before is not None:
-            out["kernel"] = pad_kernels([self.degradation.blur_kernel(before)], self.kernel_size)[0]
-        return out
+        if self.kernel_size is None:
+            low = self.degradation(pixels, rng)
+            return {"input": torch.from_numpy(np.ascontiguousarray(low)).permute(2, 0, 1).float()}
+        low, kernel = self.degradation.degrade_with_kernel(pixels, rng)
+        return {
+            "input": torch.from_numpy(np.ascontiguousarray(low)).permute(2, 0, 1).float(),
+            "kernel": pad_kernels([kernel], self.kernel_size)[0],
+        }
 
 
 class DamageCorruption(Corruption):

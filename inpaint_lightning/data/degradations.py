@@ -12,6 +12,7 @@ Ranges are ``(low, high)`` pairs sampled uniformly; a single number is a fixed v
 
 from __future__ import annotations
 
+import copy
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
@@ -56,6 +57,13 @@ class Degradation(ABC):
         """The blur kernel ``__call__`` applies when given a generator in the same state, or None (no blur, or not
         a single known one). Non-blind deblurring baselines (Richardson-Lucy, Wiener) are given it."""
         return None
+
+    def degrade_with_kernel(
+        self, image: np.ndarray, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """``self(image, rng)`` and the blur kernel it applied (:meth:`blur_kernel` on a copy of ``rng``)."""
+        kernel = self.blur_kernel(copy.deepcopy(rng))
+        return self(image, rng), kernel
 
 
 def pad_kernels(kernels: list[np.ndarray | Tensor | None], size: int | None = None) -> Tensor:
@@ -129,15 +137,18 @@ class GaussianBlur(Degradation):
         self.sigma = sigma
 
     def blur_kernel(self, rng: np.random.Generator) -> np.ndarray:
-        sigma = _sample(self.sigma, rng)
-        if sigma <= 0:
-            return np.ones((1, 1), np.float32)
-        size = 2 * math.ceil(3 * sigma) + 1
-        line = cv2.getGaussianKernel(size, sigma).astype(np.float32)
-        return line @ line.T
+        return gaussian_kernel(_sample(self.sigma, rng))
 
     def __call__(self, image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         return cv2.filter2D(image, -1, self.blur_kernel(rng), borderType=cv2.BORDER_REFLECT)
+
+
+def gaussian_kernel(sigma: float) -> np.ndarray:
+    """A normalised isotropic Gaussian of ``sigma`` pixels, ``2 * ceil(3 sigma) + 1`` wide (1 x 1 for sigma 0)."""
+    if sigma <= 0:
+        return np.ones((1, 1), np.float32)
+    line = cv2.getGaussianKernel(2 * math.ceil(3 * sigma) + 1, sigma).astype(np.float32)
+    return line @ line.T
 
 
 def disk_kernel(radius: float) -> np.ndarray:

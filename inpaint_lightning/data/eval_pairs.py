@@ -126,8 +126,10 @@ class DegradedImages(Dataset):
                 notices.warn(f"skipping {name}: {w} x {h} is too small to score (under {MIN_SIDE} px)")
                 return None
             clean = image.astype(np.float32) / 255.0
-            low = _quantize(degradation(clean, np.random.default_rng([self.seed, index, which])))
-            kernel = degradation.blur_kernel(np.random.default_rng([self.seed, index, which]))
+            low, kernel = degradation.degrade_with_kernel(
+                clean, np.random.default_rng([self.seed, index, which])
+            )
+            low = _quantize(low)
             sample = {
                 "name": label, "bucket": self.presets[which], "kernel": kernel,
                 "target": _tensor(image), "input": _tensor(low),

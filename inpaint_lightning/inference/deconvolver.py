@@ -34,7 +34,7 @@ def parse_kernel(text: str) -> np.ndarray:
     Raises:
         ValueError: a malformed description or file, even sides, a kernel summing to 0 (one line for the CLI).
     """
-    from inpaint_lightning.data.degradations import GaussianBlur, disk_kernel, motion_kernel, pad_kernels
+    from inpaint_lightning.data.degradations import disk_kernel, gaussian_kernel, motion_kernel, pad_kernels
 
     shape, _, params = text.partition(":")
     if shape in KERNEL_SHAPES:
@@ -49,7 +49,7 @@ def parse_kernel(text: str) -> np.ndarray:
         if not 0 < values[0] <= MAX_KERNEL_SIZE / (6 if shape == "gaussian" else 2):
             raise ValueError(f"{usage}: {names[0]} out of range (kernels up to {MAX_KERNEL_SIZE} px)")
         if shape == "gaussian":
-            kernel = GaussianBlur(values[0]).blur_kernel(np.random.default_rng(0))
+            kernel = gaussian_kernel(values[0])
         elif shape == "disk":
             kernel = disk_kernel(values[0])
         else:

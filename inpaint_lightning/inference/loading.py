@@ -22,19 +22,28 @@ _OTHER = {
 }
 
 
-def loader_for(task: str) -> type[FileLoaded]:
-    """The class that runs models of ``task``: Inpainter, Restorer, Deconvolver or DamageDetector."""
-    from inpaint_lightning.inference import DamageDetector, Deconvolver, Inpainter, Restorer
+def onnx_backend(
+    path: str | os.PathLike, threads: int | None = None, providers: list[str] | None = None
+) -> tuple[Any, dict[str, str]]:
+    """An exported ONNX file as a backend (ONNX Runtime) and its metadata (``task``, ``prefill``, ``scale``)."""
+    from inpaint_lightning.inference.onnx_runtime import OnnxBackend
 
-    classes: dict[str, type[FileLoaded]] = {
-        "inpaint": Inpainter,
-        "restore": Restorer,
-        "deconvolve": Deconvolver,
-        "detect": DamageDetector,
-    }
-    if task not in classes:
-        raise StartupError(f"unknown model task {task!r}")
-    return classes[task]
+    backend = OnnxBackend(path, threads=threads, providers=providers)
+    return backend, {"task": backend.task, "prefill": backend.prefill, "scale": str(backend.scale)}
+
+
+def torchscript_backend(
+    path: str | os.PathLike, device: str | torch.device = "cpu"
+) -> tuple[Any, dict[str, str]]:
+    """An exported TorchScript file as a backend (sizes from its metadata) and that metadata."""
+    from inpaint_lightning.inference.export import load_torchscript
+    from inpaint_lightning.inference.inpainter import TorchBackend
+
+    module, meta = load_torchscript(path)
+    backend = TorchBackend(module, device)
+    backend.size_multiple = int(meta["size_multiple"] or 1)
+    backend.min_side = int(meta["min_side"] or 0) or None
+    return backend, meta
 
 
 class FileLoaded:
@@ -112,25 +121,17 @@ class FileLoaded:
         **options: Any,
     ) -> Self:
         """From an ONNX file written by ``export --format onnx``, run by ONNX Runtime."""
-        from inpaint_lightning.inference.onnx_runtime import OnnxBackend
-
-        backend = OnnxBackend(path, threads=threads, providers=providers)
-        cls._check_task(path, backend.task)
-        return cls.from_backend(backend, {"prefill": backend.prefill, "scale": str(backend.scale)}, **options)
+        backend, meta = onnx_backend(path, threads=threads, providers=providers)
+        cls._check_task(path, meta["task"])
+        return cls.from_backend(backend, meta, **options)
 
     @classmethod
     def from_torchscript(
         cls, path: str | os.PathLike, device: str | torch.device = "cpu", **options: Any
     ) -> Self:
         """From a TorchScript file written by ``export --format torchscript``."""
-        from inpaint_lightning.inference.export import load_torchscript
-        from inpaint_lightning.inference.inpainter import TorchBackend
-
-        module, meta = load_torchscript(path)
+        backend, meta = torchscript_backend(path, device)
         cls._check_task(path, meta["task"])
-        backend = TorchBackend(module, device)
-        backend.size_multiple = int(meta["size_multiple"] or 1)
-        backend.min_side = int(meta["min_side"] or 0) or None
         return cls.from_backend(backend, meta, **options)
 
     @classmethod

@@ -195,7 +195,8 @@ def _tiled_from_args(cls: type[Tiled], args: argparse.Namespace, path: str | Non
 
 
 def model_task(path: str) -> str:
-    """``inpaint``, ``restore``, ``deconvolve`` or ``detect``: what a checkpoint or export was trained for (read from the file)."""
+    """``inpaint``, ``restore``, ``deconvolve`` or ``detect``: what a checkpoint or export was trained for (read
+    from the file)."""
     import os
 
     from inpaint_lightning.errors import StartupError
