@@ -101,6 +101,32 @@ def test_a_generator_alone_trains_with_one_optimizer():
     assert any(not torch.equal(a, b) for a, b in zip(before, model.generator.parameters(), strict=True))
 
 
+def test_channels_last_trains_the_same_weights_in_nhwc_layout():
+    """``channels_last`` changes memory order only: the generator's inputs (training and validation) and 4-D
+    weights are NHWC, and three steps of training end at the weights contiguous training reaches (up to float
+    summation order)."""
+    runs = {}
+    for flag in (False, True):
+        L.seed_everything(0)
+        model, layouts = tiny_model(channels_last=flag), []
+        for net in (model.generator, model.generator_ema):  # each network's first convolution
+            first = next(m for m in net.modules() if isinstance(m, torch.nn.Conv2d))
+            first.register_forward_pre_hook(
+                lambda _, args: layouts.append(args[0].is_contiguous(memory_format=torch.channels_last))
+            )
+        initial = [p.detach().clone() for p in model.generator.parameters()]
+        trainer(max_steps=3, val_check_interval=3).fit(model, tiny_data())
+        runs[flag] = model
+        assert len(layouts) == 4 and set(layouts) == {flag}  # 3 training steps, 1 validation batch
+        convs = [p for p in model.parameters() if p.dim() == 4]
+        assert all(p.is_contiguous(memory_format=torch.channels_last) == flag for p in convs)
+    for a, b in zip(runs[False].state_dict().values(), runs[True].state_dict().values(), strict=True):
+        if a.is_floating_point():
+            torch.testing.assert_close(a, b, atol=1e-4, rtol=1e-3)
+        # the run did train: the equality below is not two untouched initialisations
+        assert any(not torch.equal(a, b) for a, b in zip(initial, model.generator.parameters(), strict=True))
+
+
 def test_gradient_clipping_under_16_mixed_clips_unscaled_gradients():
     """fp16 autocast on CPU with a real GradScaler: norms seen at step time are the clipped, unscaled ones."""
     L.seed_everything(0)
