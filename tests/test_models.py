@@ -106,6 +106,28 @@ def test_ffc_resnet_any_size_backward_and_global_branch(size):
     assert len(fourier) == 2 * 2 and all(m.conv.weight.grad.abs().sum() > 0 for m in fourier)
 
 
+def _flat_input_response(upsample: str) -> tuple[float, float]:
+    """(std, share of the spectrum at multiples of 1/8 cycle per pixel) of the output's centre for a flat grey
+    input with no hole: a pattern there is the decoder's own, the dot grid of three stacked 2x upsamplings."""
+    torch.manual_seed(0)
+    g = FFCResNet(base_channels=8, n_downsampling=3, n_blocks=1, upsample=upsample).eval()
+    x = torch.cat([torch.full((1, 3, 96, 96), 0.5), torch.zeros(1, 1, 96, 96)], dim=1)
+    with torch.no_grad():
+        y = g(x)[0, :, 24:72, 24:72].mean(0)
+    spectrum = torch.fft.fft2(y - y.mean()).abs()
+    return float(y.std()), float(spectrum[::6, ::6].sum() / spectrum.sum())
+
+
+def test_ffc_resnet_resize_decoder_has_no_checkerboard():
+    """Transposed stride-2 convolutions print a period-8 grid on a flat input; resize-convolution keeps it flat."""
+    std, share = _flat_input_response("transposed")
+    assert std > 1e-4 and share > 0.9  # a uniform spectrum would put 0.03 at those frequencies
+    std, _ = _flat_input_response("resize")
+    assert std < 1e-6
+    with pytest.raises(ValueError, match="upsample"):
+        FFCResNet(upsample="bilinear")
+
+
 def test_ffc_resnet_lama_fourier_size():
     assert 26e6 < sum(p.numel() for p in FFCResNet().parameters()) < 28e6  # LaMa's "lama-fourier": 27M
 
