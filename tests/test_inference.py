@@ -157,6 +157,24 @@ def test_huge_photo_small_hole_runs_on_the_window_only():
     assert net_inputs and all(max(s[-2:]) <= 40 + 2 * 64 + 4 for s in net_inputs)
 
 
+def test_torch_backend_feeds_the_cpu_generator_channels_last_and_keeps_its_weights():
+    """NHWC input on the CPU (oneDNN runs faster in it): same output as NCHW, the generator's weights untouched."""
+    torch.manual_seed(0)
+    generator = tiny_generator().eval()
+    seen = []
+    generator.register_forward_pre_hook(
+        lambda _, args: seen.append(args[0].is_contiguous(memory_format=torch.channels_last))
+    )
+    x = torch.rand(2, 4, 32, 48)
+    with torch.no_grad():
+        expected = generator(x)
+    seen.clear()
+    out = TorchBackend(generator)(x)
+    assert seen == [True]
+    torch.testing.assert_close(out, expected, atol=1e-5, rtol=1e-4)
+    assert all(p.is_contiguous() for p in generator.parameters())
+
+
 def test_large_hole_window_is_resized_to_working_size():
     rec = Recording(TorchBackend(tiny_generator()))
     inp = Inpainter(rec, working_size=128)

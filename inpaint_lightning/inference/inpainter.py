@@ -62,7 +62,10 @@ def with_prefill(backend: Any, prefill: str | None) -> Any:
 class TorchBackend:
     """Callable running an ``nn.Module`` (or TorchScript module) generator on ``device`` at ``precision``.
 
-    bf16/fp16 use autocast (Fourier units keep fp32 inside); fp16 needs CUDA.
+    bf16/fp16 use autocast (Fourier units keep fp32 inside); fp16 needs CUDA. On the CPU the input goes in
+    channels-last (NHWC) order, which oneDNN's convolutions follow: the default generator at 512 px took 0.75 s
+    instead of 0.98 s on a 2-core CPU (median of 5, 2 threads). The weights are left as they are (the generator may
+    be one being trained).
     """
 
     def __init__(
@@ -79,9 +82,11 @@ class TorchBackend:
             generator.requires_grad_(False)
         self.size_multiple = int(getattr(generator, "size_multiple", 1) or 1)
         self.min_side: int | None = None  # found by probing when not recorded
+        cpu = self.device.type == "cpu"
+        self.memory_format = torch.channels_last if cpu else torch.contiguous_format
 
     def __call__(self, x: Tensor) -> Tensor:
-        x = x.to(self.device, torch.float32)
+        x = x.to(self.device, torch.float32).contiguous(memory_format=self.memory_format)
         autocast = (
             torch.autocast(self.device.type, dtype=_DTYPES[self.precision])
             if self.precision in _DTYPES
