@@ -112,7 +112,9 @@ def test_channels_last_trains_the_same_weights_in_nhwc_layout():
         for net in (model.generator, model.generator_ema):  # each network's first convolution
             first = next(m for m in net.modules() if isinstance(m, torch.nn.Conv2d))
             first.register_forward_pre_hook(
-                lambda _, args: layouts.append(args[0].is_contiguous(memory_format=torch.channels_last))
+                lambda _, args, seen=layouts: seen.append(
+                    args[0].is_contiguous(memory_format=torch.channels_last)
+                )
             )
         initial = [p.detach().clone() for p in model.generator.parameters()]
         trainer(max_steps=3, val_check_interval=3).fit(model, tiny_data())

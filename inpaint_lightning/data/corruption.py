@@ -123,13 +123,14 @@ class DegradeCorruption(Corruption):
     ) -> dict[str, Tensor]:
         pixels = image.permute(1, 2, 0).contiguous().numpy().astype(np.float32)
         if self.kernel_size is None:
-            low = self.degradation(pixels, rng)
-            return {"input": torch.from_numpy(np.ascontiguousarray(low)).permute(2, 0, 1).float()}
+            return {"input": _chw(self.degradation(pixels, rng))}
         low, kernel = self.degradation.degrade_with_kernel(pixels, rng)
-        return {
-            "input": torch.from_numpy(np.ascontiguousarray(low)).permute(2, 0, 1).float(),
-            "kernel": pad_kernels([kernel], self.kernel_size)[0],
-        }
+        return {"input": _chw(low), "kernel": pad_kernels([kernel], self.kernel_size)[0]}
+
+
+def _chw(pixels: np.ndarray) -> Tensor:
+    """An ``H x W x C`` float array as a ``C x H x W`` float tensor."""
+    return torch.from_numpy(np.ascontiguousarray(pixels)).permute(2, 0, 1).float()
 
 
 class DamageCorruption(Corruption):
@@ -148,6 +149,6 @@ class DamageCorruption(Corruption):
         pixels = image.permute(1, 2, 0).contiguous().numpy().astype(np.float32)
         damaged, mask = self.damage(pixels, rng)
         return {
-            "input": torch.from_numpy(np.ascontiguousarray(damaged)).permute(2, 0, 1).float(),
+            "input": _chw(damaged),
             "target": torch.from_numpy(mask)[None].float(),
         }

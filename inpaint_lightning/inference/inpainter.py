@@ -82,8 +82,7 @@ class TorchBackend:
             generator.requires_grad_(False)
         self.size_multiple = int(getattr(generator, "size_multiple", 1) or 1)
         self.min_side: int | None = None  # found by probing when not recorded
-        cpu = self.device.type == "cpu"
-        self.memory_format = torch.channels_last if cpu else torch.contiguous_format
+        self.memory_format = torch.channels_last if self.device.type == "cpu" else torch.contiguous_format
 
     def __call__(self, x: Tensor) -> Tensor:
         x = x.to(self.device, torch.float32).contiguous(memory_format=self.memory_format)
