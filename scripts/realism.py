@@ -15,6 +15,9 @@
    classical fill and the issue's criteria (>= 15 % overall and in the four largest buckets, PSNR within 0.5 dB of
    Telea), plus ``OUT/grid_<size>.png``: masked | model | telea | patchmatch | ground truth on the worst and
    median cases. Every stage writes its files as it finishes, so a cut-off run keeps what it measured.
+5. ``OUT/ceiling.md`` (``scripts/realism_ceiling.py``, also appended to ``realism.md``): the same pairs filled by
+   oracles that know the hidden pixels (the truth's low frequencies, PatchMatch's or the truth's own detail on
+   top), to show what the target asks of a fill.
 """
 
 from __future__ import annotations
@@ -171,6 +174,16 @@ def grid(args: argparse.Namespace, size: int, columns: list[str]) -> Path:
     return path
 
 
+def ceiling(args: argparse.Namespace) -> None:
+    """``OUT/ceiling.md``: where the target sits among fills that know the hidden pixels (realism_ceiling.py)."""
+    cmd = [
+        sys.executable, str(ROOT / "scripts" / "realism_ceiling.py"), "--out", str(args.out),
+        "--baseline-dir", str(args.baseline_dir or args.out), "--masks", str(args.masks),
+        "--sizes", *map(str, args.sizes),
+    ]  # fmt: skip
+    run(cmd, args.out / "ceiling.log")
+
+
 def _pairs(args: argparse.Namespace):
     from inpaint_lightning.data.pairs import pair_paths
 
@@ -206,6 +219,9 @@ def main(argv: list[str]) -> int:
         report.append(f"![grid]({grid(args, size, ['model', 'telea', 'patchmatch']).name})\n")
         (args.out / "realism.md").write_text("\n".join(report) + "\n")
     report.append(f"**All criteria met: {'yes' if all_ok else 'no'}**")
+    (args.out / "realism.md").write_text("\n".join(report) + "\n")
+    ceiling(args)
+    report += ["", (args.out / "ceiling.md").read_text()]
     (args.out / "realism.md").write_text("\n".join(report) + "\n")
     print("\n".join(report))
     return 0
