@@ -235,7 +235,7 @@ class GANModule(L.LightningModule):
             update_ema(self.generator_ema, self.generator, self._ema_decay_now())
 
         if self.scheduler_interval == "step":
-            self._step_schedulers()
+            self._step_schedulers(d_stepped=adversarial)
         logs = {f"train/{k}": v for k, v in {**d_logs, **g_logs}.items()}
         logs["train/lr_g"] = float(g_opt.param_groups[0]["lr"])
         if d_opt is not None:
@@ -281,11 +281,17 @@ class GANModule(L.LightningModule):
             return self.generator.forward_stages(x)
         return [self.generator(x)]
 
-    def _step_schedulers(self) -> None:
+    def _step_schedulers(self, d_stepped: bool) -> None:
+        """Step the LR schedulers; the discriminator's only when it trained in that interval, so a pixel warm-up
+        (batches that never touch D) does not use up its schedule before its first step."""
         schedulers = self.lr_schedulers()
         if schedulers is None:
             return
+        optimizers = self.optimizers()
+        d_opt = optimizers[1].optimizer if isinstance(optimizers, list) and len(optimizers) > 1 else None
         for scheduler in schedulers if isinstance(schedulers, list) else [schedulers]:
+            if scheduler.optimizer is d_opt and not d_stepped:
+                continue
             if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
                 # Lower is better for both (configure mode="min"): LPIPS, or hole L1 when LPIPS is off. (PSNR
                 # as a fallback would have needed the opposite mode.)
@@ -297,8 +303,9 @@ class GANModule(L.LightningModule):
                 scheduler.step()
 
     def on_train_epoch_end(self) -> None:
-        if self.scheduler_interval == "epoch":
-            self._step_schedulers()
+        if self.scheduler_interval == "epoch":  # D trained in this epoch if its last batch was adversarial
+            last = max(self.global_step - 1, 0)
+            self._step_schedulers(d_stepped=self.discriminator is not None and self.loss.adversarial_at(last))
 
     # ------------------------------------------------------------------------------------------- evaluation
     def _evaluate(self, batch: dict[str, Tensor], split: str) -> dict[str, Tensor]:

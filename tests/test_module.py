@@ -13,6 +13,7 @@ from inpaint_lightning.composite import composite
 from inpaint_lightning.data import InpaintDataModule
 from inpaint_lightning.ema import update_ema
 from inpaint_lightning.errors import MissingWeightsError
+from inpaint_lightning.losses import InpaintingLoss
 from inpaint_lightning.evaluation.baselines import baseline
 from inpaint_lightning.metrics import make_lpips
 from inpaint_lightning.models import GatedUNet, PatchDiscriminator
@@ -159,6 +160,24 @@ def test_lr_schedulers_step_per_batch_when_asked():
     t.fit(model, tiny_data())
     for opt in t.optimizers:
         assert opt.param_groups[0]["lr"] == pytest.approx(2e-4 * 0.5**3)
+
+
+@pytest.mark.parametrize("interval", ["step", "epoch"])
+def test_discriminator_schedule_starts_with_its_training_after_a_pixel_warm_up(interval):
+    """During a pixel warm-up D is never stepped, so its scheduler must not be either (G's runs from step 0)."""
+    def halve(opt):
+        return torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+
+    model = tiny_model(
+        loss=InpaintingLoss(pixel_warmup=2), g_scheduler=halve, d_scheduler=halve, scheduler_interval=interval
+    )
+    data = tiny_data()
+    # "epoch": one batch per epoch, so both intervals step once per batch
+    t = trainer(max_steps=3, limit_train_batches=1 if interval == "epoch" else None)
+    t.fit(model, data)
+    g_opt, d_opt = t.optimizers
+    assert g_opt.param_groups[0]["lr"] == pytest.approx(2e-4 * 0.5**3)
+    assert d_opt.param_groups[0]["lr"] == pytest.approx(2e-4 * 0.5**1)  # only step 2 trained D
 
 
 def test_composite_keeps_known_pixels_exactly():
