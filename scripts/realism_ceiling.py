@@ -9,9 +9,10 @@ composite and LPIPS (AlexNet), fills that no method can produce because they use
 
 - ``truth low (s)``: the ground truth blurred by a Gaussian of sigma ``s`` (perfect colours and layout, no texture);
 - ``truth low (s) + PatchMatch high``: that, plus PatchMatch's own detail (its fill minus its blur) -- a perfect
-  "structure" network with PatchMatch's copied texture on top, the best any structure-then-texture hybrid gets;
-- ``truth low (s) + truth high shifted d px``: the photo's own detail, displaced by ``d`` pixels: exactly the right
-  texture, only not in phase with the hidden one.
+  "structure" network with PatchMatch's copied texture on top, the best a hybrid with PatchMatch's texture gets;
+- ``truth low (s) + truth high shifted d px down and right``: the photo's own detail, displaced by ``d`` pixels
+  down and ``d`` right (``d * sqrt(2)`` diagonally; wrapping round at the borders): exactly the right texture, only
+  not in phase with the hidden one.
 
 The table shows where ``1 - target`` (the issue's 15 % below PatchMatch) sits among them, overall and in the
 hole-ratio buckets, and is written to ``OUT/ceiling.md``.
@@ -52,7 +53,7 @@ def oracles() -> dict[str, Fill]:
         fills[f"truth low ({s}) + PatchMatch high"] = lambda t, p, s=s: low(t, s) + p - low(p, s)
     for s in (2, 4):
         for d in (4, 8, 16):
-            fills[f"truth low ({s}) + truth high shifted {d} px"] = lambda t, p, s=s, d=d: (
+            fills[f"truth low ({s}) + truth high shifted {d} px down and right"] = lambda t, p, s=s, d=d: (
                 low(t, s) + np.roll(t - low(t, s), (d, d), axis=(0, 1))
             )
     return fills

@@ -165,6 +165,7 @@ def test_lr_schedulers_step_per_batch_when_asked():
 @pytest.mark.parametrize("interval", ["step", "epoch"])
 def test_discriminator_schedule_starts_with_its_training_after_a_pixel_warm_up(interval):
     """During a pixel warm-up D is never stepped, so its scheduler must not be either (G's runs from step 0)."""
+
     def halve(opt):
         return torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
 
