@@ -221,7 +221,9 @@ def main(argv: list[str]) -> int:
     report.append(f"**All criteria met: {'yes' if all_ok else 'no'}**")
     (args.out / "realism.md").write_text("\n".join(report) + "\n")
     ceiling(args)
-    ceiling_md = (args.out / "ceiling.md").read_text().splitlines()  # its headings one level down in the report
+    ceiling_md = (
+        (args.out / "ceiling.md").read_text().splitlines()
+    )  # its headings one level down in the report
     report += ["", *(f"#{line}" if line.startswith("#") else line for line in ceiling_md)]
     (args.out / "realism.md").write_text("\n".join(report) + "\n")
     print("\n".join(report))
