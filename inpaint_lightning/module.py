@@ -199,13 +199,12 @@ class GANModule(L.LightningModule):
 
     def training_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
         batch = self._in_layout(batch)
-        optimizers = self.optimizers()
-        g_opt, d_opt = optimizers if isinstance(optimizers, list) else (optimizers, None)
+        g_opt, d_opt = self._g_d_optimizers()
         image, mask = batch["target"], batch.get("mask")
         stages = self._stages(self._generator_input(batch))  # once per batch, used by both phases
         comp = self.task.output(stages[-1], batch)
         # No discriminator (a segmentation task), or the objective's pixel warm-up: the G phase alone.
-        adversarial = d_opt is not None and self.loss.adversarial_at(self.global_step)
+        adversarial = self._trains_discriminator_at(self.global_step)
 
         d_logs: dict[str, Any] = {}
         if adversarial:
@@ -281,16 +280,25 @@ class GANModule(L.LightningModule):
             return self.generator.forward_stages(x)
         return [self.generator(x)]
 
+    def _g_d_optimizers(self) -> tuple[Any, Any | None]:
+        """The generator's and the discriminator's (None without one) Lightning-wrapped optimizers."""
+        optimizers = self.optimizers()
+        return optimizers if isinstance(optimizers, list) else (optimizers, None)
+
+    def _trains_discriminator_at(self, step: int) -> bool:
+        """Whether the batch of ``step`` has a D phase: there is a discriminator and the objective's pixel
+        warm-up is over."""
+        return self.discriminator is not None and self.loss.adversarial_at(step)
+
     def _step_schedulers(self, d_stepped: bool) -> None:
         """Step the LR schedulers; the discriminator's only when it trained in that interval, so a pixel warm-up
         (batches that never touch D) does not use up its schedule before its first step."""
         schedulers = self.lr_schedulers()
         if schedulers is None:
             return
-        optimizers = self.optimizers()
-        d_opt = optimizers[1].optimizer if isinstance(optimizers, list) and len(optimizers) > 1 else None
+        d_opt = self._g_d_optimizers()[1]
         for scheduler in schedulers if isinstance(schedulers, list) else [schedulers]:
-            if scheduler.optimizer is d_opt and not d_stepped:
+            if d_opt is not None and scheduler.optimizer is d_opt.optimizer and not d_stepped:
                 continue
             if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
                 # Lower is better for both (configure mode="min"): LPIPS, or hole L1 when LPIPS is off. (PSNR
@@ -304,8 +312,7 @@ class GANModule(L.LightningModule):
 
     def on_train_epoch_end(self) -> None:
         if self.scheduler_interval == "epoch":  # D trained in this epoch if its last batch was adversarial
-            last = max(self.global_step - 1, 0)
-            self._step_schedulers(d_stepped=self.discriminator is not None and self.loss.adversarial_at(last))
+            self._step_schedulers(d_stepped=self._trains_discriminator_at(max(self.global_step - 1, 0)))
 
     # ------------------------------------------------------------------------------------------- evaluation
     def _evaluate(self, batch: dict[str, Tensor], split: str) -> dict[str, Tensor]:

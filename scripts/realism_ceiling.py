@@ -1,8 +1,9 @@
 """What LPIPS the realism target asks for: oracle fills built from the ground truth, scored like ``evaluate``.
 
-    python scripts/realism_ceiling.py [--out logs/realism] [--baseline-dir DIR] [--sizes 256 512]
+    python scripts/realism_ceiling.py [--out logs/realism] [--baseline-dir DIR] [--sizes 256 512] [--output FILE]
 
-``scripts/realism.py`` runs it at the end of the benchmark. It reads what that leaves in ``OUT`` (the held-out
+``scripts/realism.py`` runs it at the end of the benchmark (once per size and mask set: like the classical fills,
+it does not depend on the model). It reads what that leaves in ``OUT`` (the held-out
 photos in ``eval_photos/``) and in ``--baseline-dir`` (default ``OUT``; PatchMatch's saved fills in
 ``eval_<size>/patchmatch/outputs/``) and scores, on the same photo/mask pairs and with the same
 composite and LPIPS (AlexNet), fills that no method can produce because they use the hidden pixels:
@@ -15,7 +16,7 @@ composite and LPIPS (AlexNet), fills that no method can produce because they use
   not in phase with the hidden one.
 
 The table shows where ``1 - target`` (the issue's 15 % below PatchMatch) sits among them, overall and in the
-hole-ratio buckets, and is written to ``OUT/ceiling.md``.
+hole-ratio buckets, and is written to ``--output`` (default ``OUT/ceiling.md``).
 """
 
 from __future__ import annotations
@@ -114,7 +115,9 @@ def main(argv: list[str]) -> int:
         "--masks", type=Path, default=SHARED / "masks_irregular", help="as given to realism.py"
     )
     parser.add_argument("--sizes", type=int, nargs="+", default=[256, 512])
+    parser.add_argument("--output", type=Path, help="the Markdown table (default OUT/ceiling.md)")
     args = parser.parse_args(argv)
+    output = args.output or args.out / "ceiling.md"
     torch.set_num_threads(2)
     lpips = PerImageLPIPS("alex")
     report = ["# What the realism target asks for (oracle fills, LPIPS AlexNet, lower is better)", "",
@@ -129,7 +132,8 @@ def main(argv: list[str]) -> int:
             return 2
         values, count = score(args.out / "eval_photos", args.masks, patchmatch, size, lpips)
         report += [f"## {size} px ({count} photos)", "", *table(values), ""]
-        (args.out / "ceiling.md").write_text("\n".join(report) + "\n")
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text("\n".join(report) + "\n")
     print("\n".join(report))
     return 0
 

@@ -59,7 +59,11 @@ def test_patchmatch_row_is_what_evaluate_scores_and_oracles_order(realism_out, t
 
     out, masks, outputs = realism_out
     script = _script()
-    assert script.main(["--out", str(out), "--masks", str(masks), "--sizes", str(SIZE)]) == 0
+    table = tmp_path / "kept" / "ceiling.md"  # realism.py keeps it beside the classical fills
+    assert (
+        script.main(["--out", str(out), "--masks", str(masks), "--sizes", str(SIZE), "--output", str(table)])
+        == 0
+    )
     values, count = script.score(out / "eval_photos", masks, outputs, SIZE, script.PerImageLPIPS("alex"))
     assert count == 4
     args = build_parser().parse_args(
@@ -80,7 +84,7 @@ def test_patchmatch_row_is_what_evaluate_scores_and_oracles_order(realism_out, t
     assert (
         mean["truth low (2) + truth high shifted 4 px down and right"] > 0.01
     )  # out of phase is not perfect
-    report = (out / "ceiling.md").read_text()
+    report = table.read_text()
     assert f"## {SIZE} px (4 photos)" in report and "**target** (15 % below PatchMatch)" in report
 
 
