@@ -12,6 +12,7 @@ from inpaint_lightning.models.generators import (
     FFCResNet,
     GatedUNet,
     InpaintGenerator,
+    MIGAN,
     PConvUNet,
 )
 from inpaint_lightning.models.projected import ProjectedDiscriminator
@@ -24,6 +25,7 @@ __all__ = [
     "FFCResNet",
     "GatedUNet",
     "InpaintGenerator",
+    "MIGAN",
     "MultiScaleDiscriminator",
     "NAFNet",
     "RRDBNet",

@@ -8,6 +8,7 @@ from inpaint_lightning.models.generators.base import InpaintGenerator, pyramid_f
 from inpaint_lightning.models.generators.deepfill import DeepFillV2
 from inpaint_lightning.models.generators.gated_unet import GatedUNet
 from inpaint_lightning.models.generators.lama import FFCResNet
+from inpaint_lightning.models.generators.migan import MIGAN
 from inpaint_lightning.models.generators.pconv import PartialConv2d, PConvUNet
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "FFCResNet",
     "GatedUNet",
     "InpaintGenerator",
+    "MIGAN",
     "PConvUNet",
     "PartialConv2d",
     "pyramid_fill",

@@ -4,9 +4,10 @@ Contract: ``forward(x)`` takes ``B x 4 x H x W`` = masked RGB in [0, 1] ++ mask 
 ``B x 3 x H x W`` at the same (any) size, trained towards [0, 1]. Subclasses implement only :meth:`body` on a
 normalised, padded input, so padding, normalisation and the output head behave the same across the zoo.
 
-Outputs are linear (``0.5 + 0.5 * body``; :func:`inpaint_lightning.composite.composite` clamps them): a sigmoid
-output saturated when a higher learning rate overshot early and the fill stopped learning (measured: G lr 1e-3
-diverged with a sigmoid head and trained fine without).
+Outputs are linear by default (``0.5 + 0.5 * body``; :func:`inpaint_lightning.composite.composite` clamps them): a
+sigmoid output saturated when a higher learning rate overshot early and the fill stopped learning (measured: G lr
+1e-3 diverged with a sigmoid head and trained fine without). ``head="sigmoid"`` (``sigmoid(body)``) exists for
+published weights trained with one (LaMa's).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from torch import Tensor, nn
 from inpaint_lightning.models.layers import pad_to_multiple
 
 Prefill = Literal["none", "pyramid", "patchmatch"]
+Head = Literal["linear", "sigmoid"]
 
 
 #: Pyramid levels of :func:`pyramid_fill`: enough for sides up to 2**16.
@@ -93,15 +95,22 @@ class InpaintGenerator(nn.Module):
             this starts training from a smooth fill, so the network spends its capacity on structure and texture.
             (A zero-initialised gate on the correction, as ReZero, kept the network stuck at the pre-fill: its
             body's gradients are proportional to the gate, so it never opened; measured over 90 CPU steps.)
+        head: how the body's output becomes RGB in [0, 1]: ``linear`` (``0.5 + 0.5 * body``, or the pre-filled
+            input plus ``0.5 * body`` with ``residual``) or ``sigmoid`` (``sigmoid(body)``: LaMa's published
+            weights; not with ``residual``).
     """
 
     size_multiple: int = 1  # inputs are padded to a multiple of this and cropped back
 
-    def __init__(self, prefill: Prefill = "none", residual: bool = False) -> None:
+    def __init__(self, prefill: Prefill = "none", residual: bool = False, head: Head = "linear") -> None:
         super().__init__()
         if prefill not in ("none", "pyramid", "patchmatch"):
             raise ValueError(f"prefill must be 'none', 'pyramid' or 'patchmatch', got {prefill!r}")
-        self.prefill, self.residual = prefill, residual
+        if head not in ("linear", "sigmoid"):
+            raise ValueError(f"head must be 'linear' or 'sigmoid', got {head!r}")
+        if head == "sigmoid" and residual:
+            raise ValueError("head 'sigmoid' predicts the image itself: it cannot be residual")
+        self.prefill, self.residual, self.head = prefill, residual, head
 
     def body(self, x: Tensor) -> Tensor | list[Tensor]:
         """Map the normalised input (``B x 4``: RGB in [-1, 1], mask in {0, 1}; padded) to RGB in about [-1, 1].
@@ -120,8 +129,11 @@ class InpaintGenerator(nn.Module):
             masked = patchmatch_fill(masked, mask)
         padded, (h, w) = pad_to_multiple(torch.cat([masked * 2.0 - 1.0, mask], dim=1), self.size_multiple)
         out = self.body(padded)
+        stages = [y[..., :h, :w] for y in (out if isinstance(out, list) else [out])]
+        if self.head == "sigmoid":
+            return [torch.sigmoid(y) for y in stages]
         base = masked if self.residual else 0.5
-        return [base + 0.5 * y[..., :h, :w] for y in (out if isinstance(out, list) else [out])]
+        return [base + 0.5 * y for y in stages]
 
     def forward(self, x: Tensor) -> Tensor:
         return self.forward_stages(x)[-1]

@@ -7,7 +7,7 @@ from typing import Literal
 from torch import Tensor, nn
 
 from inpaint_lightning.models.ffc import FFC, FFCResBlock
-from inpaint_lightning.models.generators.base import InpaintGenerator, Prefill
+from inpaint_lightning.models.generators.base import Head, InpaintGenerator, Prefill
 
 
 class FFCResNet(InpaintGenerator):
@@ -34,7 +34,8 @@ class FFCResNet(InpaintGenerator):
             and three of them stacked a regular dot grid (Odena et al. 2016, "Deconvolution and Checkerboard
             Artifacts"); resize-convolution has none from the first step. ``transposed`` stays the default so
             checkpoints saved before this option load as they were trained.
-        prefill / residual: see :class:`InpaintGenerator`.
+        prefill / residual / head: see :class:`InpaintGenerator` (LaMa's published weights: ``head: sigmoid``,
+            converted by ``python -m inpaint_lightning convert``).
     """
 
     def __init__(
@@ -49,8 +50,9 @@ class FFCResNet(InpaintGenerator):
         prefill: Prefill = "none",
         residual: bool = False,
         upsample: Literal["transposed", "resize"] = "transposed",
+        head: Head = "linear",
     ) -> None:
-        super().__init__(prefill, residual)
+        super().__init__(prefill, residual, head)
         if not 0.0 <= global_ratio < 1.0:
             raise ValueError(f"global_ratio must be in [0, 1), got {global_ratio}")
         if upsample not in ("transposed", "resize"):

@@ -1,0 +1,217 @@
+"""MI-GAN's inference generator (Sargsyan et al. 2023, "MI-GAN: A Simple Baseline for Image Inpainting on Mobile
+Devices"): a 5.9M-parameter encoder/decoder of depthwise-separable convolutions with skip connections, distilled
+from CoModGAN, written here to load its released weights (``python -m inpaint_lightning convert --from migan``).
+
+The network is the one its authors export for inference (BatchNorm-free, modulation fused into the weights):
+* encoder: at each resolution from the input's down to 4 px, a depthwise 3x3 + pointwise separable convolution
+  kept as a skip feature, then a second one that blurs ([1, 3, 3, 1]) and halves;
+* synthesis: from 4 px up, a separable convolution that doubles the resolution (zero insertion + the same blur,
+  as StyleGAN2's upfirdn), adds the skip feature and a learnt constant noise image, a second one, and a 1x1
+  to-RGB added to the upsampled RGB of the level below (a skip generator).
+Activations are leaky ReLU (0.2) x sqrt(2), clamped to +-256, StyleGAN2's.
+
+Its noise images have one size, so the network runs only at its ``resolution`` (256 or 512 in the releases).
+:class:`MIGAN` takes any size by resizing the input to the native square and the prediction back (as the
+authors' ONNX pipeline does with its crop around the hole); the caller composites, which MI-GAN needs (it is
+trained on composited outputs and does not reproduce the known pixels). Inference windows around the holes
+(``Inpainter(mode="crop")``) keep that resize small.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from inpaint_lightning.models.generators.base import InpaintGenerator
+
+_GAIN, _CLAMP = math.sqrt(2.0), 256.0
+
+
+def _act(x: Tensor) -> Tensor:
+    return F.leaky_relu(x, 0.2).mul(_GAIN).clamp(-_CLAMP, _CLAMP)
+
+
+def _blur_filter(channels: int, gain: float) -> Tensor:
+    """The separable [1, 3, 3, 1] filter, normalised to ``gain``, one per channel (depthwise weight)."""
+    f = torch.tensor([1.0, 3.0, 3.0, 1.0])
+    f2 = torch.outer(f, f)
+    return (f2 / f2.sum() * gain).expand(channels, 1, 4, 4).clone()
+
+
+class _Down(nn.Module):
+    """Blur and keep every second pixel (a depthwise 4x4 convolution, stride 2)."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.register_buffer("filter", _blur_filter(channels, 1.0))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.conv2d(x, self.filter, stride=2, padding=1, groups=x.shape[1])
+
+
+class _Up(nn.Module):
+    """Zero insertion then the blur with gain 4: one strided transposed depthwise convolution, any size."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.register_buffer("filter", _blur_filter(channels, 4.0))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.conv_transpose2d(x, self.filter.flip(-1, -2), stride=2, padding=1, groups=x.shape[1])
+
+
+class SeparableConv(nn.Module):
+    """Depthwise kxk (bias) -> activation -> [down] -> pointwise 1x1 -> [up] -> [+ constant noise] -> activation."""
+
+    def __init__(
+        self, cin: int, cout: int, down: bool = False, up: bool = False, noise_size: int | None = None
+    ) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cin, 3, padding=1, groups=cin)
+        self.conv2 = nn.Conv2d(cin, cout, 1, bias=False)
+        self.downsample = _Down(cin) if down else None
+        self.upsample = _Up(cout) if up else None
+        if noise_size is not None:
+            self.register_buffer("noise_const", torch.randn(noise_size, noise_size))
+            self.noise_strength = nn.Parameter(torch.zeros([]))
+        else:
+            self.noise_const = None
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = _act(self.conv1(x))
+        if self.downsample is not None:
+            x = self.downsample(x)
+        x = self.conv2(x)
+        if self.upsample is not None:
+            x = self.upsample(x)
+        if self.noise_const is not None:
+            x = x + self.noise_const * self.noise_strength
+        return _act(x)
+
+
+def _channels(resolution: int, base: int, cap: int) -> int:
+    return min(base // resolution, cap)
+
+
+class EncoderBlock(nn.Module):
+    def __init__(self, cin: int, cout: int, rgb_channels: int | None, down: bool) -> None:
+        super().__init__()
+        self.fromrgb = nn.Conv2d(rgb_channels, cin, 1) if rgb_channels else None
+        self.conv1 = SeparableConv(cin, cin)
+        self.conv2 = SeparableConv(cin, cout, down=down)
+
+    def forward(self, x: Tensor | None, image: Tensor) -> tuple[Tensor, Tensor]:
+        if self.fromrgb is not None:
+            y = _act(self.fromrgb(image))
+            x = y if x is None else x + y
+        feature = self.conv1(x)
+        return self.conv2(feature), feature
+
+
+class Encoder(nn.Module):
+    """``resolution`` -> 4 px; returns the 4 px code and the skip feature of every resolution."""
+
+    def __init__(self, resolution: int, in_channels: int, channel_base: int, channel_max: int) -> None:
+        super().__init__()
+        self.resolutions = [2**i for i in range(int(math.log2(resolution)), 1, -1)]
+        for i, res in enumerate(self.resolutions):
+            cin = _channels(res, channel_base, channel_max)
+            cout = _channels(max(res // 2, 4), channel_base, channel_max)
+            block = EncoderBlock(cin, cout, in_channels if i == 0 else None, down=res > 4)
+            self.add_module(f"b{res}", block)
+
+    def forward(self, image: Tensor) -> tuple[Tensor, dict[int, Tensor]]:
+        x, features = None, {}
+        for res in self.resolutions:
+            x, features[res] = getattr(self, f"b{res}")(x, image)
+        return x, features
+
+
+class SynthesisBlock(nn.Module):
+    """One level of the skip decoder; the first (4 px) neither upsamples nor has noise."""
+
+    def __init__(self, cin: int, cout: int, resolution: int, rgb_channels: int) -> None:
+        super().__init__()
+        first = resolution == 4
+        noise = None if first else resolution
+        self.conv1 = SeparableConv(cin, cout, up=not first, noise_size=noise)
+        self.conv2 = SeparableConv(cout, cout, noise_size=noise)
+        self.torgb = nn.Conv2d(cout, rgb_channels, 1)
+        self.upsample = None if first else _Up(rgb_channels)
+
+    def forward(self, x: Tensor, skip: Tensor, rgb: Tensor | None) -> tuple[Tensor, Tensor]:
+        x = self.conv2(self.conv1(x) + skip)
+        y = self.torgb(x)
+        return x, y if rgb is None else self.upsample(rgb) + y
+
+
+class Synthesis(nn.Module):
+    def __init__(self, resolution: int, out_channels: int, channel_base: int, channel_max: int) -> None:
+        super().__init__()
+        self.resolutions = [2**i for i in range(2, int(math.log2(resolution)) + 1)]
+        for res in self.resolutions:
+            cin = _channels(max(res // 2, 4), channel_base, channel_max)
+            block = SynthesisBlock(cin, _channels(res, channel_base, channel_max), res, out_channels)
+            self.add_module(f"b{res}", block)
+
+    def forward(self, x: Tensor, skips: dict[int, Tensor]) -> Tensor:
+        rgb = None
+        for res in self.resolutions:
+            x, rgb = getattr(self, f"b{res}")(x, skips[res], rgb)
+        return rgb
+
+
+def resize_known(rgb: Tensor, hole: Tensor, size: tuple[int, int]) -> tuple[Tensor, Tensor]:
+    """``rgb`` and ``hole`` (1 = hole) at ``size``: colours averaged over known pixels only (no colour from the hole
+    leaks in) and a pixel a hole when any hole pixel falls under its (antialiased bilinear) footprint, so thin
+    strokes survive a reduction. At the same size both come back unchanged."""
+    known = 1.0 - hole
+
+    def resize(t: Tensor) -> Tensor:
+        return F.interpolate(t, size=size, mode="bilinear", align_corners=False, antialias=True)
+
+    small = resize(rgb * known) / resize(known).clamp_min(1e-6)
+    small_hole = (resize(hole) > 1e-3).to(rgb.dtype)
+    return small * (1.0 - small_hole), small_hole
+
+
+class MIGAN(InpaintGenerator):
+    """MI-GAN's inference network behind this project's generator contract (masked RGB in [0, 1] ++ hole mask in,
+    RGB out, any size).
+
+    The body feeds the network MI-GAN's own convention, ``known - 0.5`` ++ RGB in [-1, 1] x known (a grey hole),
+    at its native ``resolution`` x ``resolution`` (the input is resized there and the prediction back; see the module
+    docstring); its output in [-1, 1] is this project's linear head.
+
+    Args:
+        resolution: the native side (a power of two; the released weights: 256 or 512).
+        channel_base / channel_max: a level of side ``r`` has ``min(channel_base // r, channel_max)`` channels
+            (the releases: 32768 and 512).
+        in_channels / out_channels: 4 (mask ++ RGB) and 3.
+    """
+
+    def __init__(
+        self,
+        resolution: int = 512,
+        channel_base: int = 32768,
+        channel_max: int = 512,
+        in_channels: int = 4,
+        out_channels: int = 3,
+    ) -> None:
+        super().__init__()
+        if resolution < 8 or resolution & (resolution - 1):
+            raise ValueError(f"resolution must be a power of two >= 8, got {resolution}")
+        self.resolution, self.in_channels = resolution, in_channels
+        self.encoder = Encoder(resolution, in_channels, channel_base, channel_max)
+        self.synthesis = Synthesis(resolution, out_channels, channel_base, channel_max)
+
+    def body(self, x: Tensor) -> Tensor:
+        h, w = x.shape[-2:]
+        native = (self.resolution, self.resolution)
+        rgb, hole = resize_known(x[:, :3] * 0.5 + 0.5, x[:, 3:4], native)
+        known = 1.0 - hole
+        y = self.synthesis(*self.encoder(torch.cat([known - 0.5, (rgb * 2.0 - 1.0) * known], dim=1)))
+        return F.interpolate(y, size=(h, w), mode="bilinear", align_corners=False, antialias=True)
