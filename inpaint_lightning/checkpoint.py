@@ -236,6 +236,24 @@ class SafeCheckpointIO(TorchCheckpointIO):
         return load_trusted(path, "cpu" if map_location is None else map_location)
 
 
+def load_model_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """A checkpoint to run a model from: one written by ``fit`` or ``convert`` (:func:`load_checkpoint`), or a
+    published LaMa / MI-GAN file converted in memory (:func:`inpaint_lightning.published.read_published`: no
+    object it pickles is built). Anything else fails with :func:`load_checkpoint`'s one line."""
+    try:
+        return load_checkpoint(path, map_location)
+    except StartupError as err:
+        resolved = resolve(path)
+        if not os.path.isfile(resolved):
+            raise
+        from inpaint_lightning.published import NotPublished, read_published
+
+        try:
+            return read_published(resolved)
+        except NotPublished:
+            raise err from None
+
+
 def load_generator(
     path: str | os.PathLike, ema: bool = True, map_location: str | torch.device = "cpu"
 ) -> nn.Module:
@@ -258,7 +276,7 @@ def load_generator_and_task(
     Raises:
         StartupError: the file is missing, corrupt, or is not an inpaint_lightning training checkpoint.
     """
-    ckpt = load_checkpoint(path, map_location)
+    ckpt = load_model_checkpoint(path, map_location)
     hparams = ckpt.get("hyper_parameters") or {}
     config = hparams.get("generator") if isinstance(hparams, Mapping) else None
     if not (isinstance(config, Mapping) and "class_path" in config):

@@ -1,5 +1,5 @@
 """Subcommands outside Lightning's trainer loop (``masks``, ``degrade``, ``evaluate``, ``inpaint``, ``restore``,
-``detect``, ``repair``, ``export``, ``serve``).
+``detect``, ``repair``, ``export``, ``convert``, ``serve``).
 
 Each is a module here with ``main(argv: list[str]) -> int``; ``inpaint_lightning.cli.main`` sends
 ``python -m inpaint_lightning <name> ...`` to it and everything else to LightningCLI (fit/validate/test/predict).
@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "repair old photos: inpaint the damage a mask (or a detector) marks, then restore them",
     ),
     "export": ("export", "export the (EMA) generator to ONNX or TorchScript"),
+    "convert": ("convert", "convert a published LaMa or MI-GAN checkpoint into a checkpoint of this project"),
     "serve": ("serve", "HTTP service and painting page (FastAPI)"),
 }
 

@@ -46,6 +46,23 @@ def torchscript_backend(
     return backend, meta
 
 
+def model_format(path: str | os.PathLike) -> str:
+    """How a model file is run: ``onnx`` (by its ``.onnx`` suffix), ``torchscript`` (a zip archive with compiled
+    code: ``export --format torchscript``, whatever its suffix) or ``checkpoint`` (anything torch.load reads: a
+    ``fit``/``convert`` checkpoint, or a published LaMa ``.ckpt`` or MI-GAN ``.pt``)."""
+    import zipfile
+
+    if os.path.splitext(str(path))[1].lower() == ".onnx":
+        return "onnx"
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if any("/code/" in name for name in archive.namelist()):
+                return "torchscript"
+    except (OSError, zipfile.BadZipFile):
+        pass  # missing, or not a zip: the checkpoint loader says which, in one line
+    return "checkpoint"
+
+
 class FileLoaded:
     """``from_checkpoint`` / ``from_onnx`` / ``from_torchscript`` / ``from_file`` for a class that runs models of
     one ``task`` (``channels`` input channels); the class provides ``from_generator`` and ``from_backend`` (what it
@@ -100,8 +117,9 @@ class FileLoaded:
         cls, path: str | os.PathLike, device: str | torch.device = "cpu", precision: str = "fp32",
         ema: bool = True, **options: Any,
     ) -> Self:  # fmt: skip
-        """From a ``fit`` checkpoint (loaded with ``weights_only=True``, trusted class paths only; EMA weights when it
-        has them); ``last`` is the newest run's ``last.ckpt`` under ``./logs``.
+        """From a ``fit`` or ``convert`` checkpoint (loaded with ``weights_only=True``, trusted class paths only; EMA
+        weights when it has them; ``last`` is the newest run's ``last.ckpt`` under ``./logs``), or a published LaMa
+        ``best.ckpt`` / MI-GAN ``.pt`` converted as it loads (:mod:`inpaint_lightning.published`).
 
         Raises:
             StartupError: missing or corrupt file, not a checkpoint of this project, or a model of the other task.
@@ -136,14 +154,15 @@ class FileLoaded:
 
     @classmethod
     def from_file(cls, path: str | os.PathLike, device: str | torch.device = "cpu", **options: Any) -> Self:
-        """By file name: ``.onnx`` (ONNX Runtime), ``.pt``/``.ts``/``.torchscript`` (TorchScript), otherwise a
-        ``fit`` checkpoint. ``threads`` applies to ONNX Runtime; ``precision`` and ``ema`` to checkpoints."""
-        suffix = os.path.splitext(str(path))[1].lower()
+        """By :func:`model_format`: ``.onnx`` (ONNX Runtime), a TorchScript export, otherwise a checkpoint (of
+        ``fit`` or ``convert``, or a published LaMa / MI-GAN file). ``threads`` applies to ONNX Runtime;
+        ``precision`` and ``ema`` to checkpoints."""
+        kind = model_format(path)
         threads = options.pop("threads", None)
-        if suffix in (".onnx", ".pt", ".ts", ".torchscript"):
+        if kind != "checkpoint":
             options.pop("precision", None)
             options.pop("ema", None)
-            if suffix == ".onnx":
+            if kind == "onnx":
                 return cls.from_onnx(path, threads=threads, **options)
             return cls.from_torchscript(path, device=device, **options)
         return cls.from_checkpoint(path, device=device, **options)

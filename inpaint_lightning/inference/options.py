@@ -196,13 +196,14 @@ def _tiled_from_args(cls: type[Tiled], args: argparse.Namespace, path: str | Non
 
 def model_task(path: str) -> str:
     """``inpaint``, ``restore``, ``deconvolve`` or ``detect``: what a checkpoint or export was trained for (read
-    from the file)."""
+    from the file; a published LaMa / MI-GAN file inpaints)."""
     import os
 
     from inpaint_lightning.errors import StartupError
+    from inpaint_lightning.inference.loading import model_format
 
-    suffix = os.path.splitext(str(path))[1].lower()
-    if suffix == ".onnx":
+    kind = model_format(path)
+    if kind == "onnx":
         import onnx
 
         if not os.path.isfile(path):
@@ -212,13 +213,13 @@ def model_task(path: str) -> str:
         except Exception as err:  # onnx raises DecodeError and friends for foreign files
             raise StartupError(f"{path}: not a loadable ONNX model: {err}") from None
         return meta.get("task", "inpaint")
-    if suffix in (".pt", ".ts", ".torchscript"):
+    if kind == "torchscript":
         from inpaint_lightning.inference.export import load_torchscript
 
         return load_torchscript(path)[1]["task"]
-    from inpaint_lightning.checkpoint import load_checkpoint
+    from inpaint_lightning.checkpoint import load_model_checkpoint
 
-    hparams = load_checkpoint(path).get("hyper_parameters") or {}
+    hparams = load_model_checkpoint(path).get("hyper_parameters") or {}
     return str(hparams.get("task", "inpaint"))
 
 

@@ -74,8 +74,9 @@ def read_published(path: str | os.PathLike, source: Source | None = None) -> dic
         source: ``lama`` or ``migan`` to insist on one; None recognises it from the weights.
 
     Raises:
-        NotPublished: not a PyTorch file, or no weights of a model this project converts (and ``source`` None).
-        StartupError: ``source`` given and the file is not that model, or a variant that does not convert.
+        NotPublished: not a readable PyTorch file, or (``source`` None) no weights of a model this project converts;
+            its message is one line saying which.
+        StartupError: ``source`` given and the file holds other weights, or a variant that does not convert.
     """
     path = Path(path)
     if not path.is_file():
@@ -83,13 +84,16 @@ def read_published(path: str | os.PathLike, source: Source | None = None) -> dic
     try:
         state = _tensors(load_inert(path))
     except Exception as err:  # torch.load's many errors for a file that is not a (whole) PyTorch file
-        if source is not None:
-            raise StartupError(f"{path}: not a readable PyTorch file ({type(err).__name__})") from None
-        raise NotPublished(str(err)) from None
+        raise NotPublished(
+            f"{path}: not a readable PyTorch file (corrupt, truncated or another format; {type(err).__name__})"
+        ) from None
     found = recognise(state) if state is not None else None
     if found is None or (source is not None and found != source):
         if source is None:
-            raise NotPublished(f"{path}: no weights of {' or '.join(NAMES.values())}")
+            raise NotPublished(
+                f"{path}: not a LaMa or MI-GAN checkpoint (no ffc_resnet generator.model.* weights, no MI-GAN "
+                f"encoder/synthesis weights)"
+            )
         other = f"it holds {NAMES[found]} weights" if found else "no weights of it in the file"
         raise StartupError(f"{path} is not a {NAMES[source]} checkpoint: {other}")
     if found == "lama":

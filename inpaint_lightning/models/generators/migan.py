@@ -164,17 +164,33 @@ class Synthesis(nn.Module):
         return rgb
 
 
+def _resampling(n_out: int, n_in: int, like: Tensor) -> Tensor:
+    """The ``n_out x n_in`` matrix of a linear (triangle) resampling, widened to the reduction when shrinking
+    (antialiased, as PIL's bilinear) and the identity at equal sizes. Built from ``arange`` of the sizes in the
+    graph, so an ONNX export keeps them dynamic (ONNX has no antialiased resize in the exporter's opsets)."""
+    i = torch.arange(n_out, device=like.device).to(like.dtype)
+    j = torch.arange(n_in, device=like.device).to(like.dtype)
+    scale = (j[-1:] + 1.0) / (i[-1:] + 1.0)
+    support = scale.clamp_min(1.0)
+    centre = (i + 0.5) * scale - 0.5
+    weight = (1.0 - (j[None, :] - centre[:, None]).abs() / support).clamp_min(0.0)
+    return weight / weight.sum(dim=1, keepdim=True)
+
+
+def resize(x: Tensor, size: tuple[int, int]) -> Tensor:
+    """``x`` resampled to ``size`` by :func:`_resampling` along each axis (two matrix products)."""
+    rows = _resampling(size[0], x.shape[-2], x)
+    cols = _resampling(size[1], x.shape[-1], x)
+    return rows @ x @ cols.transpose(0, 1)
+
+
 def resize_known(rgb: Tensor, hole: Tensor, size: tuple[int, int]) -> tuple[Tensor, Tensor]:
     """``rgb`` and ``hole`` (1 = hole) at ``size``: colours averaged over known pixels only (no colour from the hole
-    leaks in) and a pixel a hole when any hole pixel falls under its (antialiased bilinear) footprint, so thin
-    strokes survive a reduction. At the same size both come back unchanged."""
+    leaks in) and a pixel a hole when any hole pixel falls under its footprint, so thin strokes survive any
+    reduction. At the same size both come back unchanged."""
     known = 1.0 - hole
-
-    def resize(t: Tensor) -> Tensor:
-        return F.interpolate(t, size=size, mode="bilinear", align_corners=False, antialias=True)
-
-    small = resize(rgb * known) / resize(known).clamp_min(1e-6)
-    small_hole = (resize(hole) > 1e-3).to(rgb.dtype)
+    small = resize(rgb * known, size) / resize(known, size).clamp_min(1e-6)
+    small_hole = (resize(hole, size) > 1e-3).to(rgb.dtype)
     return small * (1.0 - small_hole), small_hole
 
 
@@ -214,4 +230,4 @@ class MIGAN(InpaintGenerator):
         rgb, hole = resize_known(x[:, :3] * 0.5 + 0.5, x[:, 3:4], native)
         known = 1.0 - hole
         y = self.synthesis(*self.encoder(torch.cat([known - 0.5, (rgb * 2.0 - 1.0) * known], dim=1)))
-        return F.interpolate(y, size=(h, w), mode="bilinear", align_corners=False, antialias=True)
+        return resize(y, (h, w))
