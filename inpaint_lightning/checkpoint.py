@@ -236,7 +236,9 @@ class SafeCheckpointIO(TorchCheckpointIO):
         return load_trusted(path, "cpu" if map_location is None else map_location)
 
 
-def load_model_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+def load_model_checkpoint(
+    path: str | os.PathLike, map_location: str | torch.device = "cpu"
+) -> dict[str, Any]:
     """A checkpoint to run a model from: one written by ``fit`` or ``convert`` (:func:`load_checkpoint`), or a
     published LaMa / MI-GAN file converted in memory (:func:`inpaint_lightning.published.read_published`: no
     object it pickles is built). Anything else fails with :func:`load_checkpoint`'s one line."""

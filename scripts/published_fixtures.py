@@ -66,7 +66,9 @@ def _randomise(module: torch.nn.Module, gen: torch.Generator) -> None:
                 sub.running_mean.copy_(0.2 * torch.randn(sub.running_mean.shape, generator=gen))
                 sub.running_var.copy_(0.5 + torch.rand(sub.running_var.shape, generator=gen))
                 continue
-            for name, tensor in list(sub.named_parameters(recurse=False)) + list(sub.named_buffers(recurse=False)):
+            for name, tensor in list(sub.named_parameters(recurse=False)) + list(
+                sub.named_buffers(recurse=False)
+            ):
                 if name == "filter_const":  # the zero-insertion pattern of an upsampling, not a weight
                     continue
                 if name == "noise_const":
@@ -100,7 +102,9 @@ def lama(root: Path, out: Path) -> dict:
     state = {f"generator.{k}": v for k, v in net.state_dict().items()}
     state["discriminator.model0.0.weight"] = torch.randn(8, 3, 4, 4, generator=gen)  # listed and ignored
     state["val_evaluator.scores.ssim.dummy"] = torch.zeros(1)
-    config = OmegaConf.create({"generator": {"kind": "ffc_resnet", **LAMA_SMALL}, "training_model": {"kind": "default"}})
+    config = OmegaConf.create(
+        {"generator": {"kind": "ffc_resnet", **LAMA_SMALL}, "training_model": {"kind": "default"}}
+    )
     torch.save(
         {"state_dict": state, "hyper_parameters": {"config": config}, "epoch": 0, "global_step": 0,
          "pytorch-lightning_version": "1.2.9"},
@@ -111,7 +115,9 @@ def lama(root: Path, out: Path) -> dict:
     def full(n_blocks: int) -> dict[str, list[int]]:
         with torch.device("meta"):
             g = FFCResNetGenerator(**{**LAMA_SMALL, "ngf": 64, "n_blocks": n_blocks})
-            d = NLayerDiscriminator(input_nc=3, ndf=64, n_layers=4)  # configs/training/discriminator/pix2pixhd_nlayer.yaml
+            d = NLayerDiscriminator(
+                input_nc=3, ndf=64, n_layers=4
+            )  # configs/training/discriminator/pix2pixhd_nlayer.yaml
         return {**_shapes(g, "generator."), **_shapes(d, "discriminator.")}
 
     return {"lama-fourier": full(9), "big-lama": full(18)}
@@ -143,7 +149,9 @@ def migan(root: Path, out: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lama", type=Path, required=True, help="a checkout of LaMa (advimman/lama)")
-    parser.add_argument("--migan", type=Path, required=True, help="a checkout of MI-GAN (Picsart-AI-Research/MI-GAN)")
+    parser.add_argument(
+        "--migan", type=Path, required=True, help="a checkout of MI-GAN (Picsart-AI-Research/MI-GAN)"
+    )
     parser.add_argument("--out", type=Path, default=Path("tests/fixtures/published"))
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)

@@ -107,7 +107,9 @@ def convert(weights: Mapping[str, Tensor]) -> tuple[dict, dict[str, Tensor]]:
     stem = layers[ffc[0]]["ffc.convl2l.weight"]
     base, in_channels = int(stem.shape[0]), int(stem.shape[1])
     first_block = layers[blocks[0]]
-    width = int(first_block["conv1.ffc.convl2l.weight"].shape[1] + first_block["conv1.ffc.convg2l.weight"].shape[1])
+    width = int(
+        first_block["conv1.ffc.convl2l.weight"].shape[1] + first_block["conv1.ffc.convg2l.weight"].shape[1]
+    )
     in_global = int(first_block["conv1.ffc.convg2l.weight"].shape[1])
     out_conv = layers[plain[-1]]["weight"]
     init_args = {
@@ -123,7 +125,9 @@ def convert(weights: Mapping[str, Tensor]) -> tuple[dict, dict[str, Tensor]]:
         "head": "sigmoid",
     }
     if int(width * init_args["global_ratio"]) != in_global:
-        raise StartupError(f"LaMa generator with {in_global} of {width} channels global: no ratio gives that split")
+        raise StartupError(
+            f"LaMa generator with {in_global} of {width} channels global: no ratio gives that split"
+        )
 
     ours: dict[str, Tensor] = {}
     for index in ffc:  # stem and downsampling: LaMa index i is our i - 1
@@ -150,5 +154,7 @@ def convert(weights: Mapping[str, Tensor]) -> tuple[dict, dict[str, Tensor]]:
     stem_w = ours["net.0.l2l.weight"].clone()
     stem_w[:, :3] *= 0.5
     ours["net.0.l2l.weight"] = stem_w
-    ours["net.0.bn_local.running_mean"] = ours["net.0.bn_local.running_mean"] - stem_w[:, :3].sum(dim=(1, 2, 3))
+    ours["net.0.bn_local.running_mean"] = ours["net.0.bn_local.running_mean"] - stem_w[:, :3].sum(
+        dim=(1, 2, 3)
+    )
     return init_args, ours

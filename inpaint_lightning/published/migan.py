@@ -44,7 +44,9 @@ def convert(state: Mapping[str, Tensor]) -> tuple[dict, dict[str, Tensor]]:
         raise StartupError(
             "not MI-GAN's inference generator (export it with its scripts/export_inference_model.py first)"
         )
-    widths = [int(v.shape[0]) for k, v in state.items() if re.match(r"encoder\.b\d+\.conv1\.conv2\.weight$", k)]
+    widths = [
+        int(v.shape[0]) for k, v in state.items() if re.match(r"encoder\.b\d+\.conv1\.conv2\.weight$", k)
+    ]
     top_width, channel_max = int(state[top].shape[0]), max(widths)
     init_args = {
         "resolution": resolution,
