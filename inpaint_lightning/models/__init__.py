@@ -7,12 +7,12 @@ from inpaint_lightning.models.discriminators import (
     PatchDiscriminator,
 )
 from inpaint_lightning.models.generators import (
+    MIGAN,
     AOTGenerator,
     DeepFillV2,
     FFCResNet,
     GatedUNet,
     InpaintGenerator,
-    MIGAN,
     PConvUNet,
 )
 from inpaint_lightning.models.projected import ProjectedDiscriminator
