@@ -227,7 +227,11 @@ class MIGAN(InpaintGenerator):
     def body(self, x: Tensor) -> Tensor:
         h, w = x.shape[-2:]
         native = (self.resolution, self.resolution)
-        rgb, hole = resize_known(x[:, :3] * 0.5 + 0.5, x[:, 3:4], native)
+        # a traced graph (export) always resizes, which is exact at the native size too
+        same = (h, w) == native and not torch.jit.is_tracing()
+        rgb, hole = (x[:, :3], x[:, 3:4]) if same else resize_known(x[:, :3] * 0.5 + 0.5, x[:, 3:4], native)
+        if not same:
+            rgb = rgb * 2.0 - 1.0
         known = 1.0 - hole
-        y = self.synthesis(*self.encoder(torch.cat([known - 0.5, (rgb * 2.0 - 1.0) * known], dim=1)))
-        return resize(y, (h, w))
+        y = self.synthesis(*self.encoder(torch.cat([known - 0.5, rgb * known], dim=1)))
+        return y if same else resize(y, (h, w))
