@@ -291,3 +291,15 @@ def test_migan_runs_any_size_and_keeps_thin_holes_when_shrinking():
 def test_sigmoid_head_cannot_be_residual():
     with pytest.raises(ValueError, match="residual"):
         FFCResNet(base_channels=8, n_blocks=1, residual=True, head="sigmoid")
+
+
+def test_migan_trains_with_the_same_function_it_infers_with():
+    """In-place activations are for inference only: with autograd the same outputs, and gradients flow."""
+    generator = _generator(read_published(MIGAN_PT))
+    x = torch.rand(2, 4, 64, 64)
+    x[:, 3:] = (x[:, 3:] > 0.7).float()
+    out = generator(x)
+    out.square().mean().backward()
+    assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in generator.parameters())
+    with torch.no_grad():
+        torch.testing.assert_close(generator(x), out.detach(), rtol=0, atol=1e-6)
