@@ -1,11 +1,13 @@
 """What the scripts share: building the CLI objects for an in-process run of a config; the benchmarks' held-out
-split, logged subprocess runs and wall-clock-budgeted fits."""
+split, timings, logged subprocess runs and wall-clock-budgeted fits."""
 
 from __future__ import annotations
 
+import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from inpaint_lightning.cli import InpaintCLI
@@ -26,6 +28,22 @@ def build_cli(config: str, image_size: int, steps: int, *overrides: str) -> Inpa
             *overrides,
         ],
     )  # fmt: skip
+
+
+def timings(fn: Callable[[], object], runs: int) -> list[float]:
+    """Seconds of ``runs`` calls of ``fn`` after one warm-up call."""
+    fn()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def median_seconds(fn: Callable[[], object], runs: int) -> float:
+    """The median of :func:`timings`."""
+    return statistics.median(timings(fn, runs))
 
 
 def run(cmd: list[str], log: Path) -> None:

@@ -11,15 +11,14 @@ One warm-up call per case, then the median of ``--runs``. Prints a markdown tabl
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
 import yaml
+from _common import median_seconds
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -47,16 +46,6 @@ def cases() -> list[tuple[str, np.ndarray, np.ndarray, str]]:
         ("2048 x 1536, hole 80 x 100", photo, hole, "crop"),
         ("2048 x 1536, hole 80 x 100", photo, hole, "full"),
     ]
-
-
-def median_seconds(fn, runs: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,11 +16,11 @@ from __future__ import annotations
 import argparse
 import statistics
 import tempfile
-import time
 from pathlib import Path
 
 import torch
 import yaml
+from _common import timings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -36,16 +36,6 @@ def generators() -> dict[str, torch.nn.Module]:
         "lama-fourier": FFCResNet(n_blocks=9, head="sigmoid"),
         "big-lama": FFCResNet(n_blocks=18, head="sigmoid"),
     }
-
-
-def median_seconds(fn, runs: int) -> list[float]:
-    fn()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return times
 
 
 def main() -> None:
@@ -72,12 +62,12 @@ def main() -> None:
     for name, generator in generators().items():
         generator.eval()
         params = sum(p.numel() for p in generator.parameters()) / 1e6
-        torch_times = median_seconds(lambda g=generator: TorchBackend(g)(x), args.runs)
+        torch_times = timings(lambda g=generator: TorchBackend(g)(x), args.runs)
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "g.onnx"
             export_onnx(generator, path)
             backend = OnnxBackend(path, threads=args.threads)
-            onnx_times = median_seconds(lambda b=backend: b(x), args.runs)
+            onnx_times = timings(lambda b=backend: b(x), args.runs)
         row = (
             f"| {name} | {params:.1f}M | {statistics.median(torch_times):.3f} | "
             f"{statistics.median(onnx_times):.3f} |"

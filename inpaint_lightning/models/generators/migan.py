@@ -242,5 +242,9 @@ class MIGAN(InpaintGenerator):
         if not same:
             rgb = rgb * 2.0 - 1.0
         known = 1.0 - hole
-        y = self.synthesis(*self.encoder(torch.cat([known - 0.5, rgb * known], dim=1)))
+        layout = torch.channels_last if x.is_contiguous(memory_format=torch.channels_last) else None
+        net_input = torch.cat([known - 0.5, rgb * known], dim=1)
+        if layout is not None:  # the resizes' matrix products return NCHW; the CPU convolutions prefer NHWC
+            net_input = net_input.contiguous(memory_format=layout)
+        y = self.synthesis(*self.encoder(net_input))
         return y if same else resize(y, (h, w))
