@@ -92,7 +92,7 @@ class InpaintTask(Task):
         return composite(prediction, batch["input"], batch["mask"])
 
     def baseline(self, name: str, batch: dict[str, Tensor]) -> Tensor:
-        from inpaint_lightning.evaluation.baselines import baseline
+        from inpaint_lightning.evaluation import baseline
 
         fill = baseline(name)
         masked, mask = batch["input"], batch["mask"]

@@ -46,8 +46,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("logs/benchmark_published.md"))
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    from inpaint_lightning.inference.backends import TorchBackend
     from inpaint_lightning.inference.export import export_onnx
-    from inpaint_lightning.inference.inpainter import TorchBackend
     from inpaint_lightning.inference.onnx_runtime import OnnxBackend
 
     gen = torch.Generator().manual_seed(0)

@@ -26,7 +26,7 @@ import torch
 from _common import build_cli
 from torchvision.utils import save_image
 
-from inpaint_lightning.evaluation.baselines import baseline
+from inpaint_lightning.evaluation import baseline
 from inpaint_lightning.evaluation.metrics import image_metrics
 from inpaint_lightning.metrics import make_lpips
 from inpaint_lightning.models.generators import pyramid_fill

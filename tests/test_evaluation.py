@@ -363,7 +363,7 @@ def _stripes_with_a_hole() -> tuple[np.ndarray, np.ndarray]:
 def test_patchmatch_copies_texture_keeps_known_pixels_and_is_deterministic():
     import patchmatch
 
-    from inpaint_lightning.evaluation.baselines import baseline
+    from inpaint_lightning.evaluation import baseline
 
     image, mask = _stripes_with_a_hole()
     hole = mask > 0.5

@@ -3,7 +3,6 @@ import torch
 import torch.nn.functional as F
 
 from inpaint_lightning.losses import d_loss, r1_penalty
-from inpaint_lightning.losses.perceptual import load_vgg_features
 from inpaint_lightning.models import (
     FFCResNet,
     GatedUNet,
@@ -14,6 +13,7 @@ from inpaint_lightning.models import (
 from inpaint_lightning.models.ffc import FourierUnit
 from inpaint_lightning.models.generators import pyramid_fill
 from inpaint_lightning.models.layers import GatedConv2d, pad_to_multiple
+from inpaint_lightning.models.vgg import load_vgg_features
 
 
 @pytest.mark.parametrize("size", [(32, 32), (37, 45), (8, 70)])

@@ -13,7 +13,7 @@ from inpaint_lightning.composite import composite
 from inpaint_lightning.data import InpaintDataModule
 from inpaint_lightning.ema import update_ema
 from inpaint_lightning.errors import MissingWeightsError
-from inpaint_lightning.evaluation.baselines import baseline
+from inpaint_lightning.evaluation import baseline
 from inpaint_lightning.losses import InpaintingLoss
 from inpaint_lightning.metrics import make_lpips
 from inpaint_lightning.models import GatedUNet, PatchDiscriminator

@@ -32,7 +32,7 @@ from inpaint_lightning.data.eval_pairs import DegradedImages, EvalPairs, LQPairs
 from inpaint_lightning.data.paired import find_scale, pair_lq_gt
 from inpaint_lightning.data.pairs import check_output_folder, named_images, pair_paths
 from inpaint_lightning.errors import StartupError
-from inpaint_lightning.evaluation.baselines import BASELINES, baseline
+from inpaint_lightning.evaluation import BASELINES, baseline
 from inpaint_lightning.evaluation.distribution import DistributionMetrics
 from inpaint_lightning.evaluation.report import format_table, save_results, write_html
 from inpaint_lightning.evaluation.restoration_baselines import RESTORE_BASELINES

@@ -1,9 +1,9 @@
 """Evaluation protocol: per-image metrics, hole-ratio buckets, FID/KID, classical baselines and reports."""
 
-from inpaint_lightning.evaluation.baselines import BASELINES, baseline
 from inpaint_lightning.evaluation.distribution import DistributionMetrics, inception_features
 from inpaint_lightning.evaluation.metrics import PerImageLPIPS, bucket_of, hole_ratio, l1_hole, psnr, ssim
 from inpaint_lightning.evaluation.scorer import Record, Scorer
+from inpaint_lightning.models.classical import BASELINES, baseline
 
 __all__ = [
     "BASELINES",

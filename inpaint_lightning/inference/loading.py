@@ -36,8 +36,8 @@ def torchscript_backend(
     path: str | os.PathLike, device: str | torch.device = "cpu"
 ) -> tuple[Any, dict[str, str]]:
     """An exported TorchScript file as a backend (sizes from its metadata) and that metadata."""
+    from inpaint_lightning.inference.backends import TorchBackend
     from inpaint_lightning.inference.export import load_torchscript
-    from inpaint_lightning.inference.inpainter import TorchBackend
 
     module, meta = load_torchscript(path)
     backend = TorchBackend(module, device)
@@ -103,7 +103,7 @@ class FileLoaded:
         """From an ``nn.Module`` generator of this task (inpainting: ``B x 4 x H x W`` -> ``B x 3 x H x W``;
         restoration: ``B x 3 x h x w`` -> ``B x 3 x (scale h) x (scale w)``, its ``scale`` attribute gives the
         scale), run by PyTorch on ``device`` at ``precision`` (fp32, bf16, fp16 on CUDA)."""
-        from inpaint_lightning.inference.inpainter import TorchBackend
+        from inpaint_lightning.inference.backends import TorchBackend
 
         meta = {"scale": str(int(getattr(generator, "scale", 1) or 1))}
         return cls.from_backend(TorchBackend(generator, device, precision), meta, **options)

@@ -52,7 +52,7 @@ class Restorer(FileLoaded):
 
     Args:
         backend: a callable mapping ``B x 3 x h x w`` (sides multiples of its ``size_multiple``) to
-            ``B x 3 x (scale h) x (scale w)``: :class:`~inpaint_lightning.inference.inpainter.TorchBackend` or
+            ``B x 3 x (scale h) x (scale w)``: :class:`~inpaint_lightning.inference.backends.TorchBackend` or
             :class:`~inpaint_lightning.inference.onnx_runtime.OnnxBackend`. Use the ``from_*`` constructors.
         scale: output size / input size (from the checkpoint or the export's metadata).
         tile: side of the input tiles (None: the whole image at once).

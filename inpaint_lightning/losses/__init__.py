@@ -4,9 +4,10 @@ from inpaint_lightning.losses.adversarial import d_loss, feature_matching, g_los
 from inpaint_lightning.losses.augment import DiffAugment
 from inpaint_lightning.losses.inpainting import InpaintingLoss, hole_total_variation, masked_l1
 from inpaint_lightning.losses.objective import GANObjective, Objective
-from inpaint_lightning.losses.perceptual import VGGFeatures, gram, perceptual_and_style
+from inpaint_lightning.losses.perceptual import gram, perceptual_and_style
 from inpaint_lightning.losses.restoration import RestorationLoss, charbonnier
 from inpaint_lightning.losses.segmentation import SegmentationLoss, soft_dice_loss
+from inpaint_lightning.models.vgg import VGGFeatures
 
 __all__ = [
     "DiffAugment",

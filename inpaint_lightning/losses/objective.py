@@ -24,8 +24,9 @@ from inpaint_lightning.losses.adversarial import (
     r1_penalty,
 )
 from inpaint_lightning.losses.augment import DiffAugment
-from inpaint_lightning.losses.perceptual import LpipsVggLoss, VGGFeatures, VggName, perceptual_and_style
+from inpaint_lightning.losses.perceptual import LpipsVggLoss, perceptual_and_style
 from inpaint_lightning.models.discriminators import DiscriminatorOutput
+from inpaint_lightning.models.vgg import VGGFeatures, VggName
 
 
 class Objective(nn.Module):

@@ -9,7 +9,7 @@ from torch import Tensor
 from inpaint_lightning.losses.adversarial import AdversarialKind
 from inpaint_lightning.losses.augment import DiffAugment
 from inpaint_lightning.losses.objective import GANObjective
-from inpaint_lightning.losses.perceptual import VggName
+from inpaint_lightning.models.vgg import VggName
 
 
 def charbonnier(pred: Tensor, target: Tensor, eps: float = 1e-3) -> Tensor:

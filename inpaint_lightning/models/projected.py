@@ -24,9 +24,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from inpaint_lightning.losses.perceptual import VGG_LAYERS, VGGFeatures
 from inpaint_lightning.models.discriminators import DiscriminatorOutput
 from inpaint_lightning.models.layers import sn_conv
+from inpaint_lightning.models.vgg import VGG_LAYERS, VGGFeatures
 
 
 class FrozenConv2d(nn.Module):

@@ -66,7 +66,7 @@ _PATCHMATCH_MIN_SIDE, _PATCHMATCH_MIN_KNOWN = 16, 0.05
 def patchmatch_fill(image: Tensor, mask: Tensor) -> Tensor:
     """Fill the hole with texture copied from the known region by PatchMatch (pypatchmatch: CPU, one image at a
     time, seeded, not differentiable). Images too small or almost all hole fall back to :func:`pyramid_fill`."""
-    from inpaint_lightning.evaluation.baselines import baseline
+    from inpaint_lightning.models.classical import baseline
 
     fill = baseline("patchmatch")
     out = []

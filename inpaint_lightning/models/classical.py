@@ -1,7 +1,7 @@
-"""Classical inpainting baselines run through the same harness: OpenCV Telea and Navier-Stokes,
-scikit-image's biharmonic inpainting, and PatchMatch (PyPI ``pypatchmatch``), which copies texture from the
-known part of the image like Content-Aware Fill. Every model table should have them beside it on identical
-masks."""
+"""Classical (not learned) hole fills: OpenCV Telea and Navier-Stokes, scikit-image's biharmonic inpainting,
+and PatchMatch (PyPI ``pypatchmatch``), which copies texture from the known part of the image like Content-Aware
+Fill. The evaluation runs them as baselines beside every model on identical masks
+(:mod:`inpaint_lightning.evaluation` re-exports them); generators use PatchMatch as a pre-fill."""
 
 from __future__ import annotations
 
