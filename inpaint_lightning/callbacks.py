@@ -108,12 +108,18 @@ class Checkpoint(ModelCheckpoint):
     At the start of ``fit`` it checks that its folder is writable and has room for a few checkpoints, so a
     wrong folder or a full disk fails at once in one line, not hours later at the first save. It never saves
     the model of a run stopped by a non-finite loss (:class:`~inpaint_lightning.errors.TrainingDiverged`).
+
+    ``monitor="auto"`` (the CLI's default) watches the task's metric in its direction
+    (:meth:`~inpaint_lightning.tasks.Task.monitored`: LPIPS, the task's L1 when LPIPS is off, F1 for damage).
     """
 
     #: Free space asked for at start-up, in checkpoints (two are on disk while ``last.ckpt`` is replaced).
     SPACE_FOR = 2
 
     def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+        if self.monitor == "auto":  # the task's metric (GANModule.monitored), with its direction
+            self.monitor, self.mode = getattr(pl_module, "monitored", ("val/lpips", "min"))
+            self.kth_value = torch.tensor(torch.inf if self.mode == "min" else -torch.inf)
         super().setup(trainer, pl_module, stage)
         if stage != "fit" or not self.dirpath or "://" in str(self.dirpath) or trainer.global_rank != 0:
             return

@@ -156,8 +156,7 @@ class InpaintCLI(LightningCLI):
             {
                 "checkpoint.filename": "step{step:06d}",
                 "checkpoint.auto_insert_metric_name": False,
-                "checkpoint.monitor": "val/lpips",
-                "checkpoint.mode": "min",
+                "checkpoint.monitor": "auto",  # the task's metric and direction (Checkpoint)
                 "checkpoint.save_top_k": 3,
                 "checkpoint.save_last": True,
             }

@@ -137,6 +137,9 @@ class GANModule(L.LightningModule):
         # `test` follows the evaluation protocol (per-image metrics, hole-ratio buckets, saved tables) with
         # the same code as `python -m inpaint_lightning evaluate`; built when a test starts.
         self.lpips_net: LpipsNet = lpips if lpips_metric is not None else "off"
+        #: (metric, "min" | "max"): what selects checkpoints (``--checkpoint.monitor auto``) and drives
+        #: ReduceLROnPlateau; the task decides, by whether LPIPS is computed.
+        self.monitored: tuple[str, str] = self.task.monitored(self.lpips_net != "off")
         self.scorer: Scorer | None = None
 
     # ----------------------------------------------------------------------------------------------- forward
@@ -187,6 +190,14 @@ class GANModule(L.LightningModule):
             for factory, opt in zip(factories, optimizers, strict=True)
             if factory is not None
         ]
+        metric, mode = self.monitored
+        for entry in schedulers:
+            plateau = entry["scheduler"]
+            if isinstance(plateau, torch.optim.lr_scheduler.ReduceLROnPlateau) and plateau.mode != mode:
+                raise ValueError(
+                    f"ReduceLROnPlateau watches {metric} ({mode} is better for the {self.task.name} task): "
+                    f"give it mode: {mode}"
+                )
         return optimizers, schedulers
 
     def on_before_optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
@@ -301,12 +312,11 @@ class GANModule(L.LightningModule):
             if d_opt is not None and scheduler.optimizer is d_opt.optimizer and not d_stepped:
                 continue
             if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
-                # Lower is better for both (configure mode="min"): LPIPS, or hole L1 when LPIPS is off. (PSNR
-                # as a fallback would have needed the opposite mode.)
-                metrics = self.trainer.callback_metrics
-                monitor = metrics.get("val/lpips", metrics.get("val/l1_hole"))
-                if monitor is not None:
-                    scheduler.step(monitor)
+                value = self.trainer.callback_metrics.get(
+                    self.monitored[0]
+                )  # None before the first validation
+                if value is not None:
+                    scheduler.step(value)
             else:
                 scheduler.step()
 
@@ -325,7 +335,7 @@ class GANModule(L.LightningModule):
             region = mask if mask is not None else torch.ones_like(image[:, :1])
             hole = l1_hole(output, image, region).mean()
         self.log(
-            f"{split}/{'l1_hole' if mask is not None else 'l1'}",
+            f"{split}/{self.task.l1_metric}",
             hole,
             batch_size=image.shape[0],
             sync_dist=True,

@@ -39,6 +39,13 @@ class Task(ABC):
     target_name: str = "clean"
     #: ``test`` runs the evaluation protocol of ``evaluate`` (images out); False: the validation metrics
     evaluated_as_images: bool = True
+    #: the validation L1 the module logs as ``val/<name>`` (inpainting: in the hole only)
+    l1_metric: str = "l1"
+
+    def monitored(self, lpips: bool) -> tuple[str, str]:
+        """The validation metric that selects checkpoints and drives plateau schedulers, and whether lower
+        (``min``) or higher (``max``) is better: LPIPS when it is computed, else the task's L1."""
+        return ("val/lpips", "min") if lpips else (f"val/{self.l1_metric}", "min")
 
     def y_border(self, scale: int) -> int | None:
         """Pixels cut from each side for Y-channel PSNR/SSIM (None: no Y-channel metrics)."""
@@ -84,6 +91,7 @@ class InpaintTask(Task):
 
     name = "inpaint"
     baselines = ("telea", "ns")
+    l1_metric = "l1_hole"
 
     def generator_input(self, batch: dict[str, Tensor]) -> Tensor:
         return torch.cat([batch["input"], batch["mask"]], dim=1)
@@ -182,6 +190,9 @@ class DetectTask(Task):
 
     def metrics(self, prefix: str, lpips: Any, scale: int = 1) -> SegmentationMetrics:
         return SegmentationMetrics(prefix)
+
+    def monitored(self, lpips: bool) -> tuple[str, str]:
+        return "val/f1", "max"
 
     def default_loss(self) -> Any:
         from inpaint_lightning.losses import SegmentationLoss

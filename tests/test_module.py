@@ -2,6 +2,7 @@
 
 import urllib.error
 import warnings
+from pathlib import Path
 
 import lightning as L
 import pytest
@@ -330,3 +331,51 @@ def test_ema_generator_tracks_training_is_used_for_evaluation_and_is_checkpointe
 def test_no_ema_evaluates_the_generator_itself():
     model = tiny_model(ema_decay=None)
     assert model.generator_ema is None and model.inference_generator is model.generator
+
+
+def _plateau(mode: str = "min"):
+    # never "improves" (threshold 100 %), no patience: every call after the first halves the rate
+    return lambda opt: torch.optim.lr_scheduler.ReduceLROnPlateau(
+        opt, mode=mode, factor=0.5, patience=0, threshold=1.0
+    )
+
+
+@pytest.mark.parametrize(
+    "task, lpips, expected",
+    [("inpaint", True, ("val/lpips", "min")), ("inpaint", False, ("val/l1_hole", "min")),
+     ("restore", False, ("val/l1", "min")), ("detect", True, ("val/f1", "max"))],
+)  # fmt: skip
+def test_each_task_declares_what_selects_checkpoints(task, lpips, expected):
+    from inpaint_lightning.tasks import TASKS
+
+    assert TASKS[task]().monitored(lpips) == expected
+
+
+def test_a_plateau_scheduler_steps_on_the_tasks_metric_without_lpips():
+    """LPIPS off: the scheduler watches val/l1_hole (before, it looked only for val/lpips or val/l1_hole by name)."""
+    model = tiny_model(g_scheduler=_plateau(), scheduler_interval="step")
+    assert model.monitored == ("val/l1_hole", "min")
+    t = trainer(max_steps=4, val_check_interval=1, limit_train_batches=4)
+    t.fit(model, tiny_data())
+    assert "val/l1_hole" in t.callback_metrics
+    assert t.optimizers[0].param_groups[0]["lr"] < 2e-4  # it stepped on the metric, and reduced
+
+
+def test_a_plateau_scheduler_in_the_wrong_direction_is_refused():
+    model = tiny_model(g_scheduler=_plateau("max"))
+    with pytest.raises(ValueError, match="mode: min"):
+        trainer(max_steps=1).fit(model, tiny_data())
+
+
+def test_checkpoints_select_on_the_tasks_metric_by_default(tmp_path):
+    from inpaint_lightning.callbacks import Checkpoint
+
+    checkpoint = Checkpoint(dirpath=tmp_path, monitor="auto", save_top_k=1)
+    t = L.Trainer(
+        accelerator="cpu", logger=False, enable_progress_bar=False, enable_model_summary=False,
+        num_sanity_val_steps=0, limit_val_batches=1, max_steps=2, val_check_interval=1, limit_train_batches=2,
+        callbacks=[checkpoint],
+    )  # fmt: skip
+    t.fit(tiny_model(), tiny_data())
+    assert (checkpoint.monitor, checkpoint.mode) == ("val/l1_hole", "min")
+    assert checkpoint.best_model_score is not None and Path(checkpoint.best_model_path).is_file()

@@ -215,3 +215,17 @@ def test_y_channel_metrics_follow_the_matlab_convention():
         y_out, y_tgt, gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=1.0
     )
     assert float(ssim_y(noisy, target, crop_border=2)) == pytest.approx(reference, abs=1e-4)
+
+
+def test_without_lpips_restoration_selects_and_schedules_on_its_l1(tmp_path):
+    """LPIPS off: checkpoints and ReduceLROnPlateau watch val/l1 (they once looked for val/lpips or val/l1_hole
+    by name, so a restoration run's plateau scheduler never stepped)."""
+    cli = main(restore_args(
+        tmp_path, "denoise", "--model.lpips", "off", "--checkpoint.monitor", "auto", "--model.scheduler_interval", "step",
+        "--model.g_scheduler", "torch.optim.lr_scheduler.ReduceLROnPlateau", "--model.g_scheduler.mode", "min",
+        "--model.g_scheduler.factor", "0.5", "--model.g_scheduler.patience", "0", "--model.g_scheduler.threshold", "1.0",
+    ))  # fmt: skip
+    checkpoint = cli.trainer.checkpoint_callback
+    assert (checkpoint.monitor, checkpoint.mode) == ("val/l1", "min")
+    assert checkpoint.best_model_score is not None
+    assert cli.trainer.optimizers[0].param_groups[0]["lr"] < 5e-4  # denoise.yaml's G rate, reduced
