@@ -6,7 +6,8 @@ containers (no code runs), and the ``class_path`` entries that say which classes
 this project, ``torch.nn`` or ``torch.optim`` (of the kind the entry needs), so a crafted checkpoint cannot make
 us build an arbitrary class either. The same policy guards every path: :func:`load_generator`, the trainer's
 ``--ckpt_path`` (:class:`SafeCheckpointIO`, and :func:`check_hyperparameters` before LightningCLI reads the
-checkpoint's hyperparameters) and ``GANModule.load_from_checkpoint``.
+checkpoint's hyperparameters) and ``GANModule.load_from_checkpoint``. Your own package's classes are built once you
+trust it (:func:`trust_modules`, or ``INPAINT_LIGHTNING_TRUSTED_MODULES=mylab`` for every command).
 """
 
 from __future__ import annotations
@@ -31,6 +32,29 @@ from inpaint_lightning.errors import StartupError
 
 #: Modules whose classes a checkpoint may ask us to build.
 TRUSTED_MODULE_PREFIXES: tuple[str, ...] = ("inpaint_lightning.", "torch.nn.", "torch.optim.")
+#: Environment variable naming more trusted packages (comma-separated), e.g. ``mylab.models,mylab.losses``.
+TRUSTED_ENV = "INPAINT_LIGHTNING_TRUSTED_MODULES"
+_trusted_by_code: list[str] = []
+
+
+def trust_modules(*names: str) -> None:
+    """Let checkpoints build classes of these packages too (your own generator's, e.g. ``trust_modules("mylab")``)
+    in this process; the ``INPAINT_LIGHTNING_TRUSTED_MODULES`` environment variable does the same for every command.
+    Only the named packages and their submodules are added; every other class path is still refused."""
+    for name in names:
+        name = name.strip().rstrip(".")
+        if not name or not all(part.isidentifier() for part in name.split(".")):
+            raise ValueError(f"not a module name: {name!r}")
+        _trusted_by_code.append(f"{name}.")
+
+
+def trusted_prefixes() -> tuple[str, ...]:
+    """This project's, ``torch.nn``'s and ``torch.optim``'s classes, and the packages trusted by
+    :func:`trust_modules` or ``INPAINT_LIGHTNING_TRUSTED_MODULES``."""
+    from_env = [f"{n.strip().rstrip('.')}." for n in os.environ.get(TRUSTED_ENV, "").split(",") if n.strip()]
+    return (*TRUSTED_MODULE_PREFIXES, *_trusted_by_code, *from_env)
+
+
 #: What a class named in a checkpoint's hyperparameters may be: a network (generator, discriminator, loss,
 #: augmentation), an optimizer or a learning-rate scheduler.
 TRUSTED_BASES: tuple[type, ...] = (nn.Module, torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler)
@@ -61,10 +85,12 @@ def _check_trusted(config: Any, path: Any, bases: tuple[type, ...] = (nn.Module,
         if "class_path" in config:
             class_path = str(config["class_path"])
             module_name, _, name = class_path.rpartition(".")
-            if not f"{module_name}.".startswith(TRUSTED_MODULE_PREFIXES):
+            trusted = trusted_prefixes()
+            if not f"{module_name}.".startswith(trusted):
                 raise StartupError(
                     f"{path}: refusing to build {class_path!r} (only classes from "
-                    f"{', '.join(p.rstrip('.') for p in TRUSTED_MODULE_PREFIXES)} are built from checkpoints)"
+                    f"{', '.join(p.rstrip('.') for p in trusted)} are built from checkpoints; trust your own "
+                    f"package with {TRUSTED_ENV}=name)"
                 )
             try:
                 obj = getattr(importlib.import_module(module_name), name)

@@ -193,3 +193,34 @@ def test_a_nan_loss_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path, c
     assert exit_.value.code == 1
     assert "non-finite generator loss at step 4" in capsys.readouterr().err
     assert last.read_bytes() == before  # nothing diverged was saved
+
+
+def test_a_generator_from_your_own_package_loads_once_you_trust_it(tmp_path, monkeypatch):
+    from inpaint_lightning.checkpoint import TRUSTED_ENV, load_generator, trust_modules, trusted_prefixes
+
+    (tmp_path / "mylab_gens.py").write_text(
+        "import torch\n\nclass MyGen(torch.nn.Module):\n"
+        "    def __init__(self, width: int = 4):\n        super().__init__()\n"
+        "        self.conv = torch.nn.Conv2d(4, 3, 3, padding=1)\n\n"
+        "    def forward(self, x):\n        return self.conv(x)\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    state = {f"generator.{k}": v for k, v in torch.nn.Conv2d(4, 3, 3, padding=1).state_dict().items()}
+    state = {k.replace("generator.", "generator.conv."): v for k, v in state.items()}
+    hparams = {"generator": {"class_path": "mylab_gens.MyGen", "init_args": {"width": 4}}}
+    torch.save({"state_dict": state, "hyper_parameters": hparams}, tmp_path / "mine.ckpt")
+    with pytest.raises(StartupError, match=f"refusing to build 'mylab_gens.MyGen'.*{TRUSTED_ENV}"):
+        load_generator(tmp_path / "mine.ckpt")
+    monkeypatch.setenv(TRUSTED_ENV, "mylab_gens, other.pkg")
+    assert type(load_generator(tmp_path / "mine.ckpt")).__name__ == "MyGen"
+    hparams["generator"]["class_path"] = "mylab_gensx.MyGen"  # a look-alike name stays refused
+    torch.save({"state_dict": state, "hyper_parameters": hparams}, tmp_path / "other.ckpt")
+    with pytest.raises(StartupError, match="refusing to build 'mylab_gensx.MyGen'"):
+        load_generator(tmp_path / "other.ckpt")
+    monkeypatch.delenv(TRUSTED_ENV)
+    monkeypatch.setattr("inpaint_lightning.checkpoint._trusted_by_code", [])
+    trust_modules("mylab_gens")
+    assert "mylab_gens." in trusted_prefixes()
+    assert type(load_generator(tmp_path / "mine.ckpt")).__name__ == "MyGen"
+    with pytest.raises(ValueError, match="not a module name"):
+        trust_modules("bad name")
