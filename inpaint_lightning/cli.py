@@ -230,14 +230,17 @@ class InpaintCLI(LightningCLI):
         size = getattr(self.datamodule, "image_size", None)
         if generator is None or size is None:
             return
-        multiple = int(getattr(generator, "size_multiple", 1) or 1)
+        contract = self.model.contract
+        multiple, scale = (
+            contract.size_multiple,
+            contract.scale,
+        )  # restoration: the generator sees the low-res crop
         was_training = generator.training
         generator.eval()  # the probe must not touch BatchNorm statistics
         try:
-            need = probe_min_side(generator, multiple, channels=int(getattr(generator, "in_channels", 4)))
+            need = probe_min_side(generator, multiple, channels=self.model.task.input_channels)
         finally:
             generator.train(was_training)
-        scale = int(getattr(generator, "scale", 1) or 1)  # restoration: the generator sees the low-res crop
         data_scale = int(getattr(self.datamodule, "scale", scale))
         if data_scale != scale:
             source = "the lq/gt pairs" if getattr(self.datamodule, "pair_scale", None) else "the degradation"

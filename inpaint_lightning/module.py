@@ -34,6 +34,7 @@ from inpaint_lightning.evaluation.scorer import Scorer
 from inpaint_lightning.evaluation.segmentation import SegmentationMetrics
 from inpaint_lightning.losses.objective import Objective
 from inpaint_lightning.metrics import LpipsNet, make_lpips
+from inpaint_lightning.models.contract import contract_of
 from inpaint_lightning.optim import GANAdam
 from inpaint_lightning.tasks import TASKS, Task
 
@@ -123,7 +124,13 @@ class GANModule(L.LightningModule):
         lpips_metric = make_lpips(lpips, on_missing_weights)
         # A plain dict, not submodules: metric networks stay out of checkpoints and the model summary.
         # Restoration also logs Y-channel PSNR/SSIM with a border of `scale` pixels cut (the SR papers' numbers).
-        self.scale = int(getattr(generator, "scale", 1) or 1)
+        self.contract = contract_of(generator)
+        if self.contract.in_channels not in (None, self.task.input_channels):
+            raise ValueError(
+                f"{type(generator).__name__} takes {self.contract.in_channels} input channels; the {self.task.name} "
+                f"task gives its generator {self.task.input_channels}"
+            )
+        self.scale = self.contract.scale
         self.y_border = self.task.y_border(self.scale)
         self.metrics: dict[str, ImageMetrics | SegmentationMetrics] = {
             "val": self.task.metrics("val/", lpips_metric, self.scale)

@@ -41,6 +41,8 @@ class Task(ABC):
     evaluated_as_images: bool = True
     #: the validation L1 the module logs as ``val/<name>`` (inpainting: in the hole only)
     l1_metric: str = "l1"
+    #: channels of :meth:`generator_input` (a generator declaring other ``in_channels`` is refused)
+    input_channels: int = 3
 
     def monitored(self, lpips: bool) -> tuple[str, str]:
         """The validation metric that selects checkpoints and drives plateau schedulers, and whether lower
@@ -92,6 +94,7 @@ class InpaintTask(Task):
     name = "inpaint"
     baselines = ("telea", "ns")
     l1_metric = "l1_hole"
+    input_channels = 4
 
     def generator_input(self, batch: dict[str, Tensor]) -> Tensor:
         return torch.cat([batch["input"], batch["mask"]], dim=1)

@@ -304,3 +304,22 @@ def test_projected_discriminator_rejects_unknown_or_unordered_layers():
         ProjectedDiscriminator(layers=("relu3_3", "relu2_2"))
     with pytest.raises(ValueError, match="VGG16 layers"):
         ProjectedDiscriminator(layers=("relu3_1",))
+
+
+def test_generators_declare_their_contract_once_and_bad_ones_fail_where_built():
+    from inpaint_lightning.models import NAFNet
+    from inpaint_lightning.models.contract import Contract, contract_of
+    from inpaint_lightning.module import GANModule
+
+    assert contract_of(
+        NAFNet(width=8, enc_blocks=(1,), middle_blocks=1, dec_blocks=(1,), scale=2)
+    ) == Contract(3, 2, 2)
+    assert contract_of(torch.nn.Identity()) == Contract(None, 1, 1)  # a plain module declares nothing
+    assert contract_of(torch.nn.Conv2d(4, 3, 1)).in_channels == 4
+    bad = torch.nn.Identity()
+    bad.scale = 0
+    with pytest.raises(ValueError, match="scale must be a whole number >= 1"):
+        contract_of(bad)
+    restorer = NAFNet(width=8, enc_blocks=(1,), middle_blocks=1, dec_blocks=(1,))
+    with pytest.raises(ValueError, match="takes 3 input channels; the inpaint task gives its generator 4"):
+        GANModule(restorer, task="inpaint", lpips="off", val_baseline="off")

@@ -174,7 +174,9 @@ def _deconvolve(generator: torch.nn.Module, device: torch.device) -> Method:
 
 
 def _scale(generator: torch.nn.Module) -> int:
-    return int(getattr(generator, "scale", 1) or 1)
+    from inpaint_lightning.models.contract import contract_of
+
+    return contract_of(generator).scale
 
 
 def _restore_baseline(name: str, device: torch.device) -> Method:

@@ -75,7 +75,8 @@ def parity(
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     from inpaint_lightning.checkpoint import load_generator_and_task
-    from inpaint_lightning.inference.export import contract, export_generator, size_multiple_of
+    from inpaint_lightning.inference.export import contract, export_generator
+    from inpaint_lightning.models.contract import contract_of
 
     if args.output.resolve() == args.checkpoint.resolve():
         raise StartupError("--output must not be the checkpoint itself")
@@ -87,7 +88,8 @@ def main(argv: list[str]) -> int:
         export_generator(generator, args.output, args.format, task=task)
     except Exception as err:  # an architecture the exporters cannot trace: say which, without a traceback
         raise StartupError(f"cannot export {type(generator).__name__} to {args.format}: {err}") from err
-    multiple, scale = size_multiple_of(generator), int(getattr(generator, "scale", 1) or 1)
+    declared = contract_of(generator)
+    multiple, scale = declared.size_multiple, declared.scale
     contract_words = contract(task, scale, multiple)
     weights = "raw" if args.no_ema else "EMA"
     print(f"wrote {args.output} ({args.format}, {task}, {type(generator).__name__}, {weights} weights): {contract_words}",

@@ -10,6 +10,8 @@ from typing import Any, Literal
 import torch
 from torch import Tensor, nn
 
+from inpaint_lightning.models.contract import contract_of
+
 Precision = Literal["fp32", "bf16", "fp16"]
 _DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
@@ -58,7 +60,7 @@ class TorchBackend:
         self.generator = generator.to(self.device).eval()
         if not isinstance(generator, torch.jit.ScriptModule):
             generator.requires_grad_(False)
-        self.size_multiple = int(getattr(generator, "size_multiple", 1) or 1)
+        self.size_multiple = contract_of(generator).size_multiple
         self.min_side: int | None = None  # found by probing when not recorded
         self.memory_format = torch.channels_last if self.device.type == "cpu" else torch.contiguous_format
 

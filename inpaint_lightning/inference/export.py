@@ -29,16 +29,12 @@ import torch
 from torch import Tensor, nn
 
 from inpaint_lightning.inference.sizing import probe_min_side
+from inpaint_lightning.models.contract import contract_of
 from inpaint_lightning.models.ffc import dft_by_matmul
 from inpaint_lightning.models.generators.base import pyramid_fill
 
 INPUT_NAME, OUTPUT_NAME = "input", "output"
 ExportFormat = Literal["onnx", "torchscript"]
-
-
-def size_multiple_of(generator: nn.Module) -> int:
-    """The multiple H and W are padded to before the generator (1 for plain modules)."""
-    return int(getattr(generator, "size_multiple", 1) or 1)
 
 
 class ExportableGenerator(nn.Module):
@@ -59,7 +55,7 @@ class ExportableGenerator(nn.Module):
             self.generator.prefill = (
                 "none"  # done below or by the caller; the residual base is the pre-filled input
             )
-        self.size_multiple = size_multiple_of(generator)
+        self.size_multiple = contract_of(generator).size_multiple
 
     def forward(self, x: Tensor) -> Tensor:
         if self.prefill:
@@ -74,7 +70,7 @@ METADATA_KEYS = ("task", "scale", "size_multiple", "min_side", "prefill", "contr
 
 def channels_of(generator: nn.Module) -> int:
     """Input channels: 4 for inpainting (masked RGB ++ mask), 3 for restoration and damage detection."""
-    return int(getattr(generator, "in_channels", 4) or 4)
+    return contract_of(generator).in_channels or 4
 
 
 def contract(task: str, scale: int = 1, multiple: int | str = "size_multiple") -> str:
@@ -107,7 +103,7 @@ def _metadata(model: ExportableGenerator, task: str) -> dict[str, str]:
     channels = channels_of(model.generator)
     return {
         "task": task,
-        "scale": str(int(getattr(model.generator, "scale", 1) or 1)),
+        "scale": str(contract_of(model.generator).scale),
         "size_multiple": str(model.size_multiple),
         "min_side": str(probe_min_side(model, model.size_multiple, channels=channels)),
         "prefill": model.external_prefill,
@@ -116,7 +112,7 @@ def _metadata(model: ExportableGenerator, task: str) -> dict[str, str]:
 
 
 def _example(generator: nn.Module, size: int) -> Tensor:
-    multiple = size_multiple_of(generator)
+    multiple = contract_of(generator).size_multiple
     side = max(multiple, size // multiple * multiple)
     gen = torch.Generator().manual_seed(0)
     channels = channels_of(generator)

@@ -104,8 +104,9 @@ class FileLoaded:
         restoration: ``B x 3 x h x w`` -> ``B x 3 x (scale h) x (scale w)``, its ``scale`` attribute gives the
         scale), run by PyTorch on ``device`` at ``precision`` (fp32, bf16, fp16 on CUDA)."""
         from inpaint_lightning.inference.backends import TorchBackend
+        from inpaint_lightning.models.contract import contract_of
 
-        meta = {"scale": str(int(getattr(generator, "scale", 1) or 1))}
+        meta = {"scale": str(contract_of(generator).scale)}
         return cls.from_backend(TorchBackend(generator, device, precision), meta, **options)
 
     @classmethod
