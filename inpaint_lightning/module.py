@@ -63,7 +63,7 @@ class GANModule(L.LightningModule):
             decay warms up from 0.18 to ``ema_decay`` over the following steps (see ``_ema_decay_now``).
         channels_last: keep the networks' weights and every image batch in channels-last (NHWC) memory order, the
             layout tensor cores use under AMP (frozen loss networks follow their input). Off by default: on a
-            2-core CPU it made a step 10 % slower (README, "From CPU to GPUs").
+            2-core CPU it made a step 10 % slower (docs/scaling.md).
         lpips: LPIPS backbone for validation/test (``alex``, ``vgg``) or ``off``.
         on_missing_weights: when LPIPS weights are absent offline: ``error`` at start-up, or ``disable`` LPIPS.
         val_baseline: a classical method scored on the same validation samples and logged as

@@ -1,7 +1,7 @@
 """Pair images with masks, the same way for evaluation, file/folder inference and predict.
 
 ``images`` and ``masks`` may each be a file or a folder (folders are searched recursively). Rules, in order
-(documented in the README):
+(documented in docs/inference.md):
 
 1. **Files.** An image file and a mask file are one pair, named after the image. An image folder and one mask
    file: that mask for every image (fitted to each by :func:`~inpaint_lightning.data.masks.fit_mask`: resized
