@@ -36,7 +36,7 @@ from inpaint_lightning.losses.objective import Objective
 from inpaint_lightning.metrics import LpipsNet, make_lpips
 from inpaint_lightning.models.contract import contract_of
 from inpaint_lightning.optim import GANAdam
-from inpaint_lightning.tasks import TASKS, Task
+from inpaint_lightning.tasks import Task, task_named
 
 
 class GANModule(L.LightningModule):
@@ -50,8 +50,8 @@ class GANModule(L.LightningModule):
         loss: the objective with ``discriminator_loss``/``generator_loss`` phases
             (:class:`~inpaint_lightning.losses.objective.GANObjective`), or the generator phase alone
             (:class:`~inpaint_lightning.losses.SegmentationLoss`).
-        task: ``inpaint``, ``restore``, ``deconvolve`` (non-blind deblurring) or ``detect``
-            (:mod:`inpaint_lightning.tasks`): the generator's input, what metrics see (inpainting composites the
+        task: ``inpaint``, ``restore``, ``deconvolve`` (non-blind deblurring), ``detect``, or a task of yours added
+            with :func:`~inpaint_lightning.tasks.register_task` (:mod:`inpaint_lightning.tasks`): the generator's input, what metrics see (inpainting composites the
             known pixels back), the metrics, the classical reference.
         g_optimizer / d_optimizer: optimizer factories for generator and discriminator.
         g_scheduler / d_scheduler: optional LR scheduler factories.
@@ -78,7 +78,7 @@ class GANModule(L.LightningModule):
         generator: nn.Module,
         discriminator: nn.Module | None = None,
         loss: Objective | None = None,
-        task: Literal["inpaint", "restore", "deconvolve", "detect"] = "inpaint",
+        task: str = "inpaint",
         g_optimizer: OptimizerCallable = GANAdam,
         d_optimizer: OptimizerCallable = GANAdam,
         g_scheduler: LRSchedulerCallable | None = None,
@@ -102,9 +102,7 @@ class GANModule(L.LightningModule):
             self.save_hyperparameters(ignore=["generator", "discriminator", "loss"])
         self.automatic_optimization = False
         self.generator, self.discriminator = generator, discriminator  # the recipe's live in configs/gan.yaml
-        if task not in TASKS:
-            raise ValueError(f"task must be one of {', '.join(TASKS)}, got {task!r}")
-        self.task: Task = TASKS[task]()
+        self.task: Task = task_named(task)  # ValueError naming the registered tasks
         val_baseline = self.task.baselines[0] if val_baseline == "auto" else val_baseline
         self.task.check_baseline(val_baseline)
         self.loss = loss if loss is not None else self.task.default_loss()

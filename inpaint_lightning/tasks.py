@@ -11,6 +11,7 @@ scored, which classical method is the reference on the same samples, and how the
 
 from __future__ import annotations
 
+import importlib
 from abc import ABC, abstractmethod
 from typing import Any
 
@@ -43,6 +44,24 @@ class Task(ABC):
     l1_metric: str = "l1"
     #: channels of :meth:`generator_input` (a generator declaring other ``in_channels`` is refused)
     input_channels: int = 3
+    #: the inference class that runs this task's models (a dotted path: the loaders, ``serve`` and the page use it)
+    inference: str = "inpaint_lightning.inference.Restorer"
+    #: what a model of this task is and how to run it, for a loader that was given the wrong kind of model
+    summary: str = "a restoration model: use Restorer (or the restore command)"
+    #: the exported graph's input and output, in words (``{scale}`` is the model's)
+    export_io: str = (
+        "input 'input' B x 3 x H x W (degraded RGB in [0, 1]); output 'output' B x 3 x {scale}H x {scale}W "
+        "(clamp to [0, 1])"
+    )
+
+    def export_contract(self, scale: int = 1, multiple: int | str = "size_multiple") -> str:
+        """The exported graph's contract in words (export metadata and the ``export`` command)."""
+        sides = f"batch, H and W dynamic, H and W multiples of {multiple} and at least min_side"
+        return f"{self.export_io.format(scale=scale)}; {sides}"
+
+    def example_input(self, batch: int, h: int, w: int, generator: torch.Generator) -> Tensor:
+        """A random valid generator input (exports trace and check with it)."""
+        return torch.rand(batch, self.input_channels, h, w, generator=generator)
 
     def monitored(self, lpips: bool) -> tuple[str, str]:
         """The validation metric that selects checkpoints and drives plateau schedulers, and whether lower
@@ -95,6 +114,19 @@ class InpaintTask(Task):
     baselines = ("telea", "ns")
     l1_metric = "l1_hole"
     input_channels = 4
+    inference = "inpaint_lightning.inference.Inpainter"
+    summary = "an inpainting model: use Inpainter (or the inpaint command)"
+    export_io = (
+        "input 'input' B x 4 x H x W (masked RGB in [0, 1] ++ mask, 1 = hole; with prefill=patchmatch the hole "
+        "already holds a PatchMatch fill); output 'output' B x 3 x H x W raw prediction (composite: "
+        "mask * clamp(output, 0, 1) + (1 - mask) * image)"
+    )
+
+    def example_input(self, batch: int, h: int, w: int, generator: torch.Generator) -> Tensor:
+        x = torch.rand(batch, 4, h, w, generator=generator)
+        x[:, 3:] = (x[:, 3:] > 0.6).float()
+        x[:, :3] *= 1.0 - x[:, 3:]
+        return x
 
     def generator_input(self, batch: dict[str, Tensor]) -> Tensor:
         return torch.cat([batch["input"], batch["mask"]], dim=1)
@@ -161,6 +193,13 @@ class DeconvolveTask(RestoreTask):
 
     name = "deconvolve"
     baselines = ("wiener", "bicubic")
+    inference = "inpaint_lightning.inference.Deconvolver"
+    summary = "a non-blind deblurring model: use Deconvolver (or the restore command with --kernel)"
+    export_io = (
+        "input 'input' B x 3 x H x W (the blurred RGB in [0, 1] Wiener-deconvolved with its known kernel: "
+        "inpaint_lightning.models.wiener.wiener_deconvolve, or Deconvolver.from_file does it); output 'output' "
+        "B x 3 x H x W (clamp to [0, 1])"
+    )
 
     def generator_input(self, batch: dict[str, Tensor]) -> Tensor:
         from inpaint_lightning.models.wiener import wiener_deconvolve
@@ -184,6 +223,12 @@ class DetectTask(Task):
     baselines = ("tophat",)
     target_name = "damage"
     evaluated_as_images = False
+    inference = "inpaint_lightning.inference.DamageDetector"
+    summary = "a damage detector: use DamageDetector (or the detect command, or repair --detect-checkpoint)"
+    export_io = (
+        "input 'input' B x 3 x H x W (RGB in [0, 1]); output 'output' B x 1 x H x W damage logits (damage "
+        "where sigmoid > 0.5)"
+    )
 
     def generator_input(self, batch: dict[str, Tensor]) -> Tensor:
         return batch["input"]
@@ -213,6 +258,33 @@ class DetectTask(Task):
         return batch["input"]
 
 
+#: Every task by name: what ``model.task``, checkpoints and exports name. Add one with :func:`register_task`.
 TASKS: dict[str, type[Task]] = {
     "inpaint": InpaintTask, "restore": RestoreTask, "deconvolve": DeconvolveTask, "detect": DetectTask,
 }  # fmt: skip
+
+
+def register_task(cls: type[Task]) -> type[Task]:
+    """Make ``cls`` (a :class:`Task` subclass with a new ``name``) available to training, the loaders, export
+    and the service by its name; usable as a class decorator."""
+    if not (isinstance(cls, type) and issubclass(cls, Task)) or not getattr(cls, "name", None):
+        raise TypeError(f"register_task takes a Task subclass with a name, got {cls!r}")
+    if TASKS.get(cls.name, cls) is not cls:
+        raise ValueError(
+            f"a different task is already registered as {cls.name!r}: {TASKS[cls.name].__name__}"
+        )
+    TASKS[cls.name] = cls
+    return cls
+
+
+def task_named(name: str) -> Task:
+    """The registered task ``name`` (``ValueError`` naming the registered ones otherwise)."""
+    if name not in TASKS:
+        raise ValueError(f"unknown task {name!r}; registered: {', '.join(TASKS)}")
+    return TASKS[name]()
+
+
+def inference_class(name: str) -> type:
+    """The inference class (``Inpainter``, ``Restorer``...) that runs models of task ``name``."""
+    module, _, attr = task_named(name).inference.rpartition(".")
+    return getattr(importlib.import_module(module), attr)

@@ -56,16 +56,14 @@ def parity(
 
     from inpaint_lightning.inference.loading import onnx_backend, torchscript_backend
     from inpaint_lightning.inference.sizing import padded_size
+    from inpaint_lightning.tasks import task_named
 
     backend = onnx_backend(path, threads=2)[0] if fmt == "onnx" else torchscript_backend(path)[0]
     gen = torch.Generator().manual_seed(0)
     worst = 0.0
     for h, w in sizes:
         h, w = padded_size(h, w, backend.size_multiple, backend.min_side or 1)
-        x = torch.rand(2, 4 if task == "inpaint" else 3, h, w, generator=gen)
-        if task == "inpaint":
-            x[:, 3:] = (x[:, 3:] > 0.6).float()
-            x[:, :3] *= 1 - x[:, 3:]
+        x = task_named(task).example_input(2, h, w, gen)
         with torch.no_grad():
             expected = generator(x).numpy()
         worst = max(worst, float(np.abs(backend(x).numpy() - expected).max()))

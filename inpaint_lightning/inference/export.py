@@ -32,6 +32,7 @@ from inpaint_lightning.inference.sizing import probe_min_side
 from inpaint_lightning.models.contract import contract_of
 from inpaint_lightning.models.ffc import dft_by_matmul
 from inpaint_lightning.models.generators.base import pyramid_fill
+from inpaint_lightning.tasks import task_named
 
 INPUT_NAME, OUTPUT_NAME = "input", "output"
 ExportFormat = Literal["onnx", "torchscript"]
@@ -68,39 +69,13 @@ METADATA_KEYS = ("task", "scale", "size_multiple", "min_side", "prefill", "contr
 """What an export records beside the graph (older exports lack ``task``/``scale``: inpainting, scale 1)."""
 
 
-def channels_of(generator: nn.Module) -> int:
-    """Input channels: 4 for inpainting (masked RGB ++ mask), 3 for restoration and damage detection."""
-    return contract_of(generator).in_channels or 4
-
-
 def contract(task: str, scale: int = 1, multiple: int | str = "size_multiple") -> str:
     """The exported graph's input/output contract for ``task``, in words (metadata and the export command)."""
-    sides = f"batch, H and W dynamic, H and W multiples of {multiple} and at least min_side"
-    if task == "restore":
-        return (
-            f"input 'input' B x 3 x H x W (degraded RGB in [0, 1]); output 'output' B x 3 x {scale}H x {scale}W "
-            f"(clamp to [0, 1]); {sides}"
-        )
-    if task == "deconvolve":
-        return (
-            "input 'input' B x 3 x H x W (the blurred RGB in [0, 1] Wiener-deconvolved with its known kernel: "
-            "inpaint_lightning.models.wiener.wiener_deconvolve, or Deconvolver.from_file does it); output 'output' "
-            f"B x 3 x H x W (clamp to [0, 1]); {sides}"
-        )
-    if task == "detect":
-        return (
-            f"input 'input' B x 3 x H x W (RGB in [0, 1]); output 'output' B x 1 x H x W damage logits (damage "
-            f"where sigmoid > 0.5); {sides}"
-        )
-    return (
-        f"input 'input' B x 4 x H x W (masked RGB in [0, 1] ++ mask, 1 = hole; with prefill=patchmatch the hole "
-        f"already holds a PatchMatch fill); output 'output' B x 3 x H x W raw prediction (composite: "
-        f"mask * clamp(output, 0, 1) + (1 - mask) * image); {sides}"
-    )
+    return task_named(task).export_contract(scale, multiple)
 
 
 def _metadata(model: ExportableGenerator, task: str) -> dict[str, str]:
-    channels = channels_of(model.generator)
+    channels = task_named(task).input_channels
     return {
         "task": task,
         "scale": str(contract_of(model.generator).scale),
@@ -111,16 +86,11 @@ def _metadata(model: ExportableGenerator, task: str) -> dict[str, str]:
     }
 
 
-def _example(generator: nn.Module, size: int) -> Tensor:
+def _example(generator: nn.Module, size: int, task: str) -> Tensor:
     multiple = contract_of(generator).size_multiple
     side = max(multiple, size // multiple * multiple)
     gen = torch.Generator().manual_seed(0)
-    channels = channels_of(generator)
-    x = torch.rand(1, channels, side, side + multiple, generator=gen)  # non-square: H and W stay distinct
-    if channels == 4:
-        x[:, 3:] = (x[:, 3:] > 0.7).float()
-        x[:, :3] *= 1.0 - x[:, 3:]
-    return x
+    return task_named(task).example_input(1, side, side + multiple, gen)  # non-square: H and W stay distinct
 
 
 def load_torchscript(path: str | os.PathLike) -> tuple[torch.jit.ScriptModule, dict[str, str]]:
@@ -157,7 +127,7 @@ def export_onnx(
     import onnx
 
     model = ExportableGenerator(generator.float().cpu()).eval()
-    example = _example(generator, example_size)
+    example = _example(generator, example_size, task)
     dynamic = {0: "batch", 2: "height", 3: "width"}
     with torch.no_grad(), dft_by_matmul(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tracer warnings about Python values: handled as described above
@@ -186,7 +156,7 @@ def export_torchscript(
     ``torch.fft`` traces natively here; the pyramid pre-fill is unrolled as for ONNX.
     """
     model = ExportableGenerator(generator.float().cpu()).eval()
-    example = _example(generator, example_size)
+    example = _example(generator, example_size, task)
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         traced = torch.jit.trace(model, (example,), check_trace=False)

@@ -14,13 +14,6 @@ from torch import nn
 
 from inpaint_lightning.errors import StartupError
 
-_OTHER = {
-    "inpaint": "an inpainting model: use Inpainter (or the inpaint command)",
-    "restore": "a restoration model: use Restorer (or the restore command)",
-    "deconvolve": "a non-blind deblurring model: use Deconvolver (or the restore command with --kernel)",
-    "detect": "a damage detector: use DamageDetector (or the detect command, or repair --detect-checkpoint)",
-}
-
 
 def onnx_backend(
     path: str | os.PathLike, threads: int | None = None, providers: list[str] | None = None
@@ -93,8 +86,12 @@ class FileLoaded:
 
     @classmethod
     def _check_task(cls, path: str | os.PathLike, task: str) -> None:
-        if task != cls.task:
-            raise StartupError(f"{path} is {_OTHER.get(task, task)}")
+        from inpaint_lightning.tasks import TASKS, inference_class
+
+        if task not in TASKS:
+            raise StartupError(f"{path} is a model of task {task!r}, which is not registered here")
+        if inference_class(task) is not cls:  # each task names the class that runs its models
+            raise StartupError(f"{path} is {TASKS[task].summary}")
 
     @classmethod
     def from_generator(

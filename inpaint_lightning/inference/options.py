@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any, TypeVar
 
+from inpaint_lightning.inference.deconvolver import Deconvolver
 from inpaint_lightning.inference.detector import DamageDetector
 from inpaint_lightning.inference.inpainter import Inpainter
 from inpaint_lightning.inference.restorer import Restorer
@@ -149,7 +150,7 @@ def restorer_from_args(args: argparse.Namespace, path: str | None = None) -> Res
     """Build the Restorer the options describe (of ``path``, default ``--checkpoint``; a :class:`Deconvolver`
     with ``--kernel`` for a ``deconvolve`` model; StartupError for a bad model file or kernel)."""
     from inpaint_lightning.errors import StartupError
-    from inpaint_lightning.inference.deconvolver import Deconvolver, parse_kernel
+    from inpaint_lightning.inference.deconvolver import parse_kernel
 
     path = path or args.checkpoint
     kernel = getattr(args, "kernel", None)
@@ -232,23 +233,29 @@ def models_from_args(
     from pathlib import Path
 
     from inpaint_lightning.errors import StartupError
+    from inpaint_lightning.tasks import inference_class
 
     inpainter, restorers, detector = None, {}, None
     for path in args.checkpoint:
-        task = model_task(path)
-        if task == "restore":
+        try:
+            kind = inference_class(
+                model_task(path)
+            )  # served by what runs it: photo in, photo out is a Restorer
+        except ValueError as err:
+            raise StartupError(f"{path}: {err}") from None
+        if issubclass(kind, Deconvolver):
+            raise StartupError(
+                f"{path}: serve does not take non-blind deblurring models (each request would need its blur "
+                f"kernel); use `restore --kernel`"
+            )
+        if issubclass(kind, Restorer):
             stem = Path(path).stem
             name, n = stem, 1
             while name in restorers:
                 n += 1
                 name = f"{stem}_{n}"
             restorers[name] = restorer_from_args(args, path)
-        elif task == "deconvolve":
-            raise StartupError(
-                f"{path}: serve does not take non-blind deblurring models (each request would need its blur "
-                f"kernel); use `restore --kernel`"
-            )
-        elif task == "detect":
+        elif issubclass(kind, DamageDetector):
             if detector is not None:
                 raise StartupError(f"{path}: a second damage detector; serve one per process")
             detector = detector_from_args(args, path)
