@@ -51,7 +51,7 @@ class ImagePanels(L.Callback):
             return
         take = self.num_samples - have
         shown_input = pl_module.task.shown_input(batch, self.hole_color)[:take]
-        columns = [("masked input" if "mask" in batch else "input", shown_input)]
+        columns = [(pl_module.task.input_name, shown_input)]
         if "baseline" in outputs:
             columns.append((getattr(pl_module, "val_baseline", "baseline"), outputs["baseline"][:take]))
         columns += [
@@ -275,9 +275,9 @@ class HoleBucketTable(L.Callback):
             self.scorer is None
             or not isinstance(outputs, dict)
             or "output" not in outputs
-            or "mask" not in batch
+            or not getattr(getattr(pl_module, "task", None), "hole_buckets", False)
         ):
-            return  # hole-ratio buckets are an inpainting table
+            return  # a table of the tasks with holes
         names = [f"{int(i):06d}" for i in batch["index"]]
         self.scorer.update(
             outputs["output"].float(), batch["target"].float(), batch["mask"].float(), names,

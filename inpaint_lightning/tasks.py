@@ -38,6 +38,10 @@ class Task(ABC):
     baselines: tuple[str, ...] = ()
     #: what ``target`` is, as the panels caption it
     target_name: str = "clean"
+    #: what the input column of the panels is called
+    input_name: str = "input"
+    #: validation also tabulates the metrics per hole-ratio bucket (:class:`~inpaint_lightning.callbacks.HoleBucketTable`)
+    hole_buckets: bool = False
     #: ``test`` runs the evaluation protocol of ``evaluate`` (images out); False: the validation metrics
     evaluated_as_images: bool = True
     #: the validation L1 the module logs as ``val/<name>`` (inpainting: in the hole only)
@@ -78,9 +82,7 @@ class Task(ABC):
 
     def default_loss(self) -> Any:
         """The objective used when the config names none."""
-        from inpaint_lightning.losses import InpaintingLoss
-
-        return InpaintingLoss()
+        raise ValueError(f"the {self.name} task has no default objective: set model.loss")
 
     def check_baseline(self, name: str) -> None:
         if name != "off" and name not in self.baselines:
@@ -114,6 +116,8 @@ class InpaintTask(Task):
     baselines = ("telea", "ns")
     l1_metric = "l1_hole"
     input_channels = 4
+    input_name = "masked input"
+    hole_buckets = True
     inference = "inpaint_lightning.inference.Inpainter"
     summary = "an inpainting model: use Inpainter (or the inpaint command)"
     export_io = (
@@ -127,6 +131,11 @@ class InpaintTask(Task):
         x[:, 3:] = (x[:, 3:] > 0.6).float()
         x[:, :3] *= 1.0 - x[:, 3:]
         return x
+
+    def default_loss(self) -> Any:
+        from inpaint_lightning.losses import InpaintingLoss
+
+        return InpaintingLoss()
 
     def generator_input(self, batch: dict[str, Tensor]) -> Tensor:
         return torch.cat([batch["input"], batch["mask"]], dim=1)

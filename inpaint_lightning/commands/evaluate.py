@@ -37,6 +37,7 @@ from inpaint_lightning.evaluation.distribution import DistributionMetrics
 from inpaint_lightning.evaluation.report import format_table, save_results, write_html
 from inpaint_lightning.evaluation.restoration_baselines import RESTORE_BASELINES
 from inpaint_lightning.evaluation.scorer import Scorer
+from inpaint_lightning.tasks import task_named
 from inpaint_lightning.usage import ArgumentParser, program_name
 
 Method = Callable[[dict], Tensor]
@@ -115,16 +116,13 @@ def make_method(args: argparse.Namespace, device: torch.device, task: str) -> tu
                     "detect": "a damage detector: score it with `test --config configs/tasks/damage.yaml "
                               "--ckpt_path ...` (IoU/F1 on held-out synthetic damage)"}  # fmt: skip
             raise StartupError(f"{args.checkpoint} is {what.get(trained_for, trained_for)}")
-        label = f"checkpoint {args.checkpoint}"
-        if task == "restore":
-            return label, lambda batch: generator(batch["input"].to(device)).clamp(0, 1), _scale(generator)
+        label, trained = f"checkpoint {args.checkpoint}", task_named(task)
 
-        def run_model(batch: dict) -> Tensor:
-            masked, mask = batch["input"].to(device), batch["mask"].to(device)
-            pred = generator(torch.cat([masked, mask], dim=1))
-            return composite(pred, batch["target"].to(device), mask)
+        def run_model(batch: dict) -> Tensor:  # the task's generator input and output, as in validation
+            on_device = {k: v.to(device) for k, v in batch.items() if k in ("input", "mask", "target")}
+            return trained.output(generator(trained.generator_input(on_device)), on_device)
 
-        return label, run_model, None
+        return label, run_model, (_scale(generator) if task == "restore" else None)
     if args.method is not None:
         family = RESTORE_BASELINES if task == "restore" else BASELINES
         if args.method not in family:
