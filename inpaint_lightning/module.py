@@ -45,8 +45,8 @@ class GANModule(L.LightningModule):
     Args:
         generator: inpainting: ``B x 4 x H x W`` (masked RGB, mask) to ``B x 3 x H x W``; restoration:
             ``B x 3 x h x w`` (degraded) to ``B x 3 x H x W`` (``H = scale * h``). Trained towards [0, 1].
-        discriminator: maps (image, mask or None) to patch logits; None trains the generator alone (the damage
-            detector's segmentation task).
+        discriminator: maps (image, the task's condition: inpainting's mask, else None) to patch logits; None
+            trains the generator alone (the damage detector's segmentation task).
         loss: the objective with ``discriminator_loss``/``generator_loss`` phases
             (:class:`~inpaint_lightning.losses.objective.GANObjective`), or the generator phase alone
             (:class:`~inpaint_lightning.losses.SegmentationLoss`).
@@ -216,7 +216,7 @@ class GANModule(L.LightningModule):
     def training_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
         batch = self._in_layout(batch)
         g_opt, d_opt = self._g_d_optimizers()
-        image, mask = batch["target"], batch.get("mask")
+        image, condition = batch["target"], self.task.condition(batch)
         stages = self._stages(self._generator_input(batch))  # once per batch, used by both phases
         comp = self.task.output(stages[-1], batch)
         # No discriminator (a segmentation task), or the objective's pixel warm-up: the G phase alone.
@@ -226,7 +226,7 @@ class GANModule(L.LightningModule):
         if adversarial:
             self.toggle_optimizer(d_opt)
             d_total, d_logs = self.loss.discriminator_loss(
-                self.discriminator, image, comp.detach(), mask, step=self.global_step
+                self.discriminator, image, comp.detach(), condition, step=self.global_step
             )
             self._check_finite("discriminator", d_total, d_logs)
             d_opt.zero_grad(set_to_none=True)
@@ -239,7 +239,7 @@ class GANModule(L.LightningModule):
         self.toggle_optimizer(g_opt)
         # The objective leaves out the adversarial terms during its warm-up itself (it decides by `step`).
         g_total, g_logs = self.loss.generator_loss(
-            self.discriminator, image, stages, comp, mask, step=self.global_step
+            self.discriminator, image, stages, comp, condition, step=self.global_step
         )
         self._check_finite("generator", g_total, g_logs)
         g_opt.zero_grad(set_to_none=True)
@@ -331,14 +331,13 @@ class GANModule(L.LightningModule):
 
     # ------------------------------------------------------------------------------------------- evaluation
     def _evaluate(self, batch: dict[str, Tensor], split: str) -> dict[str, Tensor]:
-        image, mask = batch["target"], batch.get("mask")
+        image = batch["target"]
         output = self(batch)
         metrics = self.metrics[split]
         with torch.autocast(self.device.type, enabled=False):
             scores = metrics.update(output.float(), image.float())
-            # L1 in the hole (the evaluate command's per-image definition); restoration: over the whole image
-            region = mask if mask is not None else torch.ones_like(image[:, :1])
-            hole = l1_hole(output, image, region).mean()
+            # the task's region: inpainting's hole (the evaluate command's per-image definition), else all of it
+            hole = l1_hole(output, image, self.task.l1_region(batch)).mean()
         self.log(
             f"{split}/{self.task.l1_metric}",
             hole,

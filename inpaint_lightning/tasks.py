@@ -80,6 +80,14 @@ class Task(ABC):
         """The epoch metrics of this task (PSNR/SSIM/LPIPS on images by default)."""
         return ImageMetrics(prefix, lpips, self.y_border(scale))
 
+    def condition(self, batch: dict[str, Tensor]) -> Tensor | None:
+        """What the discriminator and the objective see beside the image (StyleGAN2's ``c``): None by default."""
+        return None
+
+    def l1_region(self, batch: dict[str, Tensor]) -> Tensor:
+        """Where the validation L1 (``val/<l1_metric>``) is measured: the whole image by default."""
+        return torch.ones_like(batch["target"][:, :1])
+
     def default_loss(self) -> Any:
         """The objective used when the config names none."""
         raise ValueError(f"the {self.name} task has no default objective: set model.loss")
@@ -131,6 +139,13 @@ class InpaintTask(Task):
         x[:, 3:] = (x[:, 3:] > 0.6).float()
         x[:, :3] *= 1.0 - x[:, 3:]
         return x
+
+    def condition(self, batch: dict[str, Tensor]) -> Tensor | None:
+        """The hole mask: the discriminator sees where the hole is, the objective weighs and labels by it."""
+        return batch["mask"]
+
+    def l1_region(self, batch: dict[str, Tensor]) -> Tensor:
+        return batch["mask"]
 
     def default_loss(self) -> Any:
         from inpaint_lightning.losses import InpaintingLoss

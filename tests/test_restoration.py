@@ -93,7 +93,7 @@ def test_restoration_loss_phases_without_a_mask():
     assert torch.isfinite(d_total) and torch.isfinite(g_total)
     assert g_logs["g/pixel"] == pytest.approx(float(charbonnier(fake, real)), rel=1e-6)
     assert float(charbonnier(real, real)) == pytest.approx(1e-3, rel=1e-3)  # eps floor at zero error
-    with pytest.raises(ValueError, match="mask channel"):
+    with pytest.raises(ValueError, match="condition channel.*mask.*use 3 for restoration"):
         PatchDiscriminator(in_channels=4)(real)
 
 

@@ -48,22 +48,23 @@ class DiffAugment(nn.Module):
         self.translation = K.RandomAffine(degrees=0.0, translate=(0.125, 0.125), p=p)
         self.cutout = K.RandomErasing(scale=(0.04, 0.25), ratio=(0.5, 2.0), value=0.0, p=p)
 
-    def forward(self, image: Tensor, mask: Tensor | None) -> tuple[Tensor, Tensor | None]:
-        """Augment a batch; geometric changes move the mask (when there is one) with the image."""
+    def forward(self, image: Tensor, condition: Tensor | None) -> tuple[Tensor, Tensor | None]:
+        """Augment a batch; geometric changes move the spatial condition (inpainting's mask; when there is one)
+        with the image."""
         p = float(self.p)
         if p <= 0.0:
-            return image, mask
+            return image, condition
         for name in self.policy:
             aug = getattr(self, name)
             aug.p = p
-            if name == "translation" and mask is None:
+            if name == "translation" and condition is None:
                 image = aug(image)
             elif name == "translation":
-                both = aug(torch.cat([image, mask.to(image.dtype)], dim=1))
-                image, mask = both[:, :-1], both[:, -1:]
+                both = aug(torch.cat([image, condition.to(image.dtype)], dim=1))
+                image, condition = both[:, : image.shape[1]], both[:, image.shape[1] :]
             else:
                 image = aug(image)
-        return image, mask
+        return image, condition
 
     @torch.no_grad()
     def update(self, real_logits: list[Tensor]) -> None:

@@ -32,10 +32,11 @@ class InpaintingLoss(GANObjective):
     """Reconstruction + adversarial + perceptual objective for inpainting (LaMa / DeepFill v2 / PConv terms).
 
     Generator: ``hole_l1 * L1_hole + valid_l1 * L1_valid (+ stage_l1 * the same on earlier stages)`` plus the
-    realism terms of :class:`GANObjective` on the composite, ``+ tv * TV`` in the hole. Every other argument is
-    :class:`GANObjective`'s.
+    realism terms of :class:`GANObjective` on the composite, ``+ tv * TV`` in the hole. Its condition is the hole
+    mask (1 = hole). Every other argument is :class:`GANObjective`'s.
 
     Args:
+        mask_aware: label a fake's known-region patches real in the discriminator loss (LaMa).
         hole_l1 / valid_l1: L1 inside the hole / on the known region of the raw prediction.
         stage_l1: multiplier of hole/valid L1 on earlier stages of multi-stage generators (DeepFill's coarse).
         tv: total variation on the hole grown by a pixel.
@@ -63,16 +64,22 @@ class InpaintingLoss(GANObjective):
         pixel_warmup: int = 0,
     ) -> None:
         super().__init__(
-            adversarial=adversarial, adversarial_weight=adversarial_weight, mask_aware=mask_aware,
+            adversarial=adversarial, adversarial_weight=adversarial_weight,
             feature_matching=feature_matching, perceptual=perceptual, style=style, perceptual_net=perceptual_net,
             perceptual_layers=perceptual_layers, lpips_vgg=lpips_vgg, lpips_scales=lpips_scales,
             r1_gamma=r1_gamma, r1_interval=r1_interval, augment=augment, pixel_warmup=pixel_warmup,
         )  # fmt: skip
         self.hole_l1, self.valid_l1, self.stage_l1, self.tv = hole_l1, valid_l1, stage_l1, tv
+        self.mask_aware = mask_aware
+
+    def fake_labels(self, condition: Tensor | None) -> Tensor | None:
+        """The (augmented) hole mask: a fake's known pixels are real ones (``mask_aware``)."""
+        return condition if self.mask_aware else None
 
     def reconstruction(
-        self, real: Tensor, stages: list[Tensor], mask: Tensor | None
+        self, real: Tensor, stages: list[Tensor], condition: Tensor | None
     ) -> tuple[Tensor, dict[str, Tensor]]:
+        mask = condition
         if mask is None:
             raise ValueError("InpaintingLoss needs the batch's hole mask")
         pred = stages[-1]
@@ -88,10 +95,12 @@ class InpaintingLoss(GANObjective):
             logs["g/l1_stages"] = early.detach()
         return loss, logs
 
-    def regularizers(self, output: Tensor, mask: Tensor | None) -> tuple[Tensor | None, dict[str, Tensor]]:
-        if not self.tv or mask is None:
+    def regularizers(
+        self, output: Tensor, condition: Tensor | None
+    ) -> tuple[Tensor | None, dict[str, Tensor]]:
+        if not self.tv or condition is None:
             return None, {}
-        tv = hole_total_variation(output, mask)
+        tv = hole_total_variation(output, condition)
         return self.tv * tv, {"g/tv": tv.detach()}
 
 

@@ -5,8 +5,11 @@ and logs what they return, so every term is chosen and weighted in YAML without 
 weight of 0 switches a term off (and skips its computation). What differs by task is the reconstruction term
 (:meth:`GANObjective.reconstruction`): L1 in and around the hole for inpainting
 (:class:`~inpaint_lightning.losses.inpainting.InpaintingLoss`), a pixel loss over the whole image for restoration
-(:class:`~inpaint_lightning.losses.restoration.RestorationLoss`), and whether the discriminator's labels follow
-a mask.
+(:class:`~inpaint_lightning.losses.restoration.RestorationLoss`), and the discriminator's labels for a fake
+(:meth:`GANObjective.fake_labels`: inpainting's follow its hole mask).
+
+Every phase takes the task's *condition* (:meth:`inpaint_lightning.tasks.Task.condition`: what the discriminator
+sees beside the image, as StyleGAN2's ``D(img, c)``; inpainting's hole mask, None for restoration).
 """
 
 from __future__ import annotations
@@ -39,7 +42,12 @@ class Objective(nn.Module):
         return False
 
     def discriminator_loss(
-        self, discriminator: nn.Module, real: Tensor, fake: Tensor, mask: Tensor | None = None, step: int = 0
+        self,
+        discriminator: nn.Module,
+        real: Tensor,
+        fake: Tensor,
+        condition: Tensor | None = None,
+        step: int = 0,
     ) -> tuple[Tensor, dict[str, Tensor]]:
         raise NotImplementedError(f"{type(self).__name__} has no discriminator phase")
 
@@ -49,7 +57,7 @@ class Objective(nn.Module):
         real: Tensor,
         stages: Tensor | list[Tensor],
         output: Tensor,
-        mask: Tensor | None = None,
+        condition: Tensor | None = None,
         step: int = 0,
     ) -> tuple[Tensor, dict[str, Tensor]]:
         """The generator's total loss at generator step ``step`` and its logged terms (``g/loss`` among them)."""
@@ -61,14 +69,13 @@ class GANObjective(Objective):
 
     Generator: ``reconstruction + adversarial_weight * adv + feature_matching * FM + perceptual * VGG
     + style * Gram + lpips_vgg * LPIPS-VGG (+ the subclass's regularisers)``, the realism terms on the output
-    that metrics see (inpainting: the composite). Discriminator: adversarial loss (mask-aware if ``mask_aware``
-    and the task has a mask) ``+ r1_gamma / 2 * R1`` every ``r1_interval`` steps, scaled by the interval (lazy
+    that metrics see (inpainting: the composite). Discriminator: adversarial loss (a fake labelled per patch by
+    :meth:`fake_labels`) ``+ r1_gamma / 2 * R1`` every ``r1_interval`` steps, scaled by the interval (lazy
     regularisation, StyleGAN2).
 
     Args:
         adversarial: ``nsgan`` (non-saturating), ``hinge`` or ``lsgan``.
         adversarial_weight: weight of the generator's adversarial term.
-        mask_aware: label a fake's known-region patches real in the discriminator loss (LaMa; needs a mask).
         feature_matching: L1 between the discriminator's features of output and real (pix2pixHD, LaMa).
         perceptual / style: L1 on VGG activations / on their Gram matrices of output vs real (Johnson et al.;
             Gatys et al.; weights as PConv: 0.05 and 120 with these normalisations).
@@ -87,7 +94,6 @@ class GANObjective(Objective):
         self,
         adversarial: AdversarialKind = "nsgan",
         adversarial_weight: float = 0.1,
-        mask_aware: bool = True,
         feature_matching: float = 0.0,
         perceptual: float = 0.0,
         style: float = 0.0,
@@ -108,11 +114,7 @@ class GANObjective(Objective):
             raise ValueError(f"unknown adversarial loss {adversarial!r}; choose nsgan, hinge or lsgan")
         if r1_interval < 1:
             raise ValueError(f"r1_interval must be >= 1, got {r1_interval}")
-        self.adversarial, self.adversarial_weight, self.mask_aware = (
-            adversarial,
-            adversarial_weight,
-            mask_aware,
-        )
+        self.adversarial, self.adversarial_weight = adversarial, adversarial_weight
         self.feature_matching, self.perceptual, self.style = feature_matching, perceptual, style
         self.r1_gamma, self.r1_interval = r1_gamma, r1_interval
         self.augment = augment
@@ -123,14 +125,20 @@ class GANObjective(Objective):
 
     # ------------------------------------------------------------------------------------ what tasks add
     def reconstruction(
-        self, real: Tensor, stages: list[Tensor], mask: Tensor | None
+        self, real: Tensor, stages: list[Tensor], condition: Tensor | None
     ) -> tuple[Tensor, dict[str, Tensor]]:
         """The task's pixel terms on the raw prediction(s) (every stage, the final one last)."""
         raise NotImplementedError
 
-    def regularizers(self, output: Tensor, mask: Tensor | None) -> tuple[Tensor | None, dict[str, Tensor]]:
+    def regularizers(
+        self, output: Tensor, condition: Tensor | None
+    ) -> tuple[Tensor | None, dict[str, Tensor]]:
         """Extra terms on the output after the realism terms (none by default)."""
         return None, {}
+
+    def fake_labels(self, condition: Tensor | None) -> Tensor | None:
+        """Per-pixel "real" labels for a fake in the discriminator loss (None: all fake), after augmentation."""
+        return None
 
     # ------------------------------------------------------------------------------------------ phases
     def adversarial_at(self, step: int) -> bool:
@@ -138,19 +146,24 @@ class GANObjective(Objective):
         return step >= self.pixel_warmup
 
     def _discriminate(
-        self, discriminator: nn.Module, image: Tensor, mask: Tensor | None
+        self, discriminator: nn.Module, image: Tensor, condition: Tensor | None
     ) -> tuple[DiscriminatorOutput, Tensor | None]:
         if self.augment is not None:
-            image, mask = self.augment(image, mask)
-        return discriminator(image, mask), mask
+            image, condition = self.augment(image, condition)
+        return discriminator(image, condition), condition
 
     def discriminator_loss(
-        self, discriminator: nn.Module, real: Tensor, fake: Tensor, mask: Tensor | None = None, step: int = 0
+        self,
+        discriminator: nn.Module,
+        real: Tensor,
+        fake: Tensor,
+        condition: Tensor | None = None,
+        step: int = 0,
     ) -> tuple[Tensor, dict[str, Tensor]]:
         """D phase at generator step ``step`` (for lazy R1); ``fake`` must be detached by the caller."""
-        real_out, _ = self._discriminate(discriminator, real, mask)
-        fake_out, fake_mask = self._discriminate(discriminator, fake, mask)
-        labels = fake_mask if self.mask_aware and fake_mask is not None else None
+        real_out, _ = self._discriminate(discriminator, real, condition)
+        fake_out, fake_condition = self._discriminate(discriminator, fake, condition)
+        labels = self.fake_labels(fake_condition)
         adv = d_loss(self.adversarial, real_out.logits, fake_out.logits, labels)
         loss = adv
         logs = {
@@ -159,7 +172,7 @@ class GANObjective(Objective):
             "d/fake_logit": torch.stack([t.detach().float().mean() for t in fake_out.logits]).mean(),
         }
         if self.r1_gamma > 0 and step % self.r1_interval == 0:
-            penalty = r1_penalty(lambda x: discriminator(x, mask).logits, real)
+            penalty = r1_penalty(lambda x: discriminator(x, condition).logits, real)
             loss = loss + self.r1_gamma / 2 * penalty * self.r1_interval
             logs["d/r1"] = penalty.detach()
         if self.augment is not None:
@@ -174,25 +187,25 @@ class GANObjective(Objective):
         real: Tensor,
         stages: Tensor | list[Tensor],
         output: Tensor,
-        mask: Tensor | None = None,
+        condition: Tensor | None = None,
         step: int = 0,
     ) -> tuple[Tensor, dict[str, Tensor]]:
         """G phase: the task's reconstruction of the raw prediction(s) plus realism terms on ``output``;
         ``discriminator`` None (there is none) leaves out its terms; the ``pixel_warmup`` leaves out every
         realism term."""
         stages = stages if isinstance(stages, list) else [stages]
-        loss, logs = self.reconstruction(real, stages, mask)
+        loss, logs = self.reconstruction(real, stages, condition)
         realism = self.adversarial_at(step)  # False during the pixel warm-up
         if realism and discriminator is not None and (self.adversarial_weight or self.feature_matching):
-            fake_out, _ = self._discriminate(discriminator, output, mask)
+            fake_out, _ = self._discriminate(discriminator, output, condition)
             adv = g_loss(self.adversarial, fake_out.logits)
             loss = loss + self.adversarial_weight * adv
             logs["g/adversarial"] = adv.detach()
             if self.feature_matching:
                 if self.augment is not None:  # features must compare the same view of both images
-                    fake_out = discriminator(output, mask)
+                    fake_out = discriminator(output, condition)
                 with torch.no_grad():
-                    real_features = discriminator(real, mask).features
+                    real_features = discriminator(real, condition).features
                 fm = feature_matching(fake_out.features, real_features)
                 loss = loss + self.feature_matching * fm
                 logs["g/feature_matching"] = fm.detach()
@@ -207,7 +220,7 @@ class GANObjective(Objective):
             lp = self.lpips_loss(output, real)
             loss = loss + self.lpips_vgg * lp
             logs["g/lpips_vgg"] = lp.detach()
-        extra, extra_logs = self.regularizers(output, mask)
+        extra, extra_logs = self.regularizers(output, condition)
         if extra is not None:
             loss = loss + extra
             logs.update(extra_logs)

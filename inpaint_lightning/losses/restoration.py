@@ -21,8 +21,7 @@ class RestorationLoss(GANObjective):
     """Pixel + adversarial + perceptual objective for denoising, deblurring, super-resolution, JPEG, low light.
 
     Generator: ``pixel * Charbonnier(prediction, target)`` on every stage, plus the realism terms of
-    :class:`GANObjective` on the output. The discriminator sees whole images (no mask; ``mask_aware`` does not
-    apply). Defaults follow the perceptual-SR recipe (pixel 1, LPIPS-VGG 1, LSGAN 0.05).
+    :class:`GANObjective` on the output. The discriminator sees whole images (no condition). Defaults follow the perceptual-SR recipe (pixel 1, LPIPS-VGG 1, LSGAN 0.05).
 
     Args:
         pixel: weight of the Charbonnier pixel loss; ``charbonnier_eps`` its smoothing.
@@ -48,7 +47,7 @@ class RestorationLoss(GANObjective):
         pixel_warmup: int = 0,
     ) -> None:
         super().__init__(
-            adversarial=adversarial, adversarial_weight=adversarial_weight, mask_aware=False,
+            adversarial=adversarial, adversarial_weight=adversarial_weight,
             feature_matching=feature_matching, perceptual=perceptual, style=style, perceptual_net=perceptual_net,
             perceptual_layers=perceptual_layers, lpips_vgg=lpips_vgg, lpips_scales=lpips_scales,
             r1_gamma=r1_gamma, r1_interval=r1_interval, augment=augment, pixel_warmup=pixel_warmup,
@@ -56,7 +55,7 @@ class RestorationLoss(GANObjective):
         self.pixel, self.charbonnier_eps = pixel, charbonnier_eps
 
     def reconstruction(
-        self, real: Tensor, stages: list[Tensor], mask: Tensor | None
+        self, real: Tensor, stages: list[Tensor], condition: Tensor | None
     ) -> tuple[Tensor, dict[str, Tensor]]:
         terms = [charbonnier(s, real, self.charbonnier_eps) for s in stages]
         return self.pixel * sum(terms), {"g/pixel": terms[-1].detach()}

@@ -49,14 +49,17 @@ class PatchDiscriminator(nn.Module):
         self.head = sn_conv(width, 1, 4, 1, 1)
         self.in_channels = in_channels
 
-    def forward(self, image: Tensor, mask: Tensor | None = None) -> DiscriminatorOutput:
+    def forward(self, image: Tensor, condition: Tensor | None = None) -> DiscriminatorOutput:
+        """Patch logits of ``image`` given the task's spatial ``condition`` (inpainting: the hole mask), which is
+        concatenated as extra channels when ``in_channels`` counts them."""
         x = image * 2.0 - 1.0
-        if self.in_channels == image.shape[1] + 1:
-            if mask is None:
+        if self.in_channels > image.shape[1]:
+            if condition is None:
                 raise ValueError(
-                    "this discriminator takes a mask channel (in_channels 4); use 3 for restoration"
+                    f"this discriminator takes {self.in_channels - image.shape[1]} condition channel(s) (in_channels "
+                    f"{self.in_channels}: inpainting's mask); use {image.shape[1]} for restoration"
                 )
-            x = torch.cat([x, mask], dim=1)
+            x = torch.cat([x, condition], dim=1)
         features = []
         for block in self.blocks:
             x = block(x)
@@ -85,16 +88,16 @@ class MultiScaleDiscriminator(nn.Module):
         )
         self.min_size = 4 * 2**n_layers
 
-    def forward(self, image: Tensor, mask: Tensor | None = None) -> DiscriminatorOutput:
+    def forward(self, image: Tensor, condition: Tensor | None = None) -> DiscriminatorOutput:
         logits: list[Tensor] = []
         features: list[Tensor] = []
         for i, disc in enumerate(self.scales):
-            if i:
+            if i:  # a spatial condition is max-pooled (a coarse cell is hole when any of its pixels is)
                 image = F.avg_pool2d(image, 3, stride=2, padding=1, count_include_pad=False)
-                mask = F.max_pool2d(mask, 3, stride=2, padding=1) if mask is not None else None
+                condition = F.max_pool2d(condition, 3, stride=2, padding=1) if condition is not None else None
                 if min(image.shape[-2:]) < self.min_size:
                     break
-            out = disc(image, mask)
+            out = disc(image, condition)
             logits += out.logits
             features += out.features
         return DiscriminatorOutput(logits, features)

@@ -135,12 +135,12 @@ class ProjectedDiscriminator(nn.Module):
             mixed.insert(0, lateral[i] + F.interpolate(coarse, size=lateral[i].shape[-2:], mode="bilinear"))
         return [out(m) for out, m in zip(self.csm_out, mixed, strict=True)]
 
-    def forward(self, image: Tensor, mask: Tensor) -> DiscriminatorOutput:
+    def forward(self, image: Tensor, condition: Tensor | None = None) -> DiscriminatorOutput:
         logits: list[Tensor] = []
         features: list[Tensor] = []
         for head, x in zip(self.heads, self.project(image), strict=True):
-            if self.in_channels == 4:
-                x = torch.cat([x, F.adaptive_avg_pool2d(mask, x.shape[-2:]).to(x.dtype)], dim=1)
+            if self.in_channels == 4:  # the condition (inpainting's mask) average-pooled to each scale
+                x = torch.cat([x, F.adaptive_avg_pool2d(condition, x.shape[-2:]).to(x.dtype)], dim=1)
             for block in head["blocks"]:
                 x = block(x)
                 features.append(x)
