@@ -46,18 +46,18 @@ browser-deps: install  ## a headless Chromium for the page test: Debian's (apt),
 	else $(PY) -m playwright install chromium; fi
 
 learning-check: install weights  ## train briefly on CPU; print val PSNR/SSIM/LPIPS at start and end vs Telea
-	$(PY) scripts/learning_check.py
+	$(PY) benchmarks/learning_check.py
 
 REALISM_MINUTES ?= 60
 realism: install weights  ## benchmark: train REALISM_MINUTES on ../shared photos, score at 256/512 px vs Telea/NS/PatchMatch
-	$(PY) scripts/realism.py --minutes $(REALISM_MINUTES) $(REALISM_ARGS)
+	$(PY) benchmarks/realism.py --minutes $(REALISM_MINUTES) $(REALISM_ARGS)
 
 lint: install  ## ruff check
-	$(VENV)/bin/ruff check inpaint_lightning tests scripts
+	$(VENV)/bin/ruff check inpaint_lightning tests scripts benchmarks
 
 format: install  ## ruff format + autofix
-	$(VENV)/bin/ruff format inpaint_lightning tests scripts
-	$(VENV)/bin/ruff check --fix inpaint_lightning tests scripts
+	$(VENV)/bin/ruff format inpaint_lightning tests scripts benchmarks
+	$(VENV)/bin/ruff check --fix inpaint_lightning tests scripts benchmarks
 
 strip-notebooks: install  ## remove outputs and execution counts from notebooks/*.ipynb (before committing)
 	$(PY) scripts/strip_notebooks.py

@@ -1,4 +1,4 @@
-"""scripts/realism_ceiling.py: oracle fills scored on realism.py's folders with evaluate's pairs, crops, composite,
+"""benchmarks/realism_ceiling.py: oracle fills scored on realism.py's folders with evaluate's pairs, crops, composite,
 buckets and LPIPS."""
 
 from __future__ import annotations
@@ -20,8 +20,10 @@ SIZE = 64
 
 
 def _script():
-    sys.path.insert(0, str(ROOT / "scripts"))
-    spec = importlib.util.spec_from_file_location("realism_ceiling", ROOT / "scripts" / "realism_ceiling.py")
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    spec = importlib.util.spec_from_file_location(
+        "realism_ceiling", ROOT / "benchmarks" / "realism_ceiling.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

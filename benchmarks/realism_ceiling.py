@@ -1,8 +1,8 @@
 """What LPIPS the realism target asks for: oracle fills built from the ground truth, scored like ``evaluate``.
 
-    python scripts/realism_ceiling.py [--out logs/realism] [--baseline-dir DIR] [--sizes 256 512] [--output FILE]
+    python benchmarks/realism_ceiling.py [--out logs/realism] [--baseline-dir DIR] [--sizes 256 512] [--output FILE]
 
-``scripts/realism.py`` runs it at the end of the benchmark (once per size and mask set: like the classical fills,
+``benchmarks/realism.py`` runs it at the end of the benchmark (once per size and mask set: like the classical fills,
 it does not depend on the model). It reads what that leaves in ``OUT`` (the held-out
 photos in ``eval_photos/``) and in ``--baseline-dir`` (default ``OUT``; PatchMatch's saved fills in
 ``eval_<size>/patchmatch/outputs/``) and scores, on the same photo/mask pairs and with the same
@@ -126,7 +126,7 @@ def main(argv: list[str]) -> int:
         patchmatch = (args.baseline_dir or args.out) / f"eval_{size}" / "patchmatch" / "outputs"
         if not patchmatch.is_dir():
             print(
-                f"error: no PatchMatch outputs at {size} px: {patchmatch} (run scripts/realism.py)",
+                f"error: no PatchMatch outputs at {size} px: {patchmatch} (run benchmarks/realism.py)",
                 file=sys.stderr,
             )
             return 2

@@ -1,7 +1,7 @@
 """Old-photo repair, end to end on a held-out photo: age it (faded, grainy, scratched, dusty, stained), repair it
 with a restoration model and an inpainting model, and save the comparison side by side.
 
-    python scripts/old_photo_demo.py --restore CK --inpaint CK [--detect CK] [--photo P] [--out logs/old_photo.png]
+    python benchmarks/old_photo_demo.py --restore CK --inpaint CK [--detect CK] [--photo P] [--out logs/old_photo.png]
 
 The damage is drawn with :class:`inpaint_lightning.data.damage.Damage` and a fixed seed, so its true mask is what a
 user would paint. With ``--detect`` (a damage detector, ``configs/tasks/damage.yaml``) the row shows the detector's

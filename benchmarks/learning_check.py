@@ -4,7 +4,7 @@ Prints validation PSNR / SSIM / LPIPS of the untrained model, of the trained mod
 (hole left black) and of OpenCV's Telea inpainting, all on the same fixed validation pairs. Exits 1 when the
 trained model is not clearly better than the untrained one.
 
-    python scripts/learning_check.py [--steps 300] [--image-size 64] [extra CLI flags ...]
+    python benchmarks/learning_check.py [--steps 300] [--image-size 64] [extra CLI flags ...]
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The realism benchmark: train the default recipe for a wall-clock budget, then score it beside classical fills.
 
-    python scripts/realism.py --minutes 60 [--config configs/gan.yaml ...] [--out logs/realism] [fit flags ...]
+    python benchmarks/realism.py --minutes 60 [--config configs/gan.yaml ...] [--out logs/realism] [fit flags ...]
     make realism REALISM_MINUTES=60
 
 1. Split ``--photos`` (default ``../shared/data/photos``) with ``data.val_ratio 0.25`` and the data module's fixed
@@ -15,7 +15,7 @@
    classical fill and the issue's criteria (>= 15 % overall and in the four largest buckets, PSNR within 0.5 dB of
    Telea), plus ``OUT/grid_<size>.png``: masked | model | telea | patchmatch | ground truth on the worst and
    median cases. Every stage writes its files as it finishes, so a cut-off run keeps what it measured.
-5. ``scripts/realism_ceiling.py``, appended to ``realism.md``: the same pairs filled by oracles that know the
+5. ``benchmarks/realism_ceiling.py``, appended to ``realism.md``: the same pairs filled by oracles that know the
    hidden pixels (the truth's low frequencies, PatchMatch's or the truth's own detail on top), to show what the
    target asks of a fill. Kept with the classical fills (``eval_<size>/ceiling.md``) and reused: it uses
    PatchMatch's fills, not the model.
@@ -181,7 +181,7 @@ def ceiling(args: argparse.Namespace, size: int) -> list[str]:
     path = result_dir(args, size, "patchmatch").parent / "ceiling.md"
     if not path.exists():
         cmd = [
-            sys.executable, str(ROOT / "scripts" / "realism_ceiling.py"), "--out", str(args.out),
+            sys.executable, str(ROOT / "benchmarks" / "realism_ceiling.py"), "--out", str(args.out),
             "--baseline-dir", str(args.baseline_dir or args.out), "--masks", str(args.masks),
             "--sizes", str(size), "--output", str(path),
         ]  # fmt: skip
@@ -227,7 +227,11 @@ def main(argv: list[str]) -> int:
         (args.out / "realism.md").write_text("\n".join(report) + "\n")
     report.append(f"**All criteria met: {'yes' if all_ok else 'no'}**")
     (args.out / "realism.md").write_text("\n".join(report) + "\n")
-    report += ["", "## What the target asks for (oracle fills: scripts/realism_ceiling.py; ✓ = meets it)", ""]
+    report += [
+        "",
+        "## What the target asks for (oracle fills: benchmarks/realism_ceiling.py; ✓ = meets it)",
+        "",
+    ]
     for size in args.sizes:
         report += ceiling(args, size)
         (args.out / "realism.md").write_text("\n".join(report) + "\n")

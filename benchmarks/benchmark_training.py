@@ -1,6 +1,6 @@
 """Training throughput: median seconds per step (one D + one G update) of a config, validation off.
 
-    python scripts/benchmark_training.py --image-size 64 --steps 40 [--runs 3] [extra CLI flags ...]
+    python benchmarks/benchmark_training.py --image-size 64 --steps 40 [--runs 3] [extra CLI flags ...]
 
 Prints steps/s and images/s from the median step time of each run (the first 5 steps are warm-up), then the
 median over runs. Uses the same CLI and data pipeline as `fit`.

@@ -1,6 +1,6 @@
 """Train several configs for the same wall-clock budget and compare their fills with OpenCV Telea.
 
-    python scripts/compare_models.py --minutes 8 --image-size 128 \
+    python benchmarks/compare_models.py --minutes 8 --image-size 128 \
         --models configs/gan.yaml configs/models/lama_small.yaml ... [--out logs/compare] [extra CLI flags ...]
 
 Each entry of ``--models`` is layered on ``configs/gan.yaml`` (``configs/gan.yaml`` itself = the default). Data:

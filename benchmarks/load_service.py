@@ -1,6 +1,6 @@
 """Load figures of the HTTP service: sequential and concurrent latency, an abusive request, peak memory.
 
-    python scripts/load_service.py --checkpoint CK [--repo DIR] [--clients 20] [--out FILE.json]
+    python benchmarks/load_service.py --checkpoint CK [--repo DIR] [--clients 20] [--out FILE.json]
 
 Starts ``python -m inpaint_lightning serve`` from ``--repo`` (default this checkout; point it at a ``git worktree``
 of an older commit to get "before" figures), then measures with real HTTP on localhost:

@@ -1,6 +1,6 @@
 """Score a damage detector on held-out photos, per kind of damage, beside the classical top-hat detector.
 
-    python scripts/damage_check.py --checkpoint CK [--sizes 256 512] [--out logs/damage/check]
+    python benchmarks/damage_check.py --checkpoint CK [--sizes 256 512] [--out logs/damage/check]
 
 The held-out photos are the 66 of ``../shared/data/photos`` that training never sees (the data module's fixed
 ``val_ratio 0.25`` split). Each is centre-cropped to each size and damaged with a fixed seed, once per kind

@@ -1,6 +1,6 @@
 """CPU latency of the Inpainter, PyTorch vs ONNX Runtime, for the default generator (configs/gan.yaml).
 
-    python scripts/benchmark_inference.py [--threads 2] [--runs 5] [--checkpoint CKPT]
+    python benchmarks/benchmark_inference.py [--threads 2] [--runs 5] [--checkpoint CKPT]
 
 Cases: a 512 x 512 image with a free-form-sized hole (full mode), and a 2048 x 1536 photo with a small hole
 (about 100 x 80 px) in crop mode and in full mode. Without ``--checkpoint`` the generator is built from

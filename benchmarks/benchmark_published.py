@@ -1,7 +1,7 @@
 """CPU latency at 512 x 512 of the published architectures beside this project's default generator, PyTorch and
 ONNX Runtime.
 
-    python scripts/benchmark_published.py [--threads 2] [--runs 5] [--out logs/benchmark_published.md]
+    python benchmarks/benchmark_published.py [--threads 2] [--runs 5] [--out logs/benchmark_published.md]
 
 Generators (untrained weights: latency does not depend on them): MI-GAN 512 (the released inference network's
 configuration), configs/gan.yaml's default, lama-fourier (FFC ResNet 64 channels, 9 blocks) and big-lama (18 blocks),

@@ -1,6 +1,6 @@
 """Generator size and CPU inference latency: parameters and median forward time per image size.
 
-    python scripts/benchmark_generators.py [--sizes 256 512] [--runs 5] [--threads 2] [GENERATOR ...]
+    python benchmarks/benchmark_generators.py [--sizes 256 512] [--runs 5] [--threads 2] [GENERATOR ...]
 
 Each GENERATOR is a class path, optionally with JSON init args after ``=``, e.g.
 ``inpaint_lightning.models.DeepFillV2='{"attention": "self"}'``. Without any, every generator exported by

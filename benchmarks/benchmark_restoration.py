@@ -2,7 +2,7 @@
 PyTorch vs ONNX Runtime, the peak memory of a 4000 x 3000 photo in tiles, and the restoration generators' size
 and speed.
 
-    python scripts/benchmark_restoration.py --checkpoint CK [--runs 5] [--threads 2] [--out FILE]
+    python benchmarks/benchmark_restoration.py --checkpoint CK [--runs 5] [--threads 2] [--out FILE]
 
 Latencies are medians of ``--runs`` calls after one warm-up; the peak memory is the resident-set peak of a fresh
 process that loads the model and restores one 4000 x 3000 photo (so nothing else inflates it).

@@ -1,7 +1,7 @@
 """Restoration learning checks: train each task config for a wall-clock budget on CPU, then score it beside the
 classical baselines on photos it never saw, with fixed degradations.
 
-    python scripts/restoration_check.py [--tasks denoise sr_x4 deblur jpeg lowlight] [--minutes 16]
+    python benchmarks/restoration_check.py [--tasks denoise sr_x4 deblur jpeg lowlight] [--minutes 16]
                                         [--out logs/restoration_check] [--skip-fit] [fit flags ...]
 
 1. Split ``--photos`` (default ``../shared/data/photos``) with ``data.val_ratio 0.25`` and the data module's fixed
