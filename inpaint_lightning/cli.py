@@ -144,6 +144,17 @@ class InpaintArgumentParser(LightningArgumentParser):
         super().error(message, ex)
 
 
+#: The configuration every run starts from (``--print_config`` shows it merged with yours).
+DEFAULTS = Path(__file__).with_name("defaults.yaml")
+
+
+def _defaults_for(run: bool) -> dict[str, Any]:
+    """:data:`DEFAULTS` as the default config file of each subcommand's parser, or of the one parser that
+    ``run=False`` builds (notebooks, benchmarks): configs carry only their differences on top, either way."""
+    files = {"default_config_files": [str(DEFAULTS)]}
+    return {sub: files for sub in ("fit", "validate", "test", "predict")} if run else files
+
+
 class InpaintCLI(LightningCLI):
     """LightningCLI with the module configuring its own two optimizers (``--optimizer`` is not offered,
     because it would silently replace ``configure_optimizers``)."""
@@ -286,7 +297,7 @@ class InpaintCLI(LightningCLI):
             save_config_kwargs={"overwrite": True},
             auto_configure_optimizers=False,
             parser_class=InpaintArgumentParser,
-            parser_kwargs={"parser_mode": "yaml", "prog": program_name()},
+            parser_kwargs={"parser_mode": "yaml", "prog": program_name(), **_defaults_for(run)},
             args=args,
             run=run,
         )
