@@ -230,9 +230,9 @@ def test_resume_gives_the_same_weights_as_a_straight_run(tmp_path):
 
 def test_checkpoint_alone_rebuilds_the_trained_model(tmp_path):
     cli = main(tiny_args(tmp_path))
-    from inpaint_lightning.module import InpaintingGAN
+    from inpaint_lightning.module import GANModule
 
-    loaded = InpaintingGAN.load_from_checkpoint(tmp_path / "ckpt" / "last.ckpt", map_location="cpu")
+    loaded = GANModule.load_from_checkpoint(tmp_path / "ckpt" / "last.ckpt", map_location="cpu")
     assert (
         loaded.generator.size_multiple == cli.model.generator.size_multiple == 4
     )  # tiny.yaml: 2 downsamplings

@@ -104,14 +104,14 @@ def test_every_ckpt_path_refuses_a_crafted_checkpoint_in_one_line(tmp_path, trai
 
 
 def test_load_from_checkpoint_applies_the_same_policy(tmp_path, trained):
-    from inpaint_lightning.module import InpaintingGAN
+    from inpaint_lightning.module import GANModule
 
     ckpt = torch.load(trained, weights_only=True)
     ckpt["hyper_parameters"]["loss"] = {"class_path": UNTRUSTED, "init_args": {}}
     torch.save(ckpt, tmp_path / "crafted.ckpt")
     with pytest.raises(StartupError, match="refusing"):
-        InpaintingGAN.load_from_checkpoint(tmp_path / "crafted.ckpt")
-    assert isinstance(InpaintingGAN.load_from_checkpoint(trained), InpaintingGAN)
+        GANModule.load_from_checkpoint(tmp_path / "crafted.ckpt")
+    assert isinstance(GANModule.load_from_checkpoint(trained), GANModule)
 
 
 def test_resume_from_a_damaged_checkpoint_is_one_line(tmp_path, trained, capsys):

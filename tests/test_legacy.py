@@ -41,3 +41,10 @@ def test_a_legacy_inpainting_run_resumes(tmp_path):
         tiny_args(tmp_path, "--ckpt_path", str(LEGACY / "inpaint_tiny.ckpt"), "--trainer.max_steps", "6")
     )
     assert cli.trainer.global_step == 6 and (tmp_path / "ckpt" / "last.ckpt").is_file()
+
+
+def test_the_old_module_name_still_imports():
+    from inpaint_lightning.module import GANModule as current
+    from inpaint_lightning.module import InpaintingGAN
+
+    assert InpaintingGAN is current  # code and notebooks written against the first name keep running

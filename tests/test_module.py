@@ -18,11 +18,11 @@ from inpaint_lightning.evaluation import baseline
 from inpaint_lightning.losses import InpaintingLoss
 from inpaint_lightning.metrics import make_lpips
 from inpaint_lightning.models import GatedUNet, PatchDiscriminator
-from inpaint_lightning.module import InpaintingGAN
+from inpaint_lightning.module import GANModule
 
 
-def tiny_model(**kw) -> InpaintingGAN:
-    return InpaintingGAN(
+def tiny_model(**kw) -> GANModule:
+    return GANModule(
         GatedUNet(base_channels=8, depth=2, dilations=(1,), max_channels=16),
         PatchDiscriminator(base_channels=8, n_layers=2),
         **{"lpips": "off", **kw},
@@ -91,7 +91,7 @@ def test_a_generator_alone_trains_with_one_optimizer():
     """No discriminator (the damage detector): one optimizer, one step per batch, no adversarial terms."""
     from inpaint_lightning.losses import InpaintingLoss
 
-    model = InpaintingGAN(
+    model = GANModule(
         GatedUNet(base_channels=8, depth=2, dilations=(1,), max_channels=16), None,
         loss=InpaintingLoss(adversarial_weight=0.1), lpips="off",
     )  # fmt: skip

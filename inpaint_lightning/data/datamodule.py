@@ -227,7 +227,7 @@ class InpaintDataModule(L.LightningDataModule):
     def _samples_done_this_epoch(self, samples_per_epoch: int) -> int:
         """After a mid-epoch resume, how many of this epoch's samples were already trained on.
 
-        One training step is one batch here (see ``InpaintingGAN``), so ``global_step`` modulo the batches per
+        One training step is one batch here (see ``GANModule``), so ``global_step`` modulo the batches per
         epoch locates the resume point; skipping those samples makes a resumed run see exactly the data a
         straight run would.
         """
