@@ -8,11 +8,17 @@ For inpainting (``configs/gan.yaml`` + ``tests/configs/tiny.yaml``) and denoisin
 ``tests/configs/tiny_restore.yaml``) it trains the tests' tiny 4-step run with seed 0 and writes ``NAME.ckpt`` (the
 run's ``last.ckpt``), ``NAME_io.pt`` (a seeded input and that version's EMA generator output on it) and the
 validation metrics the run logged (``NAME_metrics.csv``); ``legacy.json`` names the commit.
+
+Same seed, same steps, same numbers: run it with another version into a scratch folder and compare with the
+fixtures (every logged metric and the EMA generator's output; prints the largest differences):
+
+    PYTHONPATH=. python scripts/legacy_checkpoints.py --checkout . --out /tmp/now --compare tests/fixtures/legacy
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import shutil
@@ -35,6 +41,9 @@ def main() -> None:
         "--checkout", type=Path, required=True, help="the version's checkout (also on PYTHONPATH)"
     )
     parser.add_argument("--out", type=Path, default=Path("tests/fixtures/legacy"))
+    parser.add_argument(
+        "--compare", type=Path, help="a folder this script wrote before: print the differences"
+    )
     args = parser.parse_args()
     import inpaint_lightning
     from inpaint_lightning.checkpoint import load_generator_and_task
@@ -68,6 +77,27 @@ def main() -> None:
     (args.out / "legacy.json").write_text(json.dumps({"commit": commit, "runs": list(RUNS)}, indent=2) + "\n")
     for path in sorted(args.out.iterdir()):
         print(f"{path}: {path.stat().st_size / 1024:.0f} KiB")
+    if args.compare is not None:
+        for name in RUNS:
+            compare(name, args.compare, args.out)
+
+
+def compare(name: str, before: Path, after: Path) -> None:
+    """Print the largest difference of ``name``'s logged metrics and EMA output between two folders."""
+    rows = [
+        list(csv.DictReader((folder / f"{name}_metrics.csv").read_text().splitlines()))
+        for folder in (before, after)
+    ]
+    same_keys = len(rows[0]) == len(rows[1]) and all(set(a) == set(b) for a, b in zip(*rows, strict=True))
+    metric = max(
+        (abs(float(a[k]) - float(b[k])) for a, b in zip(*rows, strict=False) for k in a if a[k] and b.get(k)),
+        default=0.0,
+    )
+    outputs = [
+        torch.load(folder / f"{name}_io.pt", weights_only=True)["output"] for folder in (before, after)
+    ]
+    print(f"{name}: rows and columns alike {same_keys}; largest metric difference {metric:.3g}; "
+          f"largest EMA output difference {float((outputs[0] - outputs[1]).abs().max()):.3g}")  # fmt: skip
 
 
 if __name__ == "__main__":

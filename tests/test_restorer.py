@@ -128,6 +128,10 @@ def test_checkpoint_export_and_loading_keep_task_and_scale(tmp_path, restore_che
         assert "restore" in capsys.readouterr().err
         exported = Restorer.from_file(out)
         assert exported.scale == 2
+        if fmt == "torchscript":  # the recorded contract is the model's: an x2 model's output is 2H x 2W
+            from inpaint_lightning.inference.export import load_torchscript
+
+            assert "B x 3 x 2H x 2W" in load_torchscript(out)[1]["contract"]
         assert np.abs(exported(photo).astype(int) - expected.astype(int)).max() <= 1
         with pytest.raises(StartupError, match="restoration model: use Restorer"):
             Inpainter.from_file(out)

@@ -10,6 +10,7 @@ built (:mod:`inpaint_lightning.published.unpickle`).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
 from pathlib import Path
 
@@ -32,6 +33,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     from inpaint_lightning.checkpoint import SafeCheckpointIO, load_generator_and_task
@@ -47,6 +56,7 @@ def main(argv: list[str]) -> int:
         ckpt = read_published(args.source, None if args.kind == "auto" else args.kind)
     except NotPublished as err:
         raise StartupError(str(err)) from None
+    ckpt["converted_from"]["sha256"] = _sha256(args.source)  # hashed here, not on every direct load
     SafeCheckpointIO().save_checkpoint(ckpt, args.output)
     generator, _ = load_generator_and_task(args.output)  # what every command will load
     origin = ckpt["converted_from"]

@@ -73,8 +73,9 @@ def parity(
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     from inpaint_lightning.checkpoint import load_generator_and_task
-    from inpaint_lightning.inference.export import contract, export_generator
+    from inpaint_lightning.inference.export import export_generator
     from inpaint_lightning.models.contract import contract_of
+    from inpaint_lightning.tasks import task_named
 
     if args.output.resolve() == args.checkpoint.resolve():
         raise StartupError("--output must not be the checkpoint itself")
@@ -88,7 +89,7 @@ def main(argv: list[str]) -> int:
         raise StartupError(f"cannot export {type(generator).__name__} to {args.format}: {err}") from err
     declared = contract_of(generator)
     multiple, scale = declared.size_multiple, declared.scale
-    contract_words = contract(task, scale, multiple)
+    contract_words = task_named(task).export_contract(scale, multiple)
     weights = "raw" if args.no_ema else "EMA"
     print(f"wrote {args.output} ({args.format}, {task}, {type(generator).__name__}, {weights} weights): {contract_words}",
           file=sys.stderr)  # fmt: skip

@@ -69,20 +69,15 @@ METADATA_KEYS = ("task", "scale", "size_multiple", "min_side", "prefill", "contr
 """What an export records beside the graph (older exports lack ``task``/``scale``: inpainting, scale 1)."""
 
 
-def contract(task: str, scale: int = 1, multiple: int | str = "size_multiple") -> str:
-    """The exported graph's input/output contract for ``task``, in words (metadata and the export command)."""
-    return task_named(task).export_contract(scale, multiple)
-
-
 def _metadata(model: ExportableGenerator, task: str) -> dict[str, str]:
-    channels = task_named(task).input_channels
+    channels, scale = task_named(task).input_channels, contract_of(model.generator).scale
     return {
         "task": task,
-        "scale": str(contract_of(model.generator).scale),
+        "scale": str(scale),
         "size_multiple": str(model.size_multiple),
         "min_side": str(probe_min_side(model, model.size_multiple, channels=channels)),
         "prefill": model.external_prefill,
-        "contract": contract(task),
+        "contract": task_named(task).export_contract(scale),  # an x4 model's output is 4H x 4W
     }
 
 

@@ -237,10 +237,8 @@ def models_from_args(
 
     inpainter, restorers, detector = None, {}, None
     for path in args.checkpoint:
-        try:
-            kind = inference_class(
-                model_task(path)
-            )  # served by what runs it: photo in, photo out is a Restorer
+        try:  # served by the class that runs its task's models (photo in, photo out: a Restorer)
+            kind = inference_class(model_task(path))
         except ValueError as err:
             raise StartupError(f"{path}: {err}") from None
         if issubclass(kind, Deconvolver):

@@ -74,6 +74,17 @@ class _PickleModule:
 def load_inert(path: str | os.PathLike) -> Any:
     """The file's contents with tensors on the CPU and every other object an :class:`Opaque` stand-in.
 
+    Tensors are memory-mapped (copy-on-write): recognising a file and converting its generator reads only the
+    bytes they touch, not a big-lama checkpoint's discriminator, evaluators and optimizer states. Files in torch's
+    legacy (pre-zip) format are read whole.
+
     Raises what ``torch.load`` raises for a file that is not a PyTorch file or is truncated.
     """
-    return torch.load(path, map_location="cpu", pickle_module=_PickleModule, weights_only=False, mmap=False)
+    try:
+        return torch.load(
+            path, map_location="cpu", pickle_module=_PickleModule, weights_only=False, mmap=True
+        )
+    except RuntimeError as err:
+        if "mmap" not in str(err):
+            raise
+        return torch.load(path, map_location="cpu", pickle_module=_PickleModule, weights_only=False)
