@@ -146,8 +146,26 @@ class Checkpoint(ModelCheckpoint):
             super().on_exception(trainer, pl_module, exception)
 
     def _refresh_last(self, trainer: L.Trainer) -> None:
-        if self.save_last and not self._should_skip_saving_checkpoint(trainer):
-            self._save_last_checkpoint(trainer, self._monitor_candidates(trainer))
+        """Write ``last.ckpt`` through the public ``trainer.save_checkpoint`` (every rank calls it; the strategy
+        writes once), unless nothing should be saved now: no ``save_last``, a sanity check, a fast dev run, or a
+        stage other than ``fit``."""
+        if not self.save_last or trainer.sanity_checking or trainer.fast_dev_run or self.dirpath is None:
+            return
+        if trainer.state.fn != "fit" or self._written_at == trainer.global_step:
+            return  # already written at this step (a top-k save writes last.ckpt too), with the loop state of then
+        values = {**trainer.callback_metrics, "epoch": trainer.current_epoch, "step": trainer.global_step}
+        path = self.format_checkpoint_name(values, self.CHECKPOINT_NAME_LAST)
+        trainer.save_checkpoint(path, weights_only=self.save_weights_only)
+        self.last_model_path = path
+
+    #: the step of the last checkpoint the trainer wrote (any callback's; None before the first)
+    _written_at: int | None = None
+
+    def on_save_checkpoint(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, checkpoint: dict[str, Any]
+    ) -> None:
+        super().on_save_checkpoint(trainer, pl_module, checkpoint)
+        self._written_at = trainer.global_step
 
     def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         super().on_validation_end(trainer, pl_module)

@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 import yaml
 from jsonargparse import Namespace
 from lightning.pytorch import LightningModule, Trainer
-from lightning.pytorch.callbacks import ModelCheckpoint, ProgressBar
+from lightning.pytorch.callbacks import Callback, ModelCheckpoint, ProgressBar
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveConfigCallback
 from lightning.pytorch.plugins.io import CheckpointIO
 from lightning.pytorch.utilities import rank_zero_warn
@@ -274,20 +274,34 @@ class InpaintCLI(LightningCLI):
                 raise
             raise StartupError(f"invalid configuration: {str(err).strip().splitlines()[0]}") from None
 
-    def _instantiate_trainer(self, config: dict, callbacks: list) -> Trainer:
-        if config.get("enable_checkpointing") is False:  # the `checkpoint` group must not contradict it
-            callbacks = [c for c in callbacks if not isinstance(c, ModelCheckpoint)]
-        # Atomic checkpoint saves and trusted loads (checkpoint.SafeCheckpointIO) unless the user chose an IO.
-        plugins = config.get("plugins")
+    def instantiate_trainer(self, **kwargs: Any) -> Trainer:
+        """LightningCLI's trainer with this project's defaults, each unless the config chose otherwise: atomic
+        checkpoint saves and trusted loads (:class:`~inpaint_lightning.checkpoint.SafeCheckpointIO`) unless a
+        CheckpointIO is configured; the step-counted progress bar unless bars are off or another is configured;
+        and ``enable_checkpointing: false`` leaves the ``checkpoint`` group out instead of contradicting it."""
+        config = self.config_init.get(self.subcommand) if self.subcommand else self.config_init
+        trainer = {**config.get("trainer", {}), **kwargs}
+        plugins = trainer.get("plugins")
         plugins = list(plugins) if isinstance(plugins, list | tuple) else [] if plugins is None else [plugins]
         if not any(isinstance(p, CheckpointIO) for p in plugins):
-            config = {**config, "plugins": [*plugins, SafeCheckpointIO()]}
-        # Step-counted progress (a Rich bar on a terminal, plain lines in a log file) unless bars are off or
-        # another bar was configured.
-        configured = [c for c in (config.get("callbacks") or []) + callbacks if isinstance(c, ProgressBar)]
-        if config.get("enable_progress_bar") is not False and not configured:
-            callbacks = [*callbacks, StepProgressBar()]
-        return super()._instantiate_trainer(config, callbacks)
+            kwargs["plugins"] = [*plugins, SafeCheckpointIO()]
+        callbacks = trainer.get("callbacks")
+        callbacks = (
+            list(callbacks)
+            if isinstance(callbacks, list | tuple)
+            else []
+            if callbacks is None
+            else [callbacks]
+        )
+        if trainer.get("enable_progress_bar") is not False and not any(
+            isinstance(c, ProgressBar) for c in callbacks
+        ):
+            kwargs["callbacks"] = [*callbacks, StepProgressBar()]
+        if trainer.get("enable_checkpointing") is False and isinstance(
+            config.get("checkpoint"), ModelCheckpoint
+        ):
+            config["checkpoint"] = Callback()  # a callback that does nothing, in the group's place
+        return super().instantiate_trainer(**kwargs)
 
     def __init__(self, args: list[str] | None = None, run: bool = True) -> None:
         super().__init__(
