@@ -215,50 +215,67 @@ class GANModule(L.LightningModule):
 
     def training_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
         batch = self._in_layout(batch)
-        g_opt, d_opt = self._g_d_optimizers()
+        step = self.global_step  # batches trained so far: one counted optimizer step per batch (see below)
+        updates = self._updates_at(step)
         image, condition = batch["target"], self.task.condition(batch)
-        stages = self._stages(self._generator_input(batch))  # once per batch, used by both phases
+        trains_generator = any(network == "generator" for network, _ in updates)
+        with torch.set_grad_enabled(trains_generator):  # a discriminator-only batch needs no generator graph
+            stages = self._stages(self._generator_input(batch))  # once per batch, used by every phase
         comp = self.task.output(stages[-1], batch)
-        # No discriminator (a segmentation task), or the objective's pixel warm-up: the G phase alone.
-        adversarial = self._trains_discriminator_at(self.global_step)
 
-        d_logs: dict[str, Any] = {}
-        if adversarial:
-            self.toggle_optimizer(d_opt)
-            d_total, d_logs = self.loss.discriminator_loss(
-                self.discriminator, image, comp.detach(), condition, step=self.global_step
-            )
-            self._check_finite("discriminator", d_total, d_logs)
-            d_opt.zero_grad(set_to_none=True)
-            self.manual_backward(d_total)
-            # Through the strategy (public API: precision plugin, grad scaler, on_before_optimizer_step clipping)
-            # but not through the LightningOptimizer wrapper, whose step is what advances global_step.
-            self.trainer.strategy.optimizer_step(d_opt.optimizer, closure=lambda: None, model=self)
-            self.untoggle_optimizer(d_opt)
-
-        self.toggle_optimizer(g_opt)
-        # The objective leaves out the adversarial terms during its warm-up itself (it decides by `step`).
-        g_total, g_logs = self.loss.generator_loss(
-            self.discriminator, image, stages, comp, condition, step=self.global_step
-        )
-        self._check_finite("generator", g_total, g_logs)
-        g_opt.zero_grad(set_to_none=True)
-        self.manual_backward(g_total)
-        g_opt.step()
-        self.untoggle_optimizer(g_opt)
-        if self.generator_ema is not None:
-            update_ema(self.generator_ema, self.generator, self._ema_decay_now())
+        logs: dict[str, Any] = {}
+        for i, (network, optimizer) in enumerate(updates):
+            self.toggle_optimizer(optimizer)
+            if network == "discriminator":  # the objective decides lazy R1 from its phases at `step`
+                total, terms = self.loss.discriminator_loss(
+                    self.discriminator, image, comp.detach(), condition, step=step
+                )
+            else:  # it also leaves out the realism terms during its pixel warm-up
+                total, terms = self.loss.generator_loss(
+                    self.discriminator, image, stages, comp, condition, step=step
+                )
+            self._check_finite(network, total, terms)
+            optimizer.zero_grad(set_to_none=True)
+            self.manual_backward(total)
+            if i == len(updates) - 1:
+                optimizer.step()  # the Lightning-wrapped step, the one `global_step` counts
+            else:  # through the strategy (precision plugin, grad scaler, clipping), not counted
+                self.trainer.strategy.optimizer_step(optimizer.optimizer, closure=lambda: None, model=self)
+            self.untoggle_optimizer(optimizer)
+            if network == "generator" and self.generator_ema is not None:
+                update_ema(self.generator_ema, self.generator, self._ema_decay_now())
+            logs.update(terms)
 
         if self.scheduler_interval == "step":
-            self._step_schedulers(d_stepped=adversarial)
-        logs = {f"train/{k}": v for k, v in {**d_logs, **g_logs}.items()}
+            self._step_schedulers({network for network, _ in updates})
+        logs = {f"train/{k}": v for k, v in logs.items()}
+        g_opt, d_opt = self._g_d_optimizers()
         logs["train/lr_g"] = float(g_opt.param_groups[0]["lr"])
         if d_opt is not None:
             logs["train/lr_d"] = float(d_opt.param_groups[0]["lr"])
         self.log_dict(logs, prog_bar=False, on_step=True, on_epoch=False, batch_size=image.shape[0])
-        self.log("g_loss", g_logs["g/loss"], prog_bar=True, logger=False, batch_size=image.shape[0])
-        if "d/loss" in d_logs:
-            self.log("d_loss", d_logs["d/loss"], prog_bar=True, logger=False, batch_size=image.shape[0])
+        for short, key in (("g_loss", "train/g/loss"), ("d_loss", "train/d/loss")):
+            if key in logs:
+                self.log(short, logs[key], prog_bar=True, logger=False, batch_size=image.shape[0])
+
+    def _updates_at(self, step: int) -> list[tuple[str, Any]]:
+        """(network, its Lightning-wrapped optimizer) for each update of batch ``step``, in the objective's phase
+        order (:meth:`~inpaint_lightning.losses.objective.Objective.phases`); a phase of a network the module
+        does not have (no discriminator) is not due.
+
+        Exactly one update per batch goes through the Lightning-wrapped ``optimizer.step()``, which advances
+        ``global_step``; the others step through the strategy. So ``global_step``, ``max_steps``,
+        ``every_n_train_steps`` and step schedulers count batches whatever the phases are (a discriminator-only
+        warm-up batch counts too)."""
+        g_opt, d_opt = self._g_d_optimizers()
+        optimizers = {"generator": g_opt, "discriminator": d_opt}
+        networks: list[str] = []
+        for phase in self.loss.due(step):
+            if optimizers[phase.network] is not None and phase.network not in networks:
+                networks.append(phase.network)
+        if not networks:
+            raise ValueError(f"{type(self.loss).__name__} has no phase due at step {step}")
+        return [(network, optimizers[network]) for network in networks]
 
     def _check_finite(self, network: str, total: Tensor, logs: dict[str, Any]) -> None:
         """Stop the run at the first NaN/inf loss, *before* it reaches the weights (one sync per phase).
@@ -301,20 +318,18 @@ class GANModule(L.LightningModule):
         optimizers = self.optimizers()
         return optimizers if isinstance(optimizers, list) else (optimizers, None)
 
-    def _trains_discriminator_at(self, step: int) -> bool:
-        """Whether the batch of ``step`` has a D phase: there is a discriminator and the objective's pixel
-        warm-up is over."""
-        return self.discriminator is not None and self.loss.adversarial_at(step)
-
-    def _step_schedulers(self, d_stepped: bool) -> None:
-        """Step the LR schedulers; the discriminator's only when it trained in that interval, so a pixel warm-up
-        (batches that never touch D) does not use up its schedule before its first step."""
+    def _step_schedulers(self, updated: set[str]) -> None:
+        """Step the LR schedulers of the networks ``updated`` in that interval, so a warm-up (batches that never
+        touch one network) does not use up its schedule before its first step."""
         schedulers = self.lr_schedulers()
         if schedulers is None:
             return
-        d_opt = self._g_d_optimizers()[1]
+        g_opt, d_opt = self._g_d_optimizers()
+        network_of = {id(g_opt.optimizer): "generator"}
+        if d_opt is not None:
+            network_of[id(d_opt.optimizer)] = "discriminator"
         for scheduler in schedulers if isinstance(schedulers, list) else [schedulers]:
-            if d_opt is not None and scheduler.optimizer is d_opt.optimizer and not d_stepped:
+            if network_of[id(scheduler.optimizer)] not in updated:
                 continue
             if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
                 value = self.trainer.callback_metrics.get(
@@ -326,8 +341,8 @@ class GANModule(L.LightningModule):
                 scheduler.step()
 
     def on_train_epoch_end(self) -> None:
-        if self.scheduler_interval == "epoch":  # D trained in this epoch if its last batch was adversarial
-            self._step_schedulers(d_stepped=self._trains_discriminator_at(max(self.global_step - 1, 0)))
+        if self.scheduler_interval == "epoch":  # a network trained in this epoch if it did at its last batch
+            self._step_schedulers({network for network, _ in self._updates_at(max(self.global_step - 1, 0))})
 
     # ------------------------------------------------------------------------------------------- evaluation
     def _evaluate(self, batch: dict[str, Tensor], split: str) -> dict[str, Tensor]:

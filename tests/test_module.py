@@ -87,6 +87,37 @@ def test_pixel_warm_up_trains_the_generator_alone_then_both():
     assert not model.loss.adversarial_at(2) and model.loss.adversarial_at(3)
 
 
+def test_phases_are_data_a_discriminator_only_warm_up_still_counts_every_batch():
+    """An objective's phase list alone decides the updates: here the discriminator trains alone for 3 batches
+    (as a fine-tune's warm-up), R1 joins it every 2 batches; every batch is one global step either way."""
+    from inpaint_lightning.losses import Phase
+
+    class DiscriminatorFirst(InpaintingLoss):
+        def phases(self):
+            return (
+                Phase("Dmain", "discriminator"),
+                Phase("Dreg", "discriminator", interval=2),
+                Phase("Gmain", "generator", start=3),
+            )
+
+    loss = DiscriminatorFirst(r1_gamma=1.0)
+    model = tiny_model(loss=loss)
+    g_before = [p.detach().clone() for p in model.generator.parameters()]
+    t = trainer(max_steps=2)
+    t.fit(model, tiny_data())
+    assert t.global_step == 2  # D-only batches count
+    assert all(torch.equal(a, b) for a, b in zip(g_before, model.generator.parameters(), strict=True))
+    assert [p.name for p in loss.due(2)] == ["Dmain", "Dreg"] and [p.name for p in loss.due(3)] == [
+        "Dmain",
+        "Gmain",
+    ]
+    t = trainer(max_steps=5)
+    t.fit(model, tiny_data())
+    g_opt, d_opt = t.optimizers
+    assert next(iter(g_opt.state.values()))["step"].item() == 2  # batches 3 and 4
+    assert next(iter(d_opt.state.values()))["step"].item() == 5
+
+
 def test_a_generator_alone_trains_with_one_optimizer():
     """No discriminator (the damage detector): one optimizer, one step per batch, no adversarial terms."""
     from inpaint_lightning.losses import InpaintingLoss

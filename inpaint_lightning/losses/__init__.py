@@ -3,7 +3,7 @@
 from inpaint_lightning.losses.adversarial import d_loss, feature_matching, g_loss, r1_penalty
 from inpaint_lightning.losses.augment import DiffAugment
 from inpaint_lightning.losses.inpainting import InpaintingLoss, hole_total_variation, masked_l1
-from inpaint_lightning.losses.objective import GANObjective, Objective
+from inpaint_lightning.losses.objective import GANObjective, Objective, Phase
 from inpaint_lightning.losses.perceptual import gram, perceptual_and_style
 from inpaint_lightning.losses.restoration import RestorationLoss, charbonnier
 from inpaint_lightning.losses.segmentation import SegmentationLoss, soft_dice_loss
@@ -14,6 +14,7 @@ __all__ = [
     "GANObjective",
     "InpaintingLoss",
     "Objective",
+    "Phase",
     "RestorationLoss",
     "SegmentationLoss",
     "VGGFeatures",

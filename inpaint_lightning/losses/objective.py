@@ -14,7 +14,8 @@ sees beside the image, as StyleGAN2's ``D(img, c)``; inpainting's hole mask, Non
 
 from __future__ import annotations
 
-from typing import get_args
+from dataclasses import dataclass
+from typing import Literal, get_args
 
 import torch
 from torch import Tensor, nn
@@ -32,13 +33,37 @@ from inpaint_lightning.models.discriminators import DiscriminatorOutput
 from inpaint_lightning.models.vgg import VGGFeatures, VggName
 
 
+@dataclass(frozen=True)
+class Phase:
+    """One term of a batch's updates, as data (StyleGAN2-ADA's phase list): the network it updates, from which
+    batch on and how often (``step % interval == 0``: lazy regularisation). Phases of one network due at the same
+    batch are one update (their losses summed); networks update in the order their first phase is listed."""
+
+    name: str
+    network: Literal["generator", "discriminator"]
+    start: int = 0
+    interval: int = 1
+
+    def due(self, step: int) -> bool:
+        return step >= self.start and step % self.interval == 0
+
+
 class Objective(nn.Module):
-    """What :class:`~inpaint_lightning.module.GANModule` calls: a generator phase, and a discriminator phase from
-    the steps :meth:`adversarial_at` says (never, for an objective without a discriminator such as the damage
-    detector's :class:`~inpaint_lightning.losses.segmentation.SegmentationLoss`)."""
+    """What :class:`~inpaint_lightning.module.GANModule` calls: the phases due at each batch (:meth:`phases`),
+    and the loss of each network's update (:meth:`generator_loss`, :meth:`discriminator_loss`). The base has the
+    generator's phase alone, as the damage detector's
+    :class:`~inpaint_lightning.losses.segmentation.SegmentationLoss`."""
+
+    def phases(self) -> tuple[Phase, ...]:
+        """Every phase, in update order."""
+        return (Phase("Gmain", "generator"),)
+
+    def due(self, step: int) -> list[Phase]:
+        """The phases due at batch ``step``."""
+        return [phase for phase in self.phases() if phase.due(step)]
 
     def adversarial_at(self, step: int) -> bool:
-        """Whether generator step ``step`` trains with the discriminator (both phases)."""
+        """Whether the generator's realism terms (adversarial, perceptual) count at batch ``step``."""
         return False
 
     def discriminator_loss(
@@ -141,6 +166,13 @@ class GANObjective(Objective):
         return None
 
     # ------------------------------------------------------------------------------------------ phases
+    def phases(self) -> tuple[Phase, ...]:
+        """``Dmain`` and (with R1) ``Dreg`` every ``r1_interval`` batches, both after the pixel warm-up, then
+        ``Gmain``: one discriminator update (R1 folded in when due), then one generator update per batch."""
+        d_main = Phase("Dmain", "discriminator", start=self.pixel_warmup)
+        d_reg = Phase("Dreg", "discriminator", start=self.pixel_warmup, interval=self.r1_interval)
+        return (d_main, *((d_reg,) if self.r1_gamma > 0 else ()), Phase("Gmain", "generator"))
+
     def adversarial_at(self, step: int) -> bool:
         """After the ``pixel_warmup`` steps."""
         return step >= self.pixel_warmup
@@ -171,7 +203,7 @@ class GANObjective(Objective):
             "d/real_logit": torch.stack([t.detach().float().mean() for t in real_out.logits]).mean(),
             "d/fake_logit": torch.stack([t.detach().float().mean() for t in fake_out.logits]).mean(),
         }
-        if self.r1_gamma > 0 and step % self.r1_interval == 0:
+        if any(phase.name == "Dreg" for phase in self.due(step)):
             penalty = r1_penalty(lambda x: discriminator(x, condition).logits, real)
             loss = loss + self.r1_gamma / 2 * penalty * self.r1_interval
             logs["d/r1"] = penalty.detach()
