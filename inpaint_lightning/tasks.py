@@ -52,6 +52,11 @@ class Task(ABC):
     inference: str = "inpaint_lightning.inference.Restorer"
     #: what a model of this task is and how to run it, for a loader that was given the wrong kind of model
     summary: str = "a restoration model: use Restorer (or the restore command)"
+    #: the ``evaluate`` protocols that score this task's models: ``holes`` (image/mask pairs), ``degradations``
+    #: (clean images degraded by presets), ``pairs`` (real lq/gt folders); none: scored by ``test``
+    evaluated_on: tuple[str, ...] = ("degradations", "pairs")
+    #: how to score a model of this task, for ``evaluate`` given the wrong protocol
+    evaluate_with: str = "pass --degradation or --lq"
     #: the exported graph's input and output, in words (``{scale}`` is the model's)
     export_io: str = (
         "input 'input' B x 3 x H x W (degraded RGB in [0, 1]); output 'output' B x 3 x {scale}H x {scale}W "
@@ -128,6 +133,8 @@ class InpaintTask(Task):
     hole_buckets = True
     inference = "inpaint_lightning.inference.Inpainter"
     summary = "an inpainting model: use Inpainter (or the inpaint command)"
+    evaluated_on = ("holes",)
+    evaluate_with = "pass image/mask pairs (--images, --masks), not --degradation/--lq"
     export_io = (
         "input 'input' B x 4 x H x W (masked RGB in [0, 1] ++ mask, 1 = hole; with prefill=patchmatch the hole "
         "already holds a PatchMatch fill); output 'output' B x 3 x H x W raw prediction (composite: "
@@ -219,6 +226,8 @@ class DeconvolveTask(RestoreTask):
     baselines = ("wiener", "bicubic")
     inference = "inpaint_lightning.inference.Deconvolver"
     summary = "a non-blind deblurring model: use Deconvolver (or the restore command with --kernel)"
+    evaluated_on = ("degradations",)
+    evaluate_with = "score it with --degradation presets (their kernels are known), not --lq pairs"
     export_io = (
         "input 'input' B x 3 x H x W (the blurred RGB in [0, 1] Wiener-deconvolved with its known kernel: "
         "inpaint_lightning.models.wiener.wiener_deconvolve, or Deconvolver.from_file does it); output 'output' "
@@ -226,11 +235,17 @@ class DeconvolveTask(RestoreTask):
     )
 
     def generator_input(self, batch: dict[str, Tensor]) -> Tensor:
+        """The Wiener estimate; ``kernel`` is ``B x 1 x k x k`` or, as evaluation batches carry it, a list of
+        each photo's kernel (None: no blur)."""
+        from inpaint_lightning.data.degradations import pad_kernels
         from inpaint_lightning.models.wiener import wiener_deconvolve
 
         if "kernel" not in batch:
             raise KeyError("a deconvolve batch needs the blur 'kernel' (DegradeCorruption with kernel_size)")
-        return wiener_deconvolve(batch["input"], batch["kernel"])
+        kernel = batch["kernel"]
+        if isinstance(kernel, list | tuple):
+            kernel = pad_kernels(list(kernel)).to(batch["input"].device)
+        return wiener_deconvolve(batch["input"], kernel)
 
     def baseline(self, name: str, batch: dict[str, Tensor]) -> Tensor:
         if name == "wiener":
@@ -249,6 +264,11 @@ class DetectTask(Task):
     evaluated_as_images = False
     inference = "inpaint_lightning.inference.DamageDetector"
     summary = "a damage detector: use DamageDetector (or the detect command, or repair --detect-checkpoint)"
+    evaluated_on = ()
+    evaluate_with = (
+        "score it with `test --config configs/tasks/damage.yaml --ckpt_path ...` (IoU/F1 on held-out synthetic "
+        "damage)"
+    )
     export_io = (
         "input 'input' B x 3 x H x W (RGB in [0, 1]); output 'output' B x 1 x H x W damage logits (damage "
         "where sigmoid > 0.5)"

@@ -99,7 +99,21 @@ def test_an_outside_task_loads_exports_and_is_served(colorize_run, tmp_path, cap
     assert inpainter is None and detector is None and list(restorers) == ["last"]
     buffer = io.BytesIO()
     grey.save(buffer, "PNG")
-    response = TestClient(create_app(None, restorers=restorers)).post(
-        "/restore", files={"image": buffer.getvalue()}, data={"model": "last"}
-    )
+    client = TestClient(create_app(None, restorers=restorers))
+    response = client.post("/restore", files={"image": buffer.getvalue()}, data={"model": "last"})
     assert response.status_code == 200 and Image.open(io.BytesIO(response.content)).size == (56, 40)
+    models = client.get("/health").json()["models"]  # the page offers it by its endpoint, named by its task
+    assert [(m["task"], m["endpoint"]) for m in models] == [("colorize", "restore")]
+
+    photos = tmp_path / "photos"  # `evaluate` runs it through its own task's input and output
+    photos.mkdir()
+    for i in range(2):
+        Image.fromarray(np.random.default_rng(i).integers(0, 255, (48, 48, 3), np.uint8)).save(
+            photos / f"{i}.png"
+        )
+    args = ["--images", str(photos), "--checkpoint", str(colorize_run), "--lpips", "off", "--quiet",
+            "--workers", "0", "--output", str(tmp_path / "scores")]  # fmt: skip
+    assert main_standalone("evaluate", [*args, "--degradation", "denoise15"]) == 0
+    assert (tmp_path / "scores" / "metrics.json").is_file()
+    assert main_standalone("evaluate", args) == 2  # image/mask pairs are not its protocol
+    assert "a colourisation model: pass --degradation or --lq" in capsys.readouterr().err

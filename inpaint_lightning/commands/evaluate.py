@@ -96,33 +96,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def make_method(args: argparse.Namespace, device: torch.device, task: str) -> tuple[str, Method, int | None]:
-    """(label, batch -> output on ``device``, the method's scale or None when it has none of its own)."""
+def make_method(
+    args: argparse.Namespace, device: torch.device, protocol: str
+) -> tuple[str, Method, int | None]:
+    """(label, batch -> output on ``device``, the method's scale or None when it has none of its own) for the
+    ``protocol`` the flags chose (``holes``, ``degradations``, ``pairs``); a checkpoint's own task runs it."""
+    task = "inpaint" if protocol == "holes" else "restore"  # the family of classical methods
     if args.checkpoint is not None:
         from inpaint_lightning.checkpoint import load_generator_and_task
 
         generator, trained_for = load_generator_and_task(args.checkpoint, map_location=device)
-        if trained_for == "deconvolve" and task == "restore":
-            if args.lq is not None:
-                raise StartupError(
-                    f"{args.checkpoint} deconvolves a known blur: score it with --degradation presets (their "
-                    f"kernels are known), not --lq pairs"
-                )
-            return f"checkpoint {args.checkpoint}", _deconvolve(generator, device), _scale(generator)
-        if trained_for != task:
-            what = {"restore": "a restoration model: pass --degradation or --lq",
-                    "inpaint": "an inpainting model: pass image/mask pairs, not --degradation/--lq",
-                    "deconvolve": "a non-blind deblurring model: pass --degradation presets that blur",
-                    "detect": "a damage detector: score it with `test --config configs/tasks/damage.yaml "
-                              "--ckpt_path ...` (IoU/F1 on held-out synthetic damage)"}  # fmt: skip
-            raise StartupError(f"{args.checkpoint} is {what.get(trained_for, trained_for)}")
-        label, trained = f"checkpoint {args.checkpoint}", task_named(task)
+        trained = task_named(trained_for)
+        if protocol not in trained.evaluated_on:
+            raise StartupError(
+                f"{args.checkpoint} is {trained.summary.split(':')[0]}: {trained.evaluate_with}"
+            )
+        label = f"checkpoint {args.checkpoint}"
 
         def run_model(batch: dict) -> Tensor:  # the task's generator input and output, as in validation
-            on_device = {k: v.to(device) for k, v in batch.items() if k in ("input", "mask", "target")}
+            on_device = {k: v.to(device) if isinstance(v, Tensor) else v for k, v in batch.items()}
             return trained.output(generator(trained.generator_input(on_device)), on_device)
 
-        return label, run_model, (_scale(generator) if task == "restore" else None)
+        return label, run_model, (None if protocol == "holes" else _scale(generator))
     if args.method is not None:
         family = RESTORE_BASELINES if task == "restore" else BASELINES
         if args.method not in family:
@@ -152,23 +147,6 @@ def make_method(args: argparse.Namespace, device: torch.device, task: str) -> tu
         return composite(pred, batch["target"].to(device), batch["mask"].to(device))
 
     return f"predictions {args.predictions}", run_predictions, None
-
-
-def _deconvolve(generator: torch.nn.Module, device: torch.device) -> Method:
-    """A ``deconvolve`` model on a batch: its task's input (the Wiener estimate from each photo's known kernel,
-    a delta for presets that do not blur), then the network."""
-    from inpaint_lightning.data.degradations import pad_kernels
-    from inpaint_lightning.tasks import DeconvolveTask
-
-    task = DeconvolveTask()
-
-    def run(batch: dict) -> Tensor:
-        kernel = pad_kernels(batch["kernel"]).to(device)
-        return generator(task.generator_input({"input": batch["input"].to(device), "kernel": kernel})).clamp(
-            0, 1
-        )
-
-    return run
 
 
 def _scale(generator: torch.nn.Module) -> int:
@@ -237,8 +215,9 @@ def evaluate(args: argparse.Namespace) -> dict:
     """Run the evaluation described by parsed ``args``; returns the summary (also written to ``--output``)."""
     _check_output(args)
     device = torch.device(args.device)
-    task = "restore" if args.degradation or args.lq is not None else "inpaint"
-    label, method, method_scale = make_method(args, device, task)
+    protocol = "pairs" if args.lq is not None else "degradations" if args.degradation else "holes"
+    task = "inpaint" if protocol == "holes" else "restore"
+    label, method, method_scale = make_method(args, device, protocol)
     y_border: int | None = None
     if task == "restore":
         dataset, y_border = _restoration_data(args, method_scale)

@@ -61,7 +61,8 @@ class FileLoaded:
     one ``task`` (``channels`` input channels); the class provides ``from_generator`` and ``from_backend`` (what it
     does with a backend and the file's metadata) and calls :meth:`_use_backend` when built."""
 
-    task: ClassVar[str]
+    #: the task of the model run (the class's own until a file says which: a registered task may share the class)
+    task: str
     channels: ClassVar[int]
 
     def _use_backend(self, backend: Any) -> None:
@@ -83,6 +84,11 @@ class FileLoaded:
                 else probe_min_side(self.backend, self.size_multiple, self.device, channels=self.channels)
             )
         return self._min_side
+
+    def _of_task(self, task: str) -> Self:
+        """Record the loaded model's own task (a task registered from outside may share this class)."""
+        self.task = task
+        return self
 
     @classmethod
     def _check_task(cls, path: str | os.PathLike, task: str) -> None:
@@ -126,7 +132,7 @@ class FileLoaded:
 
         generator, task = load_generator_and_task(path, ema=ema, map_location="cpu")
         cls._check_task(path, task)
-        return cls.from_generator(generator, device, precision, **options)
+        return cls.from_generator(generator, device, precision, **options)._of_task(task)
 
     @classmethod
     def from_onnx(
@@ -139,7 +145,7 @@ class FileLoaded:
         """From an ONNX file written by ``export --format onnx``, run by ONNX Runtime."""
         backend, meta = onnx_backend(path, threads=threads, providers=providers)
         cls._check_task(path, meta["task"])
-        return cls.from_backend(backend, meta, **options)
+        return cls.from_backend(backend, meta, **options)._of_task(meta["task"])
 
     @classmethod
     def from_torchscript(
@@ -148,7 +154,7 @@ class FileLoaded:
         """From a TorchScript file written by ``export --format torchscript``."""
         backend, meta = torchscript_backend(path, device)
         cls._check_task(path, meta["task"])
-        return cls.from_backend(backend, meta, **options)
+        return cls.from_backend(backend, meta, **options)._of_task(meta["task"])
 
     @classmethod
     def from_file(cls, path: str | os.PathLike, device: str | torch.device = "cpu", **options: Any) -> Self:

@@ -191,17 +191,17 @@ def create_app(
         models = []
         if inpainter is not None:
             models.append({
-                "name": "inpaint", "task": "inpaint", "backend": type(inpainter.backend).__name__,
+                "name": "inpaint", "task": inpainter.task, "endpoint": "inpaint", "backend": type(inpainter.backend).__name__,
                 "size_multiple": inpainter.size_multiple, "mode": inpainter.mode,
             })  # fmt: skip
         for name, restorer in restorers.items():
             models.append({
-                "name": name, "task": "restore", "scale": restorer.scale, "tile": restorer.tile,
+                "name": name, "task": restorer.task, "endpoint": "restore", "scale": restorer.scale, "tile": restorer.tile,
                 "backend": type(restorer.backend).__name__, "size_multiple": restorer.size_multiple,
             })  # fmt: skip
         if detector is not None:
             models.append({
-                "name": "detect", "task": "detect", "working_side": detector.working_side,
+                "name": "detect", "task": detector.task, "endpoint": "detect", "working_side": detector.working_side,
                 "backend": type(detector.backend).__name__, "size_multiple": detector.size_multiple,
             })  # fmt: skip
         return {
