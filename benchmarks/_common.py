@@ -10,15 +10,15 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from inpaint_lightning.cli import InpaintCLI
+from inpaint_lightning.cli import CLI
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def build_cli(config: str, image_size: int, steps: int, *overrides: str) -> InpaintCLI:
-    """``InpaintCLI(run=False)`` for ``config`` at ``image_size`` for ``steps`` batches, without a progress bar;
+def build_cli(config: str, image_size: int, steps: int, *overrides: str) -> CLI:
+    """``CLI(run=False)`` for ``config`` at ``image_size`` for ``steps`` batches, without a progress bar;
     ``overrides`` are further CLI flags (later flags win)."""
-    return InpaintCLI(
+    return CLI(
         run=False,
         args=[
             "--config", config,

@@ -28,8 +28,8 @@ from torchvision.utils import save_image
 
 from inpaint_lightning.evaluation import baseline
 from inpaint_lightning.evaluation.metrics import image_metrics
-from inpaint_lightning.metrics import make_lpips
 from inpaint_lightning.models.generators import pyramid_fill
+from inpaint_lightning.pretrained import make_lpips
 
 
 def telea(masked: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

@@ -22,7 +22,7 @@ from _common import ROOT
 
 from inpaint_lightning.captions import caption_strip
 from inpaint_lightning.data.damage import KINDS, Damage
-from inpaint_lightning.data.eval_pairs import resize_center_crop
+from inpaint_lightning.data.eval_sets import resize_center_crop
 from inpaint_lightning.data.io import read_image
 from inpaint_lightning.data.sources import folder_splits
 from inpaint_lightning.evaluation.segmentation import confusion, scores, tophat_detector

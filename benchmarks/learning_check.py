@@ -19,7 +19,7 @@ import torch
 from _common import build_cli
 
 from inpaint_lightning.evaluation.metrics import image_metrics
-from inpaint_lightning.metrics import make_lpips
+from inpaint_lightning.pretrained import make_lpips
 
 
 def baselines(datamodule) -> dict[str, dict[str, float]]:

@@ -142,7 +142,7 @@ def table(results: dict[str, dict]) -> list[str]:
 def grid(args: argparse.Namespace, size: int, columns: list[str]) -> Path:
     """Rows: the 4 worst and 4 median cases by the model's LPIPS; columns: masked | each method | ground truth."""
     from inpaint_lightning.captions import caption_strip
-    from inpaint_lightning.data.eval_pairs import resize_center_crop
+    from inpaint_lightning.data.eval_sets import resize_center_crop
     from inpaint_lightning.data.io import read_image, read_mask
 
     with (result_dir(args, size, "model") / "per_image.csv").open() as f:
@@ -192,7 +192,7 @@ def ceiling(args: argparse.Namespace, size: int) -> list[str]:
 
 
 def _pairs(args: argparse.Namespace):
-    from inpaint_lightning.data.pairs import pair_paths
+    from inpaint_lightning.data.mask_pairing import pair_paths
 
     return pair_paths(args.out / "eval_photos", args.masks, seed=0)
 

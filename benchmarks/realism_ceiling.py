@@ -31,8 +31,8 @@ import cv2
 import numpy as np
 import torch
 
-from inpaint_lightning.data.eval_pairs import EvalPairs
-from inpaint_lightning.data.pairs import pair_paths
+from inpaint_lightning.data.eval_sets import EvalPairs
+from inpaint_lightning.data.mask_pairing import pair_paths
 from inpaint_lightning.evaluation.metrics import PerImageLPIPS, bucket_of, hole_ratio
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -147,7 +147,7 @@ def grid(args: argparse.Namespace, task: str, columns: list[str]) -> Path:
 
 def _inputs(args: argparse.Namespace, task: str) -> dict[str, np.ndarray]:
     """The degraded inputs as the evaluation saw them (the identity/bicubic baseline's outputs are them)."""
-    from inpaint_lightning.data.eval_pairs import DegradedImages
+    from inpaint_lightning.data.eval_sets import DegradedImages
     from inpaint_lightning.data.io import list_images
 
     images = [(p.stem, p) for p in sorted(list_images(args.out / "eval_photos"))]
@@ -161,7 +161,7 @@ def _inputs(args: argparse.Namespace, task: str) -> dict[str, np.ndarray]:
 
 
 def _truth(args: argparse.Namespace, name: str) -> np.ndarray:
-    from inpaint_lightning.data.eval_pairs import resize_center_crop
+    from inpaint_lightning.data.eval_sets import resize_center_crop
     from inpaint_lightning.data.io import read_image
 
     stem = name.split("/")[-1]

@@ -195,7 +195,7 @@ class PredictionWriter(BasePredictionWriter):
     def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
         if stage != "predict":
             return
-        from inpaint_lightning.data.pairs import check_output_folder
+        from inpaint_lightning.data.mask_pairing import check_output_folder
 
         data = trainer.datamodule
         inputs = [getattr(data, attr, None) for attr in ("predict_images", "predict_masks")] if data else []

@@ -22,14 +22,14 @@ from inpaint_lightning.callbacks import Checkpoint
 from inpaint_lightning.checkpoint import SafeCheckpointIO, latest_last, load_trusted, newest_intact
 from inpaint_lightning.commands import COMMANDS
 from inpaint_lightning.commands import run as run_command
-from inpaint_lightning.data.datamodule import InpaintDataModule
+from inpaint_lightning.data.datamodule import ImageDataModule
 from inpaint_lightning.data.sources import require_folder
 from inpaint_lightning.errors import NonFiniteOutputError, StartupError, TrainingDiverged
 from inpaint_lightning.module import GANModule
 from inpaint_lightning.progress import StepProgressBar
 from inpaint_lightning.usage import exit_usage_error, program_name
 
-# InpaintDataModule resumes mid-epoch exactly (its sampler skips the batches already trained on), so
+# ImageDataModule resumes mid-epoch exactly (its sampler skips the batches already trained on), so
 # Lightning's generic warning about non-resumable dataloaders does not apply.
 warnings.filterwarnings(
     "ignore", message="You're resuming from a checkpoint that ended before the epoch ended"
@@ -155,7 +155,7 @@ def _defaults_for(run: bool) -> dict[str, Any]:
     return {sub: files for sub in ("fit", "validate", "test", "predict")} if run else files
 
 
-class InpaintCLI(LightningCLI):
+class CLI(LightningCLI):
     """LightningCLI with the module configuring its own two optimizers (``--optimizer`` is not offered,
     because it would silently replace ``configure_optimizers``)."""
 
@@ -306,7 +306,7 @@ class InpaintCLI(LightningCLI):
     def __init__(self, args: list[str] | None = None, run: bool = True) -> None:
         super().__init__(
             GANModule,
-            InpaintDataModule,
+            ImageDataModule,
             save_config_callback=LoggedConfig,
             save_config_kwargs={"overwrite": True},
             auto_configure_optimizers=False,
@@ -317,7 +317,11 @@ class InpaintCLI(LightningCLI):
         )
 
 
-def main(args: list[str] | None = None) -> InpaintCLI | None:
+#: The first name of :class:`CLI` (from when inpainting was its only task); kept for scripts that import it.
+InpaintCLI = CLI
+
+
+def main(args: list[str] | None = None) -> CLI | None:
     """Entry point; errors that mean "cannot start" print one message and exit with status 2."""
     argv = list(sys.argv[1:] if args is None else args)
     try:
@@ -328,7 +332,7 @@ def main(args: list[str] | None = None) -> InpaintCLI | None:
             return None
         if not argv or argv[0] in ("-h", "--help"):
             _print_standalone_commands()
-        return InpaintCLI(args=args)
+        return CLI(args=args)
     except StartupError as err:
         print(f"error: {err}", file=sys.stderr)
         raise SystemExit(2) from None

@@ -29,13 +29,13 @@ from inpaint_lightning.checkpoint import load_trusted
 from inpaint_lightning.ema import update_ema
 from inpaint_lightning.errors import StartupError, TrainingDiverged
 from inpaint_lightning.evaluation.lightning import save_test_results
-from inpaint_lightning.evaluation.metrics import ImageMetrics, l1_hole
+from inpaint_lightning.evaluation.metrics import ImageMetrics, region_l1
 from inpaint_lightning.evaluation.scorer import Scorer
 from inpaint_lightning.evaluation.segmentation import SegmentationMetrics
 from inpaint_lightning.losses.objective import Objective
-from inpaint_lightning.metrics import LpipsNet, make_lpips
 from inpaint_lightning.models.contract import contract_of
 from inpaint_lightning.optim import GANAdam
+from inpaint_lightning.pretrained import LpipsNet, make_lpips
 from inpaint_lightning.tasks import Task, task_named
 
 
@@ -352,7 +352,7 @@ class GANModule(L.LightningModule):
         with torch.autocast(self.device.type, enabled=False):
             scores = metrics.update(output.float(), image.float())
             # the task's region: inpainting's hole (the evaluate command's per-image definition), else all of it
-            hole = l1_hole(output, image, self.task.l1_region(batch)).mean()
+            hole = region_l1(output, image, self.task.l1_region(batch)).mean()
         self.log(
             f"{split}/{self.task.l1_metric}",
             hole,

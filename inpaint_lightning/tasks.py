@@ -1,7 +1,9 @@
 """Tasks: the little that differs between inpainting, restoration and damage detection around the one training
 step.
 
-Every batch has the same keys (BasicSR's ``lq``/``gt`` contract): ``input`` (what the model gets: the masked photo,
+Every batch has the same keys, one contract for every task (as BasicSR's ``lq``/``gt``, named for what they are
+in any task: restoration's pairs on disk keep BasicSR's ``lq/`` and ``gt/`` folders, which load as ``input`` and
+``target``): ``input`` (what the model gets: the masked photo,
 the degraded one, possibly smaller by the task's scale, or the damaged one), ``target`` (the clean photo; for
 damage detection the damage mask), for inpainting ``mask`` (``B x 1 x H x W``, 1 = hole) and for non-blind
 deblurring ``kernel`` (``B x 1 x k x k``, the known blur). A task says how

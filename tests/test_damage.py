@@ -15,7 +15,7 @@ from torch import nn
 
 from inpaint_lightning.data.corruption import DamageCorruption
 from inpaint_lightning.data.damage import KINDS, Damage
-from inpaint_lightning.data.datamodule import InpaintDataModule
+from inpaint_lightning.data.datamodule import ImageDataModule
 from inpaint_lightning.evaluation.segmentation import SegmentationMetrics, scores, tophat_detector
 from inpaint_lightning.inference import DamageDetector, Inpainter, PhotoRepairer
 from inpaint_lightning.losses import SegmentationLoss, soft_dice_loss
@@ -61,7 +61,7 @@ def test_damage_rejects_unknown_kinds():
 
 
 def test_damage_corruption_makes_the_mask_the_target():
-    dm = InpaintDataModule(
+    dm = ImageDataModule(
         image_size=48, batch_size=2, num_workers=0, embedded_tile=64, corruption=DamageCorruption()
     )
     dm.setup("fit")

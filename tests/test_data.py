@@ -3,14 +3,14 @@ import pytest
 import torch
 from PIL import Image
 
-from inpaint_lightning.data import FolderMasks, FreeFormMasks, HoleCorruption, InpaintDataModule
+from inpaint_lightning.data import FolderMasks, FreeFormMasks, HoleCorruption, ImageDataModule
 from inpaint_lightning.data.dataset import EpochSampler
 from inpaint_lightning.data.sources import EMBEDDED_SCENES, embedded_splits, folder_splits, split_indices
 from inpaint_lightning.errors import DataNotFoundError
 
 
-def _dm(**kw) -> InpaintDataModule:
-    dm = InpaintDataModule(**{"image_size": 32, "batch_size": 4, "num_workers": 0, "embedded_tile": 64, **kw})
+def _dm(**kw) -> ImageDataModule:
+    dm = ImageDataModule(**{"image_size": 32, "batch_size": 4, "num_workers": 0, "embedded_tile": 64, **kw})
     dm.setup("fit")
     return dm
 
@@ -112,7 +112,7 @@ def test_max_side_shrinks_folder_images_and_cache_decodes_each_once(tmp_path, mo
     images.load(0)
     assert len(calls) == 2  # the second load of a.png came from memory
     assert images.subset([0]).max_side == 200 and images.subset([0]).cache
-    dm = InpaintDataModule(root=str(tmp_path), image_size=32, val_ratio=0.5, test_ratio=0, max_side=100)
+    dm = ImageDataModule(root=str(tmp_path), image_size=32, val_ratio=0.5, test_ratio=0, max_side=100)
     assert all(split.max_side == 100 for split in dm.splits.values())
 
 
@@ -128,10 +128,10 @@ def test_train_val_subfolders_are_used(tmp_path):
 
 def test_missing_and_empty_root_fail_at_construction_naming_the_path(tmp_path):
     with pytest.raises(DataNotFoundError, match=str(tmp_path / "missing")):
-        InpaintDataModule(root=str(tmp_path / "missing"))
+        ImageDataModule(root=str(tmp_path / "missing"))
     (tmp_path / "empty").mkdir()
     with pytest.raises(DataNotFoundError, match="no readable images"):
-        InpaintDataModule(root=str(tmp_path / "empty"))
+        ImageDataModule(root=str(tmp_path / "empty"))
 
 
 def test_corrupt_files_are_skipped_with_a_warning_and_never_crash(image_folder, caplog):
@@ -140,7 +140,7 @@ def test_corrupt_files_are_skipped_with_a_warning_and_never_crash(image_folder, 
     Image.fromarray(np.random.default_rng(0).integers(0, 255, (64, 64, 3), np.uint8)).save(truncated)
     truncated.write_bytes(truncated.read_bytes()[:700])  # header fine, pixels missing
     with caplog.at_level("WARNING"):
-        dm = InpaintDataModule(
+        dm = ImageDataModule(
             root=str(image_folder),
             image_size=32,
             batch_size=2,
@@ -167,7 +167,7 @@ def test_file_masks_follow_the_image_geometry(tmp_path):
     for i in range(4):
         Image.fromarray(img).convert("RGB").save(tmp_path / "img" / f"{i}.png")
     Image.fromarray(img).save(tmp_path / "masks" / "m.png")
-    dm = InpaintDataModule(
+    dm = ImageDataModule(
         root=str(tmp_path / "img"),
         image_size=32,
         batch_size=4,

@@ -16,7 +16,7 @@ from PIL import Image
 from inpaint_lightning.cli import main as cli_main
 from inpaint_lightning.commands import main_standalone
 from inpaint_lightning.data.corruption import DegradeCorruption
-from inpaint_lightning.data.datamodule import InpaintDataModule
+from inpaint_lightning.data.datamodule import ImageDataModule
 from inpaint_lightning.data.degradations import (
     GaussianBlur,
     MotionBlur,
@@ -25,8 +25,8 @@ from inpaint_lightning.data.degradations import (
     pad_kernels,
     preset,
 )
-from inpaint_lightning.data.eval_pairs import DegradedImages
-from inpaint_lightning.data.pairs import named_images
+from inpaint_lightning.data.eval_sets import DegradedImages
+from inpaint_lightning.data.mask_pairing import named_images
 from inpaint_lightning.errors import StartupError
 from inpaint_lightning.inference import Deconvolver, Restorer, parse_kernel
 from inpaint_lightning.models.wiener import wiener_deconvolve
@@ -109,7 +109,7 @@ def test_corruption_carries_the_kernel_it_blurred_with():
         with pytest.raises(ValueError, match=message):
             DegradeCorruption(degradation, kernel_size=size)
     with pytest.raises(StartupError, match="validation must be the same task"):
-        InpaintDataModule(corruption=corruption, eval_corruption=DegradeCorruption("deblur"))
+        ImageDataModule(corruption=corruption, eval_corruption=DegradeCorruption("deblur"))
 
 
 def test_task_feeds_the_generator_the_wiener_estimate():

@@ -17,10 +17,10 @@ from PIL import Image
 
 from inpaint_lightning.cli import main
 from inpaint_lightning.commands.masks import write_masks
-from inpaint_lightning.data.pairs import Pair, pair_paths
+from inpaint_lightning.data.mask_pairing import Pair, pair_paths
 from inpaint_lightning.errors import DataNotFoundError, MissingWeightsError
 from inpaint_lightning.evaluation import DistributionMetrics, PerImageLPIPS, Scorer, bucket_of, metrics
-from inpaint_lightning.metrics import make_lpips
+from inpaint_lightning.pretrained import make_lpips
 
 
 # ------------------------------------------------------------------------------------------------ metrics
@@ -65,8 +65,8 @@ def test_l1_hole_only_counts_hole_pixels():
     output = target.clone()
     output[..., :2, :] = 0.2  # error 0.2 in the hole
     output[..., 2:, :] = 0.9  # error outside the hole is ignored
-    assert metrics.l1_hole(output, target, mask).item() == pytest.approx(0.2)
-    assert metrics.l1_hole(output, target, torch.zeros_like(mask)).item() == 0.0
+    assert metrics.region_l1(output, target, mask).item() == pytest.approx(0.2)
+    assert metrics.region_l1(output, target, torch.zeros_like(mask)).item() == 0.0
     assert metrics.hole_ratio(mask).item() == 0.5
 
 

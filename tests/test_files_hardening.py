@@ -14,7 +14,7 @@ from PIL import Image
 
 from inpaint_lightning.cli import main
 from inpaint_lightning.data.io import UnreadableImageError, is_readable, list_images, read_image, read_mask
-from inpaint_lightning.data.pairs import pair_paths
+from inpaint_lightning.data.mask_pairing import pair_paths
 from inpaint_lightning.errors import NonFiniteOutputError
 from inpaint_lightning.inference import Inpainter
 from inpaint_lightning.models.generators import FFCResNet

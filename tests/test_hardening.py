@@ -10,7 +10,7 @@ import torch
 from conftest import GAN_YAML, TINY_YAML, tiny_args
 
 from inpaint_lightning.checkpoint import SafeCheckpointIO, load_trusted
-from inpaint_lightning.cli import InpaintCLI, main
+from inpaint_lightning.cli import CLI, main
 from inpaint_lightning.errors import StartupError
 
 UNTRUSTED = "torch_fidelity.feature_extractor_inceptionv3.FeatureExtractorInceptionV3"
@@ -149,7 +149,7 @@ def test_runs_get_their_own_folders_and_last_resumes_the_newest(tmp_path):
 
 
 def test_the_default_logger_writes_under_default_root_dir(tmp_path):
-    cli = InpaintCLI(
+    cli = CLI(
         args=["--config", str(GAN_YAML), "--config", str(TINY_YAML), "--trainer.default_root_dir", str(tmp_path),
               "--trainer.logger", "inpaint_lightning.loggers.WandbLogger",
               "--trainer.logger.init_args.save_dir", "null", "--trainer.logger.init_args.offline", "true"],

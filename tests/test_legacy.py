@@ -43,8 +43,11 @@ def test_a_legacy_inpainting_run_resumes(tmp_path):
     assert cli.trainer.global_step == 6 and (tmp_path / "ckpt" / "last.ckpt").is_file()
 
 
-def test_the_old_module_name_still_imports():
+def test_the_old_names_still_import():
+    from inpaint_lightning.cli import CLI, InpaintCLI
+    from inpaint_lightning.data import ImageDataModule, InpaintDataModule
     from inpaint_lightning.module import GANModule as current
     from inpaint_lightning.module import InpaintingGAN
 
-    assert InpaintingGAN is current  # code and notebooks written against the first name keep running
+    # code and notebooks written against the first names keep running
+    assert InpaintingGAN is current and InpaintDataModule is ImageDataModule and InpaintCLI is CLI

@@ -11,14 +11,14 @@ import torchvision
 from lightning.pytorch.plugins.precision import MixedPrecision
 
 from inpaint_lightning.composite import composite
-from inpaint_lightning.data import InpaintDataModule
+from inpaint_lightning.data import ImageDataModule
 from inpaint_lightning.ema import update_ema
 from inpaint_lightning.errors import MissingWeightsError
 from inpaint_lightning.evaluation import baseline
 from inpaint_lightning.losses import InpaintingLoss
-from inpaint_lightning.metrics import make_lpips
 from inpaint_lightning.models import GatedUNet, PatchDiscriminator
 from inpaint_lightning.module import GANModule
+from inpaint_lightning.pretrained import make_lpips
 
 
 def tiny_model(**kw) -> GANModule:
@@ -29,8 +29,8 @@ def tiny_model(**kw) -> GANModule:
     )
 
 
-def tiny_data() -> InpaintDataModule:
-    return InpaintDataModule(image_size=32, batch_size=4, num_workers=0, embedded_tile=64)
+def tiny_data() -> ImageDataModule:
+    return ImageDataModule(image_size=32, batch_size=4, num_workers=0, embedded_tile=64)
 
 
 def trainer(**kw) -> L.Trainer:

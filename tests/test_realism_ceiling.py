@@ -13,7 +13,7 @@ import pytest
 from conftest import ROOT
 from PIL import Image
 
-from inpaint_lightning.data.eval_pairs import resize_center_crop
+from inpaint_lightning.data.eval_sets import resize_center_crop
 from inpaint_lightning.data.io import read_mask
 
 SIZE = 64
@@ -46,7 +46,7 @@ def realism_out(tmp_path: Path) -> tuple[Path, Path, Path]:
     for i in range(4):
         photo = rng.integers(0, 256, (80, 96, 3), dtype=np.uint8)  # fine texture: blurring it costs LPIPS
         Image.fromarray(photo).save(photos / f"p{i}.png")
-    from inpaint_lightning.data.pairs import pair_paths
+    from inpaint_lightning.data.mask_pairing import pair_paths
 
     for pair in pair_paths(photos, masks, seed=0):
         hole = read_mask(pair.mask, size=(SIZE, SIZE)) > 0.5

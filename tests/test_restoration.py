@@ -14,7 +14,7 @@ from conftest import ROOT
 
 from inpaint_lightning.cli import main
 from inpaint_lightning.data.corruption import DegradeCorruption
-from inpaint_lightning.data.datamodule import InpaintDataModule
+from inpaint_lightning.data.datamodule import ImageDataModule
 from inpaint_lightning.losses import RestorationLoss, charbonnier
 from inpaint_lightning.models import NAFNet, PatchDiscriminator, RRDBNet
 
@@ -71,7 +71,7 @@ def test_restoration_generators_start_from_bicubic_upscaling(build):
 
 
 def test_degrade_corruption_makes_aligned_seeded_pairs():
-    dm = InpaintDataModule(
+    dm = ImageDataModule(
         image_size=32, batch_size=2, num_workers=0, embedded_tile=64, corruption=DegradeCorruption("sr_x4")
     )
     dm.setup("fit")
@@ -80,7 +80,7 @@ def test_degrade_corruption_makes_aligned_seeded_pairs():
     assert a["target"].shape == (3, 32, 32) and a["input"].shape == (3, 8, 8)
     assert torch.equal(a["input"], b["input"])  # fixed evaluation degradation
     with pytest.raises(Exception, match="multiple of the degradation's scale 4"):
-        InpaintDataModule(image_size=30, corruption=DegradeCorruption("sr_x4"))
+        ImageDataModule(image_size=30, corruption=DegradeCorruption("sr_x4"))
 
 
 def test_restoration_loss_phases_without_a_mask():
@@ -177,7 +177,7 @@ def test_sr_input_must_align_with_the_scale(tmp_path, capsys):
 def test_degradation_pairs_are_identical_for_any_worker_count():
     batches = []
     for workers in (0, 2):
-        dm = InpaintDataModule(
+        dm = ImageDataModule(
             image_size=32,
             batch_size=4,
             num_workers=workers,

@@ -17,7 +17,7 @@ from inpaint_lightning.cli import main as cli_main
 from inpaint_lightning.commands import main_standalone
 from inpaint_lightning.commands.evaluate import main as evaluate_main
 from inpaint_lightning.data.degradations import preset
-from inpaint_lightning.data.paired import MisalignedPairError, PairedImages, align, pair_lq_gt
+from inpaint_lightning.data.lq_gt import MisalignedPairError, PairedImages, align, pair_lq_gt
 from inpaint_lightning.evaluation.metrics import psnr
 from inpaint_lightning.evaluation.restoration_baselines import RESTORE_BASELINES
 

@@ -14,7 +14,7 @@ import yaml
 from conftest import GAN_YAML, ROOT, TINY_YAML, tiny_args
 from PIL import Image
 
-from inpaint_lightning.cli import InpaintCLI, main
+from inpaint_lightning.cli import CLI, main
 from inpaint_lightning.loggers import WandbLogger
 
 SWEEPS = sorted((ROOT / "configs" / "sweeps").glob("*.yaml"))
@@ -278,5 +278,5 @@ def test_sweep_runs_get_their_own_checkpoint_folder(monkeypatch, tmp_path):
         cli.trainer.logger.experiment.finish()
     assert folders[0] != folders[1]
     chosen = tmp_path / "mine"
-    cli = InpaintCLI(run=False, args=[*base[1:], "--checkpoint.dirpath", str(chosen)])
+    cli = CLI(run=False, args=[*base[1:], "--checkpoint.dirpath", str(chosen)])
     assert cli.trainer.checkpoint_callback.dirpath == str(chosen)  # an explicit folder is kept

@@ -73,7 +73,7 @@ def map_images(
     The inputs are listed and the output folder checked before the model is built, so a wrong path fails in a
     second, not after loading weights."""
     from inpaint_lightning.data.io import read_image
-    from inpaint_lightning.data.pairs import check_output_folder, named_images
+    from inpaint_lightning.data.mask_pairing import check_output_folder, named_images
 
     inputs = named_images(args.images)  # first: a missing input is named as such
     check_output_folder(args.output, args.images)

@@ -23,7 +23,7 @@ from tqdm import tqdm
 from inpaint_lightning import notices
 from inpaint_lightning.data.degradations import PRESETS, preset
 from inpaint_lightning.data.io import UnreadableImageError, filter_readable, list_images, read_image
-from inpaint_lightning.data.pairs import Pair, check_output_folder, unique_names
+from inpaint_lightning.data.mask_pairing import Pair, check_output_folder, unique_names
 from inpaint_lightning.errors import DataNotFoundError
 from inpaint_lightning.usage import ArgumentParser, program_name
 

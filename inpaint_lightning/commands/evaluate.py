@@ -28,9 +28,9 @@ from tqdm import tqdm
 
 from inpaint_lightning.composite import composite
 from inpaint_lightning.data.degradations import PRESETS, preset
-from inpaint_lightning.data.eval_pairs import DegradedImages, EvalPairs, LQPairs, collate
-from inpaint_lightning.data.paired import find_scale, pair_lq_gt
-from inpaint_lightning.data.pairs import check_output_folder, named_images, pair_paths
+from inpaint_lightning.data.eval_sets import DegradedImages, EvalPairs, LQPairs, collate
+from inpaint_lightning.data.lq_gt import find_scale, pair_lq_gt
+from inpaint_lightning.data.mask_pairing import check_output_folder, named_images, pair_paths
 from inpaint_lightning.errors import StartupError
 from inpaint_lightning.evaluation import BASELINES, baseline
 from inpaint_lightning.evaluation.distribution import DistributionMetrics

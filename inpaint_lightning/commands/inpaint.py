@@ -1,6 +1,6 @@
 """``python -m inpaint_lightning inpaint``: inpaint an image or a folder of images with their masks, write PNGs.
 
-``--images`` and ``--masks`` are each a file or a folder, paired by :func:`inpaint_lightning.data.pairs.pair_paths`
+``--images`` and ``--masks`` are each a file or a folder, paired by :func:`inpaint_lightning.data.mask_pairing.pair_paths`
 (one image + one mask; one mask for a whole folder; same stem, LaMa's ``<stem>_mask*.png``, or a stable
 assignment for generic mask sets); each result is ``<output>/<name>.png`` where ``name`` is the image's stem (or
 the mask's, for LaMa's several masks per image), with its sub-folder and, when two inputs would share a name, its
@@ -52,8 +52,8 @@ def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     from inpaint_lightning.commands._files import write_each
     from inpaint_lightning.data.io import read_image, read_mask
+    from inpaint_lightning.data.mask_pairing import check_output_folder, pair_paths
     from inpaint_lightning.data.masks import fit_mask
-    from inpaint_lightning.data.pairs import check_output_folder, pair_paths
 
     pairs = pair_paths(args.images, args.masks, seed=args.seed)  # first: a missing input is named as such
     check_output_folder(args.output, args.images, args.masks)

@@ -58,7 +58,7 @@ def main(argv: list[str]) -> int:
 
     from inpaint_lightning.commands._files import write_each
     from inpaint_lightning.data.io import read_image, read_mask
-    from inpaint_lightning.data.pairs import check_output_folder, named_images, pair_paths
+    from inpaint_lightning.data.mask_pairing import check_output_folder, named_images, pair_paths
     from inpaint_lightning.inference import Inpainter
     from inpaint_lightning.inference.options import detector_from_args, restorer_from_args
     from inpaint_lightning.inference.repair import PhotoRepairer

@@ -15,7 +15,8 @@ _EXPORTS = {
     "DegradeCorruption": "inpaint_lightning.data.corruption",
     "DamageCorruption": "inpaint_lightning.data.corruption",
     "Damage": "inpaint_lightning.data.damage",
-    "InpaintDataModule": "inpaint_lightning.data.datamodule",
+    "ImageDataModule": "inpaint_lightning.data.datamodule",
+    "InpaintDataModule": "inpaint_lightning.data.datamodule",  # its first name, kept
     "FolderMasks": "inpaint_lightning.data.masks",
     "FreeFormMasks": "inpaint_lightning.data.masks",
     "PresetMixture": "inpaint_lightning.data.mask_presets",

@@ -11,15 +11,15 @@ from torch.utils.data import DataLoader, Dataset
 
 from inpaint_lightning.data.corruption import Corruption, HoleCorruption
 from inpaint_lightning.data.dataset import EpochSampler, SyntheticPairs, worker_count
-from inpaint_lightning.data.eval_pairs import EvalPairs, collate
-from inpaint_lightning.data.paired import PairedImages, PathPair, find_scale, is_paired_root, paired_splits
-from inpaint_lightning.data.pairs import pair_paths
+from inpaint_lightning.data.eval_sets import EvalPairs, collate
+from inpaint_lightning.data.lq_gt import PairedImages, PathPair, find_scale, is_paired_root, paired_splits
+from inpaint_lightning.data.mask_pairing import pair_paths
 from inpaint_lightning.data.sources import ImageList, embedded_splits, folder_splits
 from inpaint_lightning.data.transforms import eval_transform, train_transform
 from inpaint_lightning.errors import StartupError
 
 
-class InpaintDataModule(L.LightningDataModule):
+class ImageDataModule(L.LightningDataModule):
     """Batches from a folder tree or, with no ``root``, from scikit-image's embedded photos.
 
     Batches are dicts: ``target`` (Bx3xHxW float32 in [0, 1], the clean photo), ``input`` (the network's
@@ -30,7 +30,7 @@ class InpaintDataModule(L.LightningDataModule):
         root: folder of images (jpg, png, webp, bmp, tif; searched recursively). With ``train/``, ``val/``
             (and optionally ``test/``) subfolders those are the splits; otherwise one folder is split by ratio.
             A folder with ``lq/`` and ``gt/`` (or ``train/lq``, ``train/gt``...) holds **real restoration
-            pairs** (:mod:`inpaint_lightning.data.paired`): they are trained on as they are, at their own
+            pairs** (:mod:`inpaint_lightning.data.lq_gt`): they are trained on as they are, at their own
             scale, and ``corruption`` is not used. None uses the embedded photos.
         image_size: side of the square crops the model sees.
         batch_size: per process (per GPU under DDP).
@@ -48,12 +48,12 @@ class InpaintDataModule(L.LightningDataModule):
         test_images: a folder of test images scored with fixed masks from ``test_masks`` (the evaluation
             protocol; replaces the test split). Images are centre-cropped to ``image_size``.
         test_masks: folder of test masks, paired by name or by stable assignment
-            (:func:`inpaint_lightning.data.pairs.pair_paths`; files work too); default: ``<stem>_mask*`` files in
+            (:func:`inpaint_lightning.data.mask_pairing.pair_paths`; files work too); default: ``<stem>_mask*`` files in
             ``test_images``.
         test_invert_masks: the test masks mark holes in black.
         test_pair_seed: seed of the stable assignment of masks to test images.
         predict_images: ``predict`` runs on this folder of full-size images (one per batch) instead of the test
-            split: inpainting pairs them with ``predict_masks`` (:func:`inpaint_lightning.data.pairs.pair_paths`),
+            split: inpainting pairs them with ``predict_masks`` (:func:`inpaint_lightning.data.mask_pairing.pair_paths`),
             restoration restores them as they are.
         predict_masks: folder of masks for ``predict_images`` (None: ``<stem>_mask*`` files among the images).
         max_side: shrink ``root`` images on load so the longer side is at most this (LaMa trains 256 px crops
@@ -188,7 +188,7 @@ class InpaintDataModule(L.LightningDataModule):
         """``predict_images``: image/mask pairs for inpainting, the images alone for restoration and detection."""
         if self.predict_images is None:
             return
-        from inpaint_lightning.data.folder_pairs import FolderImages, FolderPairs
+        from inpaint_lightning.data.predict_sets import FolderImages, FolderPairs
 
         if not self.pairs and self.corruption.task == "deconvolve":
             raise StartupError(
@@ -257,3 +257,7 @@ class InpaintDataModule(L.LightningDataModule):
                 self.datasets["predict"], batch_size=1, shuffle=False, num_workers=self.num_workers
             )
         return self._loader("predict", shuffle=False)
+
+
+#: The first name of :class:`ImageDataModule` (from when inpainting was its only task); kept for code and notebooks.
+InpaintDataModule = ImageDataModule

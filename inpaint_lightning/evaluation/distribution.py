@@ -15,7 +15,7 @@ from torchmetrics.image.fid import FrechetInceptionDistance
 from torchmetrics.image.kid import KernelInceptionDistance
 
 from inpaint_lightning.errors import MissingWeightsError
-from inpaint_lightning.metrics import torchvision_weights_path
+from inpaint_lightning.pretrained import torchvision_weights_path
 
 #: torch-fidelity's Inception weights file (downloaded into the torch hub cache on first use).
 INCEPTION_WEIGHTS = "weights-inception-2015-12-05-6726825d.pth"

@@ -25,7 +25,7 @@ from torchmetrics import Metric
 from torchmetrics.functional.image import structural_similarity_index_measure
 from torchmetrics.image import LearnedPerceptualImagePatchSimilarity
 
-from inpaint_lightning.metrics import make_lpips
+from inpaint_lightning.pretrained import make_lpips
 
 MAX_PSNR_MSE_FLOOR = 1e-10
 _SSIM_BORDER = 5  # half the 11-tap Gaussian window
@@ -72,8 +72,9 @@ def ssim_y(output: Tensor, target: Tensor, crop_border: int = 0) -> Tensor:
     return ssim(_crop(rgb_to_y(output), crop_border), _crop(rgb_to_y(target), crop_border))
 
 
-def l1_hole(output: Tensor, target: Tensor, mask: Tensor) -> Tensor:
-    """Per-image mean absolute error inside the hole (over hole pixels x 3 channels)."""
+def region_l1(output: Tensor, target: Tensor, mask: Tensor) -> Tensor:
+    """Per-image mean absolute error inside ``mask`` (over its pixels x 3 channels): inpainting's hole, or
+    every pixel (restoration's whole-image L1)."""
     diff = (output.float() - target.float()).abs() * mask
     area = mask.flatten(1).sum(1) * output.shape[1]
     return diff.flatten(1).sum(1) / area.clamp_min(1)

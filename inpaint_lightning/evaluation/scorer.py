@@ -125,7 +125,7 @@ class Scorer:
         l1 = ratio = psnr_y = ssim_y = None
         if mask is not None:
             mask = mask.float()
-            l1, ratio = M.l1_hole(output, target, mask), M.hole_ratio(mask)
+            l1, ratio = M.region_l1(output, target, mask), M.hole_ratio(mask)
         if y_border is not None:
             psnr_y, ssim_y = M.psnr_y(output, target, y_border), M.ssim_y(output, target, y_border)
         if self.distribution is not None:

@@ -7,8 +7,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from inpaint_lightning.errors import MissingWeightsError
-from inpaint_lightning.metrics import torchvision_weights_path
 from inpaint_lightning.models.vgg import vgg_weights_url
+from inpaint_lightning.pretrained import torchvision_weights_path
 
 
 def gram(x: Tensor) -> Tensor:

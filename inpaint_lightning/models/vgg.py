@@ -16,7 +16,7 @@ import torchvision.models.vgg as tv_vgg
 from torch import Tensor, nn
 
 from inpaint_lightning.errors import MissingWeightsError
-from inpaint_lightning.metrics import torchvision_weights_path
+from inpaint_lightning.pretrained import torchvision_weights_path
 
 VggName = Literal["vgg16", "vgg19"]
 

@@ -2,7 +2,7 @@
 inpainting (:class:`FolderPairs`, with ``data.predict_masks``), or the images alone for restoration
 (:class:`FolderImages`).
 
-Pairing follows :func:`inpaint_lightning.data.pairs.pair_paths` (same stem, LaMa's ``<stem>_mask*``, a stable
+Pairing follows :func:`inpaint_lightning.data.mask_pairing.pair_paths` (same stem, LaMa's ``<stem>_mask*``, a stable
 assignment, or single files). Images keep their size (use batch size 1 when sizes differ; the datamodule does);
 a mask of another size is resized to its image with nearest neighbour. A file that fails to decode (truncated
 further in than the header check of ``pair_paths`` reads) gives a warning and a small blank sample with
@@ -20,8 +20,8 @@ from torch.utils.data import Dataset
 
 from inpaint_lightning import notices
 from inpaint_lightning.data.io import UnreadableImageError, read_image, read_mask
+from inpaint_lightning.data.mask_pairing import Pair, named_images, pair_paths
 from inpaint_lightning.data.masks import MaskSizeError, fit_mask
-from inpaint_lightning.data.pairs import Pair, named_images, pair_paths
 
 BLANK = 64  # side of the placeholder sample of an unreadable file (large enough for every generator)
 

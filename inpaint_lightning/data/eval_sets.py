@@ -12,10 +12,10 @@ from torch.utils.data import Dataset
 
 from inpaint_lightning import notices
 from inpaint_lightning.data.degradations import preset
-from inpaint_lightning.data.folder_pairs import pair_tensors
 from inpaint_lightning.data.io import IMAGE_EXTENSIONS, UnreadableImageError, read_image
-from inpaint_lightning.data.paired import MisalignedPairError, PathPair, align
-from inpaint_lightning.data.pairs import Pair
+from inpaint_lightning.data.lq_gt import MisalignedPairError, PathPair, align
+from inpaint_lightning.data.mask_pairing import Pair
+from inpaint_lightning.data.predict_sets import pair_tensors
 
 
 def resize_center_crop(image: np.ndarray, size: int) -> np.ndarray:
@@ -141,7 +141,7 @@ class DegradedImages(Dataset):
 
 
 class LQPairs(Dataset):
-    """Real lq/gt pairs (:func:`inpaint_lightning.data.paired.pair_lq_gt`) at ``scale``: ``{"target", "input",
+    """Real lq/gt pairs (:func:`inpaint_lightning.data.lq_gt.pair_lq_gt`) at ``scale``: ``{"target", "input",
     "name", "bucket", "kernel" (None)[, "prediction"]}``. With ``size``, the centre ``size`` x ``size`` of the
     ground truth and the low-quality region it covers (no resizing: it would change the degradation)."""
 

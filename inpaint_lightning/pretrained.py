@@ -1,5 +1,6 @@
-"""LPIPS: building it (AlexNet or VGG, torchmetrics) and the start-up check for its pretrained weights. The
-per-image metrics and the validation collection are in :mod:`inpaint_lightning.evaluation.metrics`."""
+"""Pretrained ImageNet weights: where torchvision keeps them, and LPIPS (AlexNet or VGG, torchmetrics) built at
+start-up so missing weights stop a run before it trains. Below the models, losses and evaluation that use them;
+the metrics themselves are in :mod:`inpaint_lightning.evaluation.metrics`."""
 
 from __future__ import annotations
 
