@@ -215,7 +215,7 @@ class ConstantD(torch.nn.Module):
 
 
 def test_generator_loss_combines_weighted_terms_and_logs_each():
-    loss = InpaintingLoss("hinge", hole_l1=6.0, valid_l1=1.0, adversarial_weight=0.5)
+    loss = InpaintingLoss(adversarial="hinge", hole_l1=6.0, valid_l1=1.0, adversarial_weight=0.5)
     real = torch.ones(1, 3, 2, 2)
     pred = torch.zeros(1, 3, 2, 2)
     mask = torch.tensor([1.0, 0.0, 0.0, 0.0]).reshape(1, 1, 2, 2)
@@ -227,7 +227,7 @@ def test_generator_loss_combines_weighted_terms_and_logs_each():
 
 
 def test_discriminator_loss_logs_logits():
-    loss = InpaintingLoss("lsgan", mask_aware=False)
+    loss = InpaintingLoss(adversarial="lsgan", mask_aware=False)
     total, logs = loss.discriminator_loss(
         ConstantD(1.0), torch.ones(1, 3, 4, 4), torch.zeros(1, 3, 4, 4), torch.ones(1, 1, 4, 4)
     )
@@ -236,7 +236,7 @@ def test_discriminator_loss_logs_logits():
 
 
 def test_generator_loss_adds_feature_matching_and_stage_terms():
-    loss = InpaintingLoss("hinge", hole_l1=1.0, valid_l1=0.0, adversarial_weight=0.0, feature_matching=2.0)
+    loss = InpaintingLoss(adversarial="hinge", hole_l1=1.0, valid_l1=0.0, adversarial_weight=0.0, feature_matching=2.0)
     real, mask = torch.ones(1, 3, 2, 2), torch.ones(1, 1, 2, 2)
     coarse, final = torch.zeros(1, 3, 2, 2), torch.full((1, 3, 2, 2), 0.5)
     total, logs = loss.generator_loss(ConstantD(0.0), real, [coarse, final], final, mask)
@@ -247,7 +247,7 @@ def test_generator_loss_adds_feature_matching_and_stage_terms():
 
 def test_lazy_r1_runs_every_interval_scaled_by_it():
     d = ConstantD(0.0)
-    loss = InpaintingLoss("nsgan", r1_gamma=2.0, r1_interval=4)
+    loss = InpaintingLoss(adversarial="nsgan", r1_gamma=2.0, r1_interval=4)
     real, fake, mask = torch.rand(2, 3, 4, 4), torch.rand(2, 3, 4, 4), torch.zeros(2, 1, 4, 4)
     _, logs_off = loss.discriminator_loss(d, real, fake, mask, step=3)
     assert "d/r1" not in logs_off

@@ -3,13 +3,12 @@ the known region (every stage of coarse-to-fine generators), mask-aware discrimi
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch.nn.functional as F
 from torch import Tensor
 
-from inpaint_lightning.losses.adversarial import AdversarialKind
-from inpaint_lightning.losses.augment import DiffAugment
 from inpaint_lightning.losses.objective import GANObjective
-from inpaint_lightning.models.vgg import VggName
 
 
 def masked_l1(pred: Tensor, target: Tensor, weight: Tensor) -> Tensor:
@@ -44,31 +43,15 @@ class InpaintingLoss(GANObjective):
 
     def __init__(
         self,
-        adversarial: AdversarialKind = "nsgan",
-        adversarial_weight: float = 0.1,
+        *,
         mask_aware: bool = True,
         hole_l1: float = 6.0,
         valid_l1: float = 1.0,
         stage_l1: float = 1.0,
-        feature_matching: float = 0.0,
-        perceptual: float = 0.0,
-        style: float = 0.0,
-        perceptual_net: VggName = "vgg16",
-        perceptual_layers: tuple[str, ...] = ("relu1_2", "relu2_2", "relu3_3", "relu4_3"),
-        lpips_vgg: float = 0.0,
-        lpips_scales: int = 1,
         tv: float = 0.0,
-        r1_gamma: float = 0.0,
-        r1_interval: int = 16,
-        augment: DiffAugment | None = None,
-        pixel_warmup: int = 0,
+        **kwargs: Any,
     ) -> None:
-        super().__init__(
-            adversarial=adversarial, adversarial_weight=adversarial_weight,
-            feature_matching=feature_matching, perceptual=perceptual, style=style, perceptual_net=perceptual_net,
-            perceptual_layers=perceptual_layers, lpips_vgg=lpips_vgg, lpips_scales=lpips_scales,
-            r1_gamma=r1_gamma, r1_interval=r1_interval, augment=augment, pixel_warmup=pixel_warmup,
-        )  # fmt: skip
+        super().__init__(**kwargs)  # GANObjective's own arguments and defaults (the config shows them all)
         self.hole_l1, self.valid_l1, self.stage_l1, self.tv = hole_l1, valid_l1, stage_l1, tv
         self.mask_aware = mask_aware
 

@@ -3,13 +3,13 @@ whole image and plain real/fake discriminator labels (no mask), as Real-ESRGAN's
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import Tensor
 
 from inpaint_lightning.losses.adversarial import AdversarialKind
-from inpaint_lightning.losses.augment import DiffAugment
 from inpaint_lightning.losses.objective import GANObjective
-from inpaint_lightning.models.vgg import VggName
 
 
 def charbonnier(pred: Tensor, target: Tensor, eps: float = 1e-3) -> Tensor:
@@ -30,28 +30,18 @@ class RestorationLoss(GANObjective):
 
     def __init__(
         self,
-        adversarial: AdversarialKind = "lsgan",
-        adversarial_weight: float = 0.05,
+        *,
         pixel: float = 1.0,
         charbonnier_eps: float = 1e-3,
-        feature_matching: float = 0.0,
-        perceptual: float = 0.0,
-        style: float = 0.0,
-        perceptual_net: VggName = "vgg16",
-        perceptual_layers: tuple[str, ...] = ("relu1_2", "relu2_2", "relu3_3", "relu4_3"),
+        adversarial: AdversarialKind = "lsgan",
+        adversarial_weight: float = 0.05,
         lpips_vgg: float = 1.0,
-        lpips_scales: int = 1,
-        r1_gamma: float = 0.0,
-        r1_interval: int = 16,
-        augment: DiffAugment | None = None,
-        pixel_warmup: int = 0,
+        **kwargs: Any,
     ) -> None:
+        # Real-ESRGAN's defaults where they differ from GANObjective's; the rest is GANObjective's
         super().__init__(
-            adversarial=adversarial, adversarial_weight=adversarial_weight,
-            feature_matching=feature_matching, perceptual=perceptual, style=style, perceptual_net=perceptual_net,
-            perceptual_layers=perceptual_layers, lpips_vgg=lpips_vgg, lpips_scales=lpips_scales,
-            r1_gamma=r1_gamma, r1_interval=r1_interval, augment=augment, pixel_warmup=pixel_warmup,
-        )  # fmt: skip
+            adversarial=adversarial, adversarial_weight=adversarial_weight, lpips_vgg=lpips_vgg, **kwargs
+        )
         self.pixel, self.charbonnier_eps = pixel, charbonnier_eps
 
     def reconstruction(
