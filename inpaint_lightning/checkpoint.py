@@ -21,12 +21,13 @@ import tempfile
 import zipfile
 from collections.abc import Mapping
 from contextlib import suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 from lightning.pytorch.plugins.io import TorchCheckpointIO
-from torch import nn
+from torch import Tensor, nn
 
 from inpaint_lightning.errors import StartupError
 
@@ -326,3 +327,45 @@ def load_generator_and_task(
         raise StartupError(f"{path}: generator weights do not match its architecture: {err}") from None
     task = str(hparams.get("task", "inpaint"))  # checkpoints from before restoration existed inpaint
     return generator.to(map_location).eval().requires_grad_(False), task
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """The SHA-256 of a file, read in 1 MiB blocks (what checkpoints record of their sources and teachers)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(2**20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class Source:
+    """What a fine-tune starts from: a checkpoint's generator (its config, its EMA weights when it has them, else
+    its raw ones), its task and its discriminator's weights when it saved any (``fit`` checkpoints do; a
+    published generator-only file does not)."""
+
+    path: str
+    generator: Mapping[str, Any]
+    task: str
+    generator_state: dict[str, Tensor]
+    discriminator_state: dict[str, Tensor] | None
+
+
+def read_source(path: str | os.PathLike) -> Source:
+    """The :class:`Source` in ``path``: a ``fit`` or ``convert`` checkpoint, or a published LaMa / MI-GAN file
+    (converted in memory). StartupError (one line) when it has no generator this project can build."""
+    ckpt = load_model_checkpoint(path, "cpu")
+    hparams = ckpt.get("hyper_parameters") or {}
+    config = hparams.get("generator") if isinstance(hparams, Mapping) else None
+    if not (isinstance(config, Mapping) and "class_path" in config):
+        raise StartupError(
+            f"{path} does not record its generator's class_path/init_args: it cannot be a source"
+        )
+    _check_trusted(config, path)
+    state = ckpt["state_dict"]
+    prefix = "generator_ema." if any(k.startswith("generator_ema.") for k in state) else "generator."
+    weights = {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
+    critic = {k[len("discriminator.") :]: v for k, v in state.items() if k.startswith("discriminator.")}
+    return Source(str(path), dict(config), str(hparams.get("task", "inpaint")), weights, critic or None)

@@ -15,7 +15,9 @@ discriminator's step is therefore not counted, and ``max_steps``, ``every_n_trai
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import json
 import os
 import warnings
 from typing import Any, Literal
@@ -23,6 +25,7 @@ from typing import Any, Literal
 import lightning as L
 import torch
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
+from lightning.pytorch.utilities import rank_zero_info
 from torch import Tensor, nn
 
 from inpaint_lightning.checkpoint import load_trusted
@@ -66,6 +69,15 @@ class GANModule(L.LightningModule):
             2-core CPU it made a step 10 % slower (docs/scaling.md).
         lpips: LPIPS backbone for validation/test (``alex``, ``vgg``) or ``off``.
         on_missing_weights: when LPIPS weights are absent offline: ``error`` at start-up, or ``disable`` LPIPS.
+        init_from: fine-tune: a checkpoint whose generator (its EMA weights when it has them) the generator and
+            its EMA start from, when a run starts (before a resumed run's own weights replace them): a ``fit`` or
+            ``convert`` checkpoint, or a published LaMa ``best.ckpt`` / MI-GAN ``.pt``. ``model.generator`` must
+            be its architecture (the error names it). Its discriminator's weights are used when the file has
+            them and they fit ``model.discriminator``; otherwise the discriminator starts fresh (warm it up with
+            the objective's ``discriminator_warmup``). Checkpoints record the source's path and SHA-256.
+        freeze_batchnorm: keep the generator's BatchNorm layers in eval mode while training: their running
+            statistics stay the source's (batch statistics of a few images drift from them; LaMa's generator is
+            a BatchNorm one), their scale and shift still train.
         val_baseline: a classical method scored on the same validation samples and logged as
             ``val/<name>/psnr|ssim|lpips`` (and shown in the panels), so the model's numbers have a reference
             point from the first validation on: ``telea`` or ``ns`` fills (inpainting), ``bicubic`` up-scaling
@@ -91,6 +103,8 @@ class GANModule(L.LightningModule):
         lpips: LpipsNet = "alex",
         on_missing_weights: Literal["error", "disable"] = "error",
         val_baseline: Literal["auto", "telea", "ns", "bicubic", "wiener", "tophat", "off"] = "auto",
+        init_from: str | None = None,
+        freeze_batchnorm: bool = False,
     ) -> None:
         super().__init__()
         # Through LightningCLI the hparams are the YAML's class_path/init_args (so a checkpoint alone rebuilds the
@@ -146,6 +160,72 @@ class GANModule(L.LightningModule):
         #: ReduceLROnPlateau; the task decides, by whether LPIPS is computed.
         self.monitored: tuple[str, str] = self.task.monitored(self.lpips_net != "off")
         self.scorer: Scorer | None = None
+        self.init_from, self.freeze_batchnorm = init_from, freeze_batchnorm
+        #: what the weights started from ({path, sha256}), once :meth:`setup` loaded ``init_from``; checkpoints
+        #: carry it, and a module restored from one does not load the source again
+        self.source: dict[str, str] | None = None
+
+    # ------------------------------------------------------------------------------------------- fine-tuning
+    def _ensure_source(self) -> None:
+        """Load ``init_from`` once, when a stage starts: after a checkpoint given to the trainer was restored
+        (``on_load_checkpoint`` marks its weights as already started), before the first validation."""
+        if self.init_from is not None and self.source is None:
+            self._start_from(self.init_from)
+
+    def on_fit_start(self) -> None:
+        self._ensure_source()
+        if self.freeze_batchnorm:  # Lightning keeps each layer's mode from here on (and after validations)
+            self.train()
+
+    def on_test_start(self) -> None:
+        self._ensure_source()
+
+    def on_predict_start(self) -> None:
+        self._ensure_source()
+
+    def _start_from(self, path: str) -> None:
+        """Load the generator (and EMA, and a fitting discriminator) of ``path``; one line when it cannot."""
+        from inpaint_lightning.checkpoint import file_sha256, read_source
+
+        source = read_source(path)
+        if source.task != self.task.name:
+            raise StartupError(
+                f"model.init_from {path} is a {source.task} model; this run's task is {self.task.name}"
+            )
+        try:
+            self.generator.load_state_dict(source.generator_state)
+        except RuntimeError:
+            raise StartupError(
+                f"model.init_from {path} holds a different generator: set --model.generator "
+                f"'{json.dumps(dict(source.generator))}'"
+            ) from None
+        if self.generator_ema is not None:
+            self.generator_ema.load_state_dict(self.generator.state_dict())
+        critic = "fresh"
+        if self.discriminator is not None and source.discriminator_state is not None:
+            with contextlib.suppress(RuntimeError):  # another architecture: it starts fresh
+                self.discriminator.load_state_dict(source.discriminator_state)
+                critic = "the source's"
+        self.source = {"path": str(path), "sha256": file_sha256(path)}
+        rank_zero_info(f"fine-tuning from {path} (generator and EMA; discriminator: {critic})")
+
+    def train(self, mode: bool = True) -> GANModule:
+        super().train(mode)
+        if mode and self.freeze_batchnorm:
+            for layer in self.generator.modules():
+                if isinstance(layer, nn.BatchNorm1d | nn.BatchNorm2d | nn.BatchNorm3d | nn.SyncBatchNorm):
+                    layer.eval()
+        return self
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        if self.source is not None:
+            checkpoint["initialised_from"] = dict(self.source)
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        # the weights come from the checkpoint: init_from must not replace them (a resumed or reloaded run)
+        recorded = checkpoint.get("initialised_from")
+        if recorded is not None or self.init_from is not None:
+            self.source = dict(recorded or {"path": str(self.init_from), "sha256": ""})
 
     # ----------------------------------------------------------------------------------------------- forward
     @classmethod
@@ -219,8 +299,9 @@ class GANModule(L.LightningModule):
         updates = self._updates_at(step)
         image, condition = batch["target"], self.task.condition(batch)
         trains_generator = any(network == "generator" for network, _ in updates)
+        x = self._generator_input(batch)
         with torch.set_grad_enabled(trains_generator):  # a discriminator-only batch needs no generator graph
-            stages = self._stages(self._generator_input(batch))  # once per batch, used by every phase
+            stages = self._stages(x)  # once per batch, used by every phase
         comp = self.task.output(stages[-1], batch)
 
         logs: dict[str, Any] = {}
@@ -232,7 +313,7 @@ class GANModule(L.LightningModule):
                 )
             else:  # it also leaves out the realism terms during its pixel warm-up
                 total, terms = self.loss.generator_loss(
-                    self.discriminator, image, stages, comp, condition, step=step
+                    self.discriminator, image, stages, comp, condition, step=step, inputs=x
                 )
             self._check_finite(network, total, terms)
             optimizer.zero_grad(set_to_none=True)
@@ -381,6 +462,9 @@ class GANModule(L.LightningModule):
         self.metrics[split].to(self.device).reset()
         if split == "val" and "val_baseline" in self.metrics:
             self.metrics["val_baseline"].to(self.device).reset()
+
+    def on_validation_start(self) -> None:
+        self._ensure_source()  # `validate --model.init_from SRC`: the source's own scores
 
     def on_validation_epoch_start(self) -> None:
         self._start_metrics("val")

@@ -236,7 +236,9 @@ def test_discriminator_loss_logs_logits():
 
 
 def test_generator_loss_adds_feature_matching_and_stage_terms():
-    loss = InpaintingLoss(adversarial="hinge", hole_l1=1.0, valid_l1=0.0, adversarial_weight=0.0, feature_matching=2.0)
+    loss = InpaintingLoss(
+        adversarial="hinge", hole_l1=1.0, valid_l1=0.0, adversarial_weight=0.0, feature_matching=2.0
+    )
     real, mask = torch.ones(1, 3, 2, 2), torch.ones(1, 1, 2, 2)
     coarse, final = torch.zeros(1, 3, 2, 2), torch.full((1, 3, 2, 2), 0.5)
     total, logs = loss.generator_loss(ConstantD(0.0), real, [coarse, final], final, mask)

@@ -10,7 +10,6 @@ built (:mod:`inpaint_lightning.published.unpickle`).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import sys
 from pathlib import Path
 
@@ -33,17 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
-    from inpaint_lightning.checkpoint import SafeCheckpointIO, load_generator_and_task
+    from inpaint_lightning.checkpoint import SafeCheckpointIO, file_sha256, load_generator_and_task
     from inpaint_lightning.published import NAMES, NotPublished, read_published
 
     if not args.source.is_file():
@@ -56,7 +47,7 @@ def main(argv: list[str]) -> int:
         ckpt = read_published(args.source, None if args.kind == "auto" else args.kind)
     except NotPublished as err:
         raise StartupError(str(err)) from None
-    ckpt["converted_from"]["sha256"] = _sha256(args.source)  # hashed here, not on every direct load
+    ckpt["converted_from"]["sha256"] = file_sha256(args.source)  # hashed here, not on every direct load
     SafeCheckpointIO().save_checkpoint(ckpt, args.output)
     generator, _ = load_generator_and_task(args.output)  # what every command will load
     origin = ckpt["converted_from"]

@@ -2,6 +2,7 @@
 
 from inpaint_lightning.losses.adversarial import d_loss, feature_matching, g_loss, r1_penalty
 from inpaint_lightning.losses.augment import DiffAugment
+from inpaint_lightning.losses.distillation import DistillationLoss
 from inpaint_lightning.losses.inpainting import InpaintingLoss, hole_total_variation, masked_l1
 from inpaint_lightning.losses.objective import GANObjective, Objective, Phase
 from inpaint_lightning.losses.perceptual import gram, perceptual_and_style
@@ -11,6 +12,7 @@ from inpaint_lightning.models.vgg import VGGFeatures
 
 __all__ = [
     "DiffAugment",
+    "DistillationLoss",
     "GANObjective",
     "InpaintingLoss",
     "Objective",

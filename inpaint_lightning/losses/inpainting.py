@@ -60,7 +60,7 @@ class InpaintingLoss(GANObjective):
         return condition if self.mask_aware else None
 
     def reconstruction(
-        self, real: Tensor, stages: list[Tensor], condition: Tensor | None
+        self, real: Tensor, stages: list[Tensor], condition: Tensor | None, inputs: Tensor | None = None
     ) -> tuple[Tensor, dict[str, Tensor]]:
         mask = condition
         if mask is None:

@@ -84,8 +84,10 @@ class Objective(nn.Module):
         output: Tensor,
         condition: Tensor | None = None,
         step: int = 0,
+        inputs: Tensor | None = None,
     ) -> tuple[Tensor, dict[str, Tensor]]:
-        """The generator's total loss at generator step ``step`` and its logged terms (``g/loss`` among them)."""
+        """The generator's total loss at batch ``step`` and its logged terms (``g/loss`` among them); ``inputs``
+        is what the generator saw (for terms that compare with it, or run a teacher on it)."""
         raise NotImplementedError
 
 
@@ -113,6 +115,9 @@ class GANObjective(Objective):
             feature-matching or VGG/LPIPS term): Real-ESRNet's stage before Real-ESRGAN, so the GAN starts from a
             generator that already restores. Those steps skip the VGG and the discriminator, so they cost a
             fraction of a GAN step (about 1/8 for x4 SR on a CPU).
+        discriminator_warmup: batches that train the discriminator alone first (the generator does not move):
+            a fine-tune's fresh discriminator learns the source model's fakes before its gradients reach the
+            generator, which they would otherwise push with random-critic noise. Not with ``pixel_warmup``.
     """
 
     def __init__(
@@ -130,11 +135,16 @@ class GANObjective(Objective):
         r1_interval: int = 16,
         augment: DiffAugment | None = None,
         pixel_warmup: int = 0,
+        discriminator_warmup: int = 0,
     ) -> None:
         super().__init__()
-        if pixel_warmup < 0:
-            raise ValueError(f"pixel_warmup must be >= 0, got {pixel_warmup}")
-        self.pixel_warmup = pixel_warmup
+        if pixel_warmup < 0 or discriminator_warmup < 0:
+            raise ValueError(f"warm-ups must be >= 0, got {pixel_warmup} and {discriminator_warmup}")
+        if pixel_warmup and discriminator_warmup:
+            raise ValueError(
+                "pixel_warmup (G alone first) and discriminator_warmup (D alone first) exclude each other"
+            )
+        self.pixel_warmup, self.discriminator_warmup = pixel_warmup, discriminator_warmup
         if adversarial not in get_args(AdversarialKind):
             raise ValueError(f"unknown adversarial loss {adversarial!r}; choose nsgan, hinge or lsgan")
         if r1_interval < 1:
@@ -150,9 +160,10 @@ class GANObjective(Objective):
 
     # ------------------------------------------------------------------------------------ what tasks add
     def reconstruction(
-        self, real: Tensor, stages: list[Tensor], condition: Tensor | None
+        self, real: Tensor, stages: list[Tensor], condition: Tensor | None, inputs: Tensor | None = None
     ) -> tuple[Tensor, dict[str, Tensor]]:
-        """The task's pixel terms on the raw prediction(s) (every stage, the final one last)."""
+        """The task's pixel terms on the raw prediction(s) (every stage, the final one last); ``inputs`` is what
+        the generator saw (a teacher sees it too, :class:`~inpaint_lightning.losses.DistillationLoss`)."""
         raise NotImplementedError
 
     def regularizers(
@@ -168,10 +179,12 @@ class GANObjective(Objective):
     # ------------------------------------------------------------------------------------------ phases
     def phases(self) -> tuple[Phase, ...]:
         """``Dmain`` and (with R1) ``Dreg`` every ``r1_interval`` batches, both after the pixel warm-up, then
-        ``Gmain``: one discriminator update (R1 folded in when due), then one generator update per batch."""
+        ``Gmain`` after the discriminator warm-up: one discriminator update (R1 folded in when due), then one
+        generator update per batch."""
         d_main = Phase("Dmain", "discriminator", start=self.pixel_warmup)
         d_reg = Phase("Dreg", "discriminator", start=self.pixel_warmup, interval=self.r1_interval)
-        return (d_main, *((d_reg,) if self.r1_gamma > 0 else ()), Phase("Gmain", "generator"))
+        g_main = Phase("Gmain", "generator", start=self.discriminator_warmup)
+        return (d_main, *((d_reg,) if self.r1_gamma > 0 else ()), g_main)
 
     def adversarial_at(self, step: int) -> bool:
         """After the ``pixel_warmup`` steps."""
@@ -221,12 +234,13 @@ class GANObjective(Objective):
         output: Tensor,
         condition: Tensor | None = None,
         step: int = 0,
+        inputs: Tensor | None = None,
     ) -> tuple[Tensor, dict[str, Tensor]]:
         """G phase: the task's reconstruction of the raw prediction(s) plus realism terms on ``output``;
         ``discriminator`` None (there is none) leaves out its terms; the ``pixel_warmup`` leaves out every
         realism term."""
         stages = stages if isinstance(stages, list) else [stages]
-        loss, logs = self.reconstruction(real, stages, condition)
+        loss, logs = self.reconstruction(real, stages, condition, inputs)
         realism = self.adversarial_at(step)  # False during the pixel warm-up
         if realism and discriminator is not None and (self.adversarial_weight or self.feature_matching):
             fake_out, _ = self._discriminate(discriminator, output, condition)

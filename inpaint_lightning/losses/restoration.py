@@ -45,7 +45,7 @@ class RestorationLoss(GANObjective):
         self.pixel, self.charbonnier_eps = pixel, charbonnier_eps
 
     def reconstruction(
-        self, real: Tensor, stages: list[Tensor], condition: Tensor | None
+        self, real: Tensor, stages: list[Tensor], condition: Tensor | None, inputs: Tensor | None = None
     ) -> tuple[Tensor, dict[str, Tensor]]:
         terms = [charbonnier(s, real, self.charbonnier_eps) for s in stages]
         return self.pixel * sum(terms), {"g/pixel": terms[-1].detach()}

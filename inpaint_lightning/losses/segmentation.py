@@ -44,6 +44,7 @@ class SegmentationLoss(Objective):
         output: Tensor,
         mask: Tensor | None = None,
         step: int = 0,
+        inputs: Tensor | None = None,
     ) -> tuple[Tensor, dict[str, Tensor]]:
         """``real`` is the true damage mask; ``stages`` the raw logits (``output``, the probabilities, is unused)."""
         stages = stages if isinstance(stages, list) else [stages]
