@@ -96,3 +96,16 @@ def fit_for(
     run(cmd, fit_dir / "fit.log")
     (fit_dir / "wall_seconds.txt").write_text(f"{time.monotonic() - start:.0f}\n")
     return fit_dir / "ckpt" / "last.ckpt"
+
+
+def learning_curve(fit_dir: Path) -> list[tuple[int, float, float]]:
+    """(step, val/lpips, val/psnr) of each validation in the CSV logs under ``fit_dir``."""
+    import csv
+
+    rows = []
+    for file in sorted(fit_dir.rglob("metrics.csv")):
+        with file.open() as f:
+            for row in csv.DictReader(f):
+                if row.get("val/lpips"):
+                    rows.append((int(float(row["step"])), float(row["val/lpips"]), float(row["val/psnr"])))
+    return rows

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from _common import eval_split, fit_for, run
+from _common import eval_split, fit_for, learning_curve, run
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
@@ -81,18 +81,6 @@ def evaluate(args: argparse.Namespace, images: Path, size: int, name: str, what:
     out.parent.mkdir(parents=True, exist_ok=True)
     run(cmd, out.parent / f"{name}.log")
     return json.loads(result.read_text())
-
-
-def learning_curve(fit_dir: Path) -> list[tuple[int, float, float]]:
-    """(step, val/lpips, val/psnr) of each validation in the CSV log."""
-    files = sorted(fit_dir.rglob("metrics.csv"))
-    rows = []
-    for file in files:
-        with file.open() as f:
-            for row in csv.DictReader(f):
-                if row.get("val/lpips"):
-                    rows.append((int(float(row["step"])), float(row["val/lpips"]), float(row["val/psnr"])))
-    return rows
 
 
 def verdict(results: dict[str, dict]) -> tuple[list[str], bool]:

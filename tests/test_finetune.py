@@ -90,3 +90,19 @@ def test_a_distillation_run_resumes_exactly(tmp_path):
     resumed = _distil(tmp_path / "b", 4, "--trainer.limit_train_batches", "4", "--ckpt_path", "last")
     for a, b in zip(straight.model.generator.parameters(), resumed.model.generator.parameters(), strict=True):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("recipe, source", [("lama", "lama_small.ckpt"), ("migan", "migan_small.pt")])
+def test_the_finetune_recipes_start_from_published_files(tmp_path, recipe, source):
+    """configs/finetune/*.yaml on the published-format fixtures (LaMa's best.ckpt, MI-GAN's .pt; reduced sizes,
+    so the generator is set to the file's own architecture, as the start-up error tells a user to)."""
+    import json
+
+    path = Path(__file__).parent / "fixtures" / "published" / source
+    args = tiny_args(tmp_path, "--config", str(Path(__file__).parents[1] / "configs" / "finetune" / f"{recipe}.yaml"),
+                     "--config", str(Path(__file__).parent / "configs" / "tiny.yaml"),
+                     "--model.generator", json.dumps(dict(read_source(path).generator)), "--model.init_from",
+                     str(path), "--model.loss.init_args.discriminator_warmup", "1", "--trainer.max_steps", "2",
+                     "--data.image_size", "64")  # fmt: skip
+    cli = main(args)
+    assert cli.trainer.global_step == 2 and cli.model.source["sha256"] == file_sha256(path)
