@@ -453,3 +453,17 @@ def test_standalone_commands_start_without_importing_lightning():
     )
     assert "--preset" in result.stdout  # the masks command's help ran
     assert result.stdout.strip().splitlines()[-1] == "LIGHTNING False"
+
+
+def test_paired_bootstrap_is_seeded_and_brackets_the_mean_difference():
+    from inpaint_lightning.evaluation.stats import paired_bootstrap
+
+    assert paired_bootstrap([2.0, 3.0, 4.0], [1.0, 2.0, 3.0]) == (1.0, 1.0, 1.0)  # a constant difference
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(0.3, 0.05, 40), rng.normal(0.32, 0.05, 40)
+    mean, low, high = paired_bootstrap(a, b)
+    assert low < mean < high and mean == pytest.approx(float(np.mean(a - b)))
+    assert paired_bootstrap(a, b) == (mean, low, high)  # same seed, same interval
+    assert high - low > paired_bootstrap(a, b, level=0.5)[2] - paired_bootstrap(a, b, level=0.5)[1]
+    with pytest.raises(ValueError):
+        paired_bootstrap([], [])
