@@ -15,7 +15,6 @@ discriminator's step is therefore not counted, and ``max_steps``, ``every_n_trai
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import json
 import os
@@ -203,8 +202,10 @@ class GANModule(L.LightningModule):
             self.generator_ema.load_state_dict(self.generator.state_dict())
         critic = "fresh"
         if self.discriminator is not None and source.discriminator_state is not None:
-            with contextlib.suppress(RuntimeError):  # another architecture: it starts fresh
-                self.discriminator.load_state_dict(source.discriminator_state)
+            own = self.discriminator.state_dict()
+            theirs = source.discriminator_state
+            if own.keys() == theirs.keys() and all(own[k].shape == theirs[k].shape for k in own):
+                self.discriminator.load_state_dict(theirs)  # the same architecture (else it starts fresh)
                 critic = "the source's"
         self.source = {"path": str(path), "sha256": file_sha256(path)}
         rank_zero_info(f"fine-tuning from {path} (generator and EMA; discriminator: {critic})")
