@@ -139,3 +139,20 @@ def test_preset_mixture_draws_each_preset_by_weight_and_is_seeded():
     assert min(ratios) < 0.15 and max(ratios) > 0.3  # thin strokes and thick strokes/boxes both appear
     with pytest.raises(ValueError):
         PresetMixture(("thin",), (1.0, 2.0))
+
+
+def test_large_masks_are_seeded_cover_the_range_and_hide_more_than_thick_strokes():
+    from inpaint_lightning.data.mask_presets import LargeMasks, preset_masks
+
+    draw = lambda seed, source=LargeMasks(): source(96, 128, np.random.default_rng(seed))  # noqa: E731
+    assert np.array_equal(draw(3), draw(3)) and not np.array_equal(draw(3), draw(4))
+    ratios = np.array([draw(s).mean() for s in range(120)])
+    assert set(np.unique(draw(0))) <= {0.0, 1.0}
+    assert ratios.min() < 0.3 and ratios.max() > 0.75 and (ratios >= 0.4).mean() > 0.5  # large, and varied
+    thick = preset_masks("thick")
+    assert ratios.mean() > np.mean([thick(96, 128, np.random.default_rng(s)).mean() for s in range(60)])
+    banded = LargeMasks((0.2, 0.4))
+    assert all(0.2 <= banded(64, 64, np.random.default_rng(s)).mean() < 0.4 for s in range(20))
+    assert isinstance(preset_masks("large"), LargeMasks)
+    with pytest.raises(ValueError):
+        LargeMasks((0.5, 0.4))

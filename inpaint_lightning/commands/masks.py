@@ -16,7 +16,15 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from inpaint_lightning.data.mask_presets import BANDS, PRESETS, BandMasks, band_name, parse_band, preset_masks
+from inpaint_lightning.data.mask_presets import (
+    BANDS,
+    GENERATORS,
+    PRESETS,
+    BandMasks,
+    band_name,
+    parse_band,
+    preset_masks,
+)  # fmt: skip
 from inpaint_lightning.errors import StartupError
 from inpaint_lightning.usage import ArgumentParser, program_name
 
@@ -45,8 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--preset",
         required=True,
-        choices=[*PRESETS, "bands"],
-        help="LaMa-style strokes (thin, medium, thick), boxes, or hole-ratio bands 0-10%% ... 50-60%%",
+        choices=[*PRESETS, *GENERATORS, "bands"],
+        help="LaMa-style strokes (thin, medium, thick), boxes, large (CoModGAN/MI-GAN-style large free-form holes, "
+        "any hole ratio), or hole-ratio bands 0-10%% ... 50-60%%",
     )
     parser.add_argument(
         "--count", type=int, required=True, help="masks to write (per band with --preset bands)"

@@ -89,10 +89,65 @@ class BandMasks(MaskSource):
         )
 
 
+class LargeMasks(MaskSource):
+    """Large free-form masks, the second evaluation protocol: CoModGAN's (Zhao et al. 2021) and MI-GAN's holes,
+    written from the papers' description (unions of large rectangles and thick brush strokes, hole ratios over
+    the whole range, results per 20 % of hole ratio), not from their code.
+
+    Each mask is a union of up to ``6 * c`` rectangles (sides 10-70 % of the short side, centred anywhere, so they
+    run off the edges) and 1 to ``10 * c`` brush strokes (4-12 segments of 5-25 % of the side, 4-12 % wide), with
+    ``c = min(low + high, 1)``, drawn again until the hole ratio lies in ``[low, high)``. Where NVIDIA's irregular
+    masks are thin strokes that copying nearby texture nearly fills, these hide whole objects.
+    """
+
+    def __init__(self, hole_range: tuple[float, float] = (0.0, 1.0), max_restarts: int = 1000) -> None:
+        low, high = hole_range
+        if not 0 <= low < high <= 1:
+            raise ValueError(f"LargeMasks needs 0 <= low < high <= 1, got {hole_range}")
+        self.hole_range, self.max_restarts = (low, high), max_restarts
+        self.coef = min(low + high, 1.0)
+        self._stroke = FreeFormMasks(
+            strokes=(1, 1), vertices=(4, 12), stroke_width=(0.04, 0.12), stroke_length=(0.05, 0.25), boxes=(0, 0),
+            hole_range=(0.0, 1.0), max_tries=1,
+        )  # fmt: skip
+
+    def _draw(self, h: int, w: int, rng: np.random.Generator) -> np.ndarray:
+        mask = np.zeros((h, w), np.float32)
+        short = min(h, w)
+        for _ in range(rng.integers(0, int(np.ceil(6 * self.coef)) + 1)):
+            bh, bw = (round(rng.uniform(0.1, 0.7) * short) for _ in range(2))
+            cy, cx = rng.uniform(0, h), rng.uniform(0, w)
+            top, left = max(0, round(cy - bh / 2)), max(0, round(cx - bw / 2))
+            mask[top : round(cy + bh / 2), left : round(cx + bw / 2)] = 1.0
+        for _ in range(rng.integers(1, int(np.ceil(10 * self.coef)) + 1)):
+            np.maximum(mask, self._stroke(h, w, rng), out=mask)
+        return mask
+
+    def __call__(
+        self, height: int, width: int, rng: np.random.Generator, index: int = 0, train: bool = True
+    ) -> np.ndarray:
+        low, high = self.hole_range
+        for _ in range(self.max_restarts):
+            mask = self._draw(height, width, rng)
+            if low <= float(mask.mean()) < high or (high == 1.0 and mask.mean() == 1.0):
+                return mask
+        raise RuntimeError(
+            f"could not draw a large mask with hole ratio in {self.hole_range} at {height}x{width}"
+        )
+
+
+#: Presets built by another class than :class:`FreeFormMasks`.
+GENERATORS: dict[str, type[MaskSource]] = {"large": LargeMasks}
+
+
 def preset_masks(name: str) -> MaskSource:
-    """The mask generator of preset ``name`` (one of :data:`PRESETS`)."""
+    """The mask generator of preset ``name`` (one of :data:`PRESETS` or :data:`GENERATORS`)."""
+    if name in GENERATORS:
+        return GENERATORS[name]()
     if name not in PRESETS:
-        raise ValueError(f"unknown mask preset {name!r}; choose from {', '.join(PRESETS)} or bands")
+        raise ValueError(
+            f"unknown mask preset {name!r}; choose from {', '.join([*PRESETS, *GENERATORS])} or bands"
+        )
     return FreeFormMasks(**PRESETS[name])
 
 
