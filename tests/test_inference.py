@@ -445,3 +445,42 @@ def test_predict_on_image_mask_folders(tmp_path, checkpoint):
             )
         )  # fmt: skip
     assert exit_info.value.code == 2 and photo.read_bytes() == before
+
+
+def test_classical_fills_are_methods_of_every_tool(tmp_path, capsys):
+    """PatchMatch (and Telea, NS, biharmonic) by name where a model file goes: Inpainter, `inpaint`, `serve`."""
+    from fastapi.testclient import TestClient
+
+    from inpaint_lightning.commands import main_standalone
+    from inpaint_lightning.commands.serve import build_parser
+    from inpaint_lightning.evaluation import baseline
+    from inpaint_lightning.inference import Restorer
+    from inpaint_lightning.inference.options import models_from_args
+    from inpaint_lightning.serving import create_app
+
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (48, 64, 3), dtype=np.uint8)
+    mask = np.zeros((48, 64), np.uint8)
+    mask[10:30, 20:40] = 255
+    filled = np.asarray(Inpainter.from_file("patchmatch", mode="full")(image, mask))
+    expected = baseline("patchmatch")(image * (mask[..., None] == 0), (mask > 0).astype(np.float32))
+    assert np.array_equal(filled[mask > 0], expected[mask > 0]) and np.array_equal(
+        filled[mask == 0], image[mask == 0]
+    )
+    with pytest.raises(StartupError, match="classical hole fill"):
+        Restorer.from_file("telea")
+
+    Image.fromarray(image).save(tmp_path / "a.png")
+    Image.fromarray(mask).save(tmp_path / "a_mask.png")
+    args = ["--checkpoint", "telea", "--images", str(tmp_path / "a.png"), "--output", str(tmp_path / "out")]
+    assert main_standalone("inpaint", args) == 0
+    written = np.asarray(Image.open(next((tmp_path / "out").glob("*.png"))))
+    assert np.array_equal(
+        written[mask > 0], baseline("telea")(image, (mask > 0).astype(np.float32))[mask > 0]
+    )
+
+    inpainter, restorers, detector = models_from_args(
+        build_parser().parse_args(["--checkpoint", "patchmatch"])
+    )
+    models = TestClient(create_app(inpainter)).get("/health").json()["models"]
+    assert [(m["endpoint"], m["backend"]) for m in models] == [("inpaint", "ClassicalBackend")]

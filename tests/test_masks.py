@@ -144,7 +144,11 @@ def test_preset_mixture_draws_each_preset_by_weight_and_is_seeded():
 def test_large_masks_are_seeded_cover_the_range_and_hide_more_than_thick_strokes():
     from inpaint_lightning.data.mask_presets import LargeMasks, preset_masks
 
-    draw = lambda seed, source=LargeMasks(): source(96, 128, np.random.default_rng(seed))  # noqa: E731
+    large = LargeMasks()
+
+    def draw(seed: int) -> np.ndarray:
+        return large(96, 128, np.random.default_rng(seed))
+
     assert np.array_equal(draw(3), draw(3)) and not np.array_equal(draw(3), draw(4))
     ratios = np.array([draw(s).mean() for s in range(120)])
     assert set(np.unique(draw(0))) <= {0.0, 1.0}

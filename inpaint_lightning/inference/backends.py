@@ -73,3 +73,26 @@ class TorchBackend:
         )
         with torch.inference_mode(), autocast:
             return self.generator(x).float()
+
+
+class ClassicalBackend:
+    """A classical fill (:func:`~inpaint_lightning.models.classical.baseline`: PatchMatch, Telea, Navier-Stokes,
+    biharmonic) where a generator would run: ``B x 4 x H x W`` (masked RGB ++ mask) to ``B x 3 x H x W``, on the
+    CPU, any size. It lets every tool that takes a model (``inpaint``, ``Inpainter``, ``serve`` and the page) fill
+    with the best method a CPU user has had so far, by name."""
+
+    size_multiple, min_side = 1, 1
+
+    def __init__(self, name: str) -> None:
+        from inpaint_lightning.models.classical import baseline
+
+        self.name, self.fill = name, baseline(name)
+        self.device = torch.device("cpu")
+
+    def __call__(self, x: Tensor) -> Tensor:
+        pixels = x[:, :3].float().clamp(0, 1).mul(255).round().byte().permute(0, 2, 3, 1).cpu().numpy()
+        holes = (x[:, 3] > 0.5).cpu().numpy()
+        filled = [
+            torch.from_numpy(self.fill(p, h.astype("float32"))) for p, h in zip(pixels, holes, strict=True)
+        ]
+        return torch.stack(filled).permute(0, 3, 1, 2).float().div(255)

@@ -41,10 +41,15 @@ def torchscript_backend(
 
 def model_format(path: str | os.PathLike) -> str:
     """How a model file is run: ``onnx`` (by its ``.onnx`` suffix), ``torchscript`` (a zip archive with compiled
-    code: ``export --format torchscript``, whatever its suffix) or ``checkpoint`` (anything torch.load reads: a
-    ``fit``/``convert`` checkpoint, or a published LaMa ``.ckpt`` or MI-GAN ``.pt``)."""
+    code: ``export --format torchscript``, whatever its suffix), ``checkpoint`` (anything torch.load reads: a
+    ``fit``/``convert`` checkpoint, or a published LaMa ``.ckpt`` or MI-GAN ``.pt``), or ``classical``: the name
+    of a classical fill (``patchmatch``, ``telea``, ``ns``, ``biharmonic``) where no such file exists."""
     import zipfile
 
+    from inpaint_lightning.models.classical import BASELINES
+
+    if str(path) in BASELINES and not os.path.exists(path):
+        return "classical"
     if os.path.splitext(str(path))[1].lower() == ".onnx":
         return "onnx"
     try:
@@ -117,6 +122,16 @@ class FileLoaded:
         raise NotImplementedError
 
     @classmethod
+    def from_classical(cls, name: str, device: str | torch.device = "cpu", **options: Any) -> Self:
+        """A classical fill by name (:class:`~inpaint_lightning.inference.backends.ClassicalBackend`): they fill
+        holes, so only an inpainting class takes one."""
+        if cls.task != "inpaint":
+            raise StartupError(f"{name} is a classical hole fill; {cls.__name__} runs {cls.task} models")
+        from inpaint_lightning.inference.backends import ClassicalBackend
+
+        return cls.from_backend(ClassicalBackend(name), {"task": "inpaint"}, **options)._of_task("inpaint")
+
+    @classmethod
     def from_checkpoint(
         cls, path: str | os.PathLike, device: str | torch.device = "cpu", precision: str = "fp32",
         ema: bool = True, **options: Any,
@@ -163,6 +178,10 @@ class FileLoaded:
         ``precision`` and ``ema`` to checkpoints."""
         kind = model_format(path)
         threads = options.pop("threads", None)
+        if kind == "classical":
+            for option in ("precision", "ema"):
+                options.pop(option, None)
+            return cls.from_classical(str(path), **options)
         if kind != "checkpoint":
             options.pop("precision", None)
             options.pop("ema", None)

@@ -26,7 +26,8 @@ def add_model_arguments(
         required=True,
         action="append" if many else "store",
         help="a fit checkpoint (.ckpt, EMA generator; 'last' = the newest run's last.ckpt under ./logs), "
-        "or an exported .onnx (ONNX Runtime) / .pt (TorchScript)"
+        "an exported .onnx (ONNX Runtime) / .pt (TorchScript), or a classical fill by name: patchmatch, telea, ns, "
+        "biharmonic"
         + ("; repeat it to serve several models (an inpainting one and restoration ones, each file's task is "
            "read from it)" if many else ""),
     )  # fmt: skip
@@ -204,6 +205,8 @@ def model_task(path: str) -> str:
     from inpaint_lightning.inference.loading import model_format
 
     kind = model_format(path)
+    if kind == "classical":
+        return "inpaint"
     if kind == "onnx":
         import onnx
 
