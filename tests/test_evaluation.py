@@ -467,3 +467,32 @@ def test_paired_bootstrap_is_seeded_and_brackets_the_mean_difference():
     assert high - low > paired_bootstrap(a, b, level=0.5)[2] - paired_bootstrap(a, b, level=0.5)[1]
     with pytest.raises(ValueError):
         paired_bootstrap([], [])
+
+
+def test_offline_embeddings_and_discriminative_scores_on_known_inputs():
+    from inpaint_lightning.evaluation.embeddings import random_features
+    from inpaint_lightning.evaluation.ids import discriminative_scores
+
+    x = torch.rand(2, 3, 40, 56, generator=torch.Generator().manual_seed(0))
+    a, b = random_features(), random_features()
+    assert torch.equal(a(x), b(x)) and a(x).shape == (2, 256)  # seeded: the same network everywhere
+    assert torch.allclose(a((x * 255).byte()), a(x), rtol=0.02, atol=0.02)  # uint8, as torchmetrics hands it
+    rng = np.random.default_rng(0)
+    real = rng.normal(size=(60, 5))
+    same = discriminative_scores(real, real.copy())
+    assert same["p_ids"] == 0.0 and same["u_ids"] == 0.5 and same["ids_pairs"] == 30  # indistinguishable
+    apart = discriminative_scores(real, real + 10.0)
+    assert apart["p_ids"] == 0.0 and apart["u_ids"] == 0.0  # always told apart
+    near = discriminative_scores(real, real + rng.normal(scale=0.3, size=real.shape))
+    assert near["u_ids"] > 0.2 and near["p_ids"] > 0.0
+    assert discriminative_scores(real, real + 0.3, seed=1) == discriminative_scores(real, real + 0.3, seed=1)
+
+
+def test_kid_and_ids_in_a_small_embedding_fid_only_with_enough_images():
+    gen = torch.Generator().manual_seed(0)
+    real = torch.rand(10, 3, 16, 16, generator=gen)
+    few = DistributionMetrics(extractor=_TinyFeatures(), kid_subset_size=8, ids=True)
+    few.update((real * 0.5).clamp(0, 1), real)
+    scores = few.compute()
+    assert "fid" not in scores and scores["fid_needs_n"] == 12 and scores["n"] == 10  # 10 < 2 x 6 features
+    assert scores["kid"] > 0 and scores["u_ids"] < 0.5 and scores["ids_pairs"] == 5

@@ -79,8 +79,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--invert-masks", action="store_true", help="masks mark the hole in black")
     parser.add_argument("--size", type=int, help="crop images to NxN (short side scaled, centre crop)")
     parser.add_argument("--lpips", choices=["alex", "vgg", "off"], default="alex")
-    parser.add_argument("--fid", action="store_true", help="also FID (Inception weights needed)")
-    parser.add_argument("--kid", action="store_true", help="also KID (Inception weights needed)")
+    parser.add_argument(
+        "--fid", action="store_true", help="also FID (in --embedding; only when n >= 2 x its features)"
+    )
+    parser.add_argument("--kid", action="store_true", help="also KID with its std and n (in --embedding)")
+    parser.add_argument(
+        "--ids",
+        action="store_true",
+        help="also CoModGAN's P-IDS/U-IDS (linear SVM, fitted on half the pairs)",
+    )
+    parser.add_argument(
+        "--embedding", choices=["inception", "alexnet", "random"], default="inception",
+        help="features of FID/KID/IDS: inception (torch-fidelity's weights), alexnet (ImageNet, offline), random "
+        "(seeded random network, the control)",
+    )  # fmt: skip
     parser.add_argument("--inception-weights", type=Path, help="torch-fidelity Inception weights file")
     parser.add_argument("--no-composite", action="store_true", help="score predictions as they are")
     parser.add_argument("--batch-size", type=int, default=8, help="used with --size (native sizes: 1)")
@@ -229,8 +241,14 @@ def evaluate(args: argparse.Namespace) -> dict:
             pairs = pairs[: args.limit]
         dataset = EvalPairs(pairs, size=args.size, invert=args.invert_masks, predictions=args.predictions)
     distribution = None
-    if args.fid or args.kid:
-        distribution = DistributionMetrics(fid=args.fid, kid=args.kid, weights_path=args.inception_weights)
+    if args.fid or args.kid or args.ids:
+        distribution = DistributionMetrics(
+            fid=args.fid,
+            kid=args.kid,
+            ids=args.ids,
+            embedding=args.embedding,
+            weights_path=args.inception_weights,
+        )
     scorer = Scorer(args.lpips, distribution, keep=args.report).to(device)
     loader = DataLoader(
         dataset,
@@ -276,6 +294,7 @@ def evaluate(args: argparse.Namespace) -> dict:
         "size": args.size,
         "invert_masks": args.invert_masks,
         "lpips_net": args.lpips,
+        "embedding": args.embedding if distribution is not None else None,
         "images_per_second": len(scorer.records) / elapsed,
         "seconds": elapsed,
         "method_and_metric_seconds": scored_time,

@@ -1,7 +1,7 @@
-"""FID and KID between inpainted outputs and their ground truth (torchmetrics, torch-fidelity's Inception).
-
-Both run on the same Inception-v3 features (the 2048-d pool, "inception-v3-compat", the TF-FID network that
-papers use). The features of a batch are computed once and shared by the two metrics.
+"""No-reference realism over a whole set: FID, KID and CoModGAN's P-IDS/U-IDS between inpainted outputs and
+real photos (their ground truth), in a selectable embedding (:mod:`.embeddings`: torch-fidelity's Inception, the
+papers' network, when its weights exist; ImageNet AlexNet or a seeded random network offline). The features of a
+batch are computed once and shared by every measure.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 from torchmetrics.image.fid import FrechetInceptionDistance
@@ -65,13 +66,17 @@ class _SharedFeatures(nn.Module):
 
 
 class DistributionMetrics:
-    """FID and/or KID over a whole set: ``update(output, target)`` per batch, ``compute()`` at the end.
+    """FID, KID and/or P-IDS/U-IDS over a whole set: ``update(output, target)`` per batch, ``compute()`` at the end.
 
     Args:
-        fid / kid: which to compute.
-        extractor: feature network (tests pass a small one); default: :func:`inception_features`.
+        fid / kid / ids: which to compute. KID is unbiased at small n and reported with its std over subsets and
+            its n; FID only once n is at least twice the feature dimension (its covariance is singular below
+            the dimension and noisy just above it), else it is left out and ``fid_needs_n`` says how many.
+        extractor: feature network (tests pass a small one); default: ``embedding``'s.
+        embedding: ``inception`` (needs torch-fidelity's weights), ``alexnet`` or ``random`` (offline).
         weights_path: Inception weights file for offline use.
         kid_subset_size: KID subset size (capped at the number of images at compute time).
+        ids_seed: the seed of the P-IDS/U-IDS fit/score split.
     """
 
     def __init__(
@@ -81,17 +86,28 @@ class DistributionMetrics:
         extractor: nn.Module | None = None,
         weights_path: str | os.PathLike | None = None,
         kid_subset_size: int = 1000,
+        embedding: str = "inception",
+        ids: bool = False,
+        ids_seed: int = 0,
     ) -> None:
-        shared = _SharedFeatures(extractor if extractor is not None else inception_features(weights_path))
-        self.fid = FrechetInceptionDistance(feature=shared, normalize=True) if fid else None
+        if extractor is None:
+            from inpaint_lightning.evaluation.embeddings import embedding as build
+
+            extractor = build(embedding, None if weights_path is None else str(weights_path))  # type: ignore[arg-type]
+        self.embedding = embedding
+        self.shared = _SharedFeatures(extractor)
+        self.fid = FrechetInceptionDistance(feature=self.shared, normalize=True) if fid else None
         self.kid = (
-            KernelInceptionDistance(feature=shared, normalize=True, subset_size=kid_subset_size)
+            KernelInceptionDistance(feature=self.shared, normalize=True, subset_size=kid_subset_size)
             if kid
             else None
         )
+        self.ids, self.ids_seed = ids, ids_seed
+        self._pairs: list[tuple[Tensor, Tensor]] = []
         self.count = 0
 
     def to(self, device: torch.device | str) -> DistributionMetrics:
+        self.shared.to(device)
         for metric in (self.fid, self.kid):
             if metric is not None:
                 metric.to(device)
@@ -100,21 +116,37 @@ class DistributionMetrics:
     @torch.no_grad()
     def update(self, output: Tensor, target: Tensor) -> None:
         """Add a batch of inpainted outputs and their ground truth (``B x 3 x H x W`` in [0, 1])."""
+        real, fake = target.float().clamp(0, 1), output.float().clamp(0, 1)
         for metric in (self.fid, self.kid):
             if metric is not None:
-                metric.update(target.float().clamp(0, 1), real=True)
-                metric.update(output.float().clamp(0, 1), real=False)
+                metric.update(real, real=True)
+                metric.update(fake, real=False)
+        if self.ids:  # the same uint8 images the metrics embed: the shared features come from its cache
+            as_bytes = [(x * 255).byte() for x in (real, fake)]
+            self._pairs.append(tuple(self.shared(x).float().cpu() for x in as_bytes))  # type: ignore[arg-type]
         self.count += output.shape[0]
 
     def compute(self) -> dict[str, float]:
-        """``{"fid": ..., "kid": ..., "kid_std": ...}`` for what was enabled (FID needs >= 2 images)."""
+        """What was enabled: ``fid`` (or ``fid_needs_n``), ``kid``/``kid_std``, ``p_ids``/``u_ids``/``ids_pairs``,
+        with ``n`` (images) and the embedding's ``features`` (FID needs n >= 2)."""
         results: dict[str, float] = {}
         if self.count < 2:
             return results
+        dim = int(self.shared.num_features)
+        results["n"], results["features"] = float(self.count), float(dim)
         if self.fid is not None:
-            results["fid"] = float(self.fid.compute())
+            if self.count >= 2 * dim:
+                results["fid"] = float(self.fid.compute())
+            else:
+                results["fid_needs_n"] = float(2 * dim)
         if self.kid is not None:
             self.kid.subset_size = min(self.kid.subset_size, self.count)
             mean, std = self.kid.compute()
             results["kid"], results["kid_std"] = float(mean), float(std)
+        if self.ids and self.count >= 4:
+            from inpaint_lightning.evaluation.ids import discriminative_scores
+
+            real = torch.cat([r for r, _ in self._pairs]).numpy()
+            fake = torch.cat([f for _, f in self._pairs]).numpy()
+            results.update(discriminative_scores(np.asarray(real), np.asarray(fake), self.ids_seed))
         return results

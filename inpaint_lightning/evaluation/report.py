@@ -51,10 +51,20 @@ def format_table(summary: dict, title: str = "") -> str:
             for c in columns
         ]
         lines.append(f"| {row['bucket']} | " + " | ".join(cells) + " |")
-    extra = {k: v for k, v in summary["overall"].items() if k in ("fid", "kid", "kid_std")}
+    keys = ("fid", "kid", "kid_std", "p_ids", "u_ids")
+    extra = {k: v for k, v in summary["overall"].items() if k in keys}
     if extra:
+        sizes = ", ".join(
+            f"{k.removesuffix('_pairs').replace('ids', 'IDS')} pairs: {int(v)}"
+            if k == "ids_pairs"
+            else f"{k}: {int(v)}"
+            for k, v in summary["overall"].items()
+            if k in ("n", "features", "ids_pairs", "fid_needs_n")
+        )
         lines.append("")
-        lines.append("  ".join(f"{k.upper()}: {v:.4f}" for k, v in extra.items()))
+        lines.append(
+            "  ".join(f"{k.upper().replace('_', '-')}: {v:.4f}" for k, v in extra.items()) + f"  ({sizes})"
+        )
     return "\n".join(line for line in lines if line is not None).strip("\n")
 
 
