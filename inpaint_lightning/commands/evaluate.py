@@ -84,6 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--kid", action="store_true", help="also KID with its std and n (in --embedding)")
     parser.add_argument(
+        "--bucket-width", type=float, default=0.1,
+        help="hole-ratio bucket width (0.1: the NVIDIA masks' bands; 0.2: CoModGAN's for large masks)",
+    )  # fmt: skip
+    parser.add_argument(
         "--ids",
         action="store_true",
         help="also CoModGAN's P-IDS/U-IDS (linear SVM, fitted on half the pairs)",
@@ -249,7 +253,7 @@ def evaluate(args: argparse.Namespace) -> dict:
             embedding=args.embedding,
             weights_path=args.inception_weights,
         )
-    scorer = Scorer(args.lpips, distribution, keep=args.report).to(device)
+    scorer = Scorer(args.lpips, distribution, keep=args.report, bucket_width=args.bucket_width).to(device)
     loader = DataLoader(
         dataset,
         batch_size=args.batch_size if args.size and args.lq is None else 1,  # real pairs: mixed sizes
@@ -295,6 +299,7 @@ def evaluate(args: argparse.Namespace) -> dict:
         "invert_masks": args.invert_masks,
         "lpips_net": args.lpips,
         "embedding": args.embedding if distribution is not None else None,
+        "bucket_width": args.bucket_width,
         "images_per_second": len(scorer.records) / elapsed,
         "seconds": elapsed,
         "method_and_metric_seconds": scored_time,
