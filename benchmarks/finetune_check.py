@@ -3,7 +3,7 @@
 From ``--source`` (a checkpoint of the default generator, or any with ``--config``), fine-tune on ``--photos``
 (other photos than the source saw) for ``--steps`` batches, twice: with the recipe (a discriminator-only warm-up
 of ``--warmup`` batches, BatchNorm statistics frozen) and without either. Both at the fine-tuning rates (G and D
-Adam 1e-4, constant). Validation LPIPS/PSNR on the photos' held-out split at step 0 (the source itself, the same for
+Adam ``--lr``, 1e-4 by default, constant). Validation LPIPS/PSNR on the photos' held-out split at step 0 (the source itself, the same for
 both) and every ``steps / 4``. Results are appended to ``<out>/curves.json`` as each run ends.
 
     python benchmarks/finetune_check.py --source SRC.ckpt --photos DIR --steps 400 --out runs/finetune
@@ -33,6 +33,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--warmup", type=int, default=50)
     parser.add_argument("--image-size", type=int, default=128)
     parser.add_argument("--batch-size", type=int, default=4)
+    parser.add_argument("--lr", type=float, default=1e-4, help="G and D learning rate (constant)")
     parser.add_argument("--config", action="append", default=None, help="configs (default configs/gan.yaml)")
     parser.add_argument("--out", type=Path, required=True)
     args, extra = parser.parse_known_args(argv)
@@ -42,7 +43,7 @@ def main(argv: list[str]) -> int:
         "--data.root", str(args.photos), "--data.image_size", str(args.image_size), "--data.max_side", "256",
         "--data.cache_images", "true", "--data.val_ratio", "0.2", "--data.test_ratio", "0",
         "--data.batch_size", str(args.batch_size), "--model.init_from", str(args.source),
-        "--model.g_optimizer.init_args.lr", "0.0001", "--model.d_optimizer.init_args.lr", "0.0001",
+        "--model.g_optimizer.init_args.lr", str(args.lr), "--model.d_optimizer.init_args.lr", str(args.lr),
         "--model.g_scheduler", "null", "--model.d_scheduler", "null",
         "--trainer.logger", "lightning.pytorch.loggers.CSVLogger", "--trainer.enable_progress_bar", "false",
     ]  # fmt: skip
