@@ -60,6 +60,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--minutes", type=float, default=8.0)
     parser.add_argument("--size", type=int, default=128, help="training crops and evaluation size")
     parser.add_argument("--student", type=json.loads, default=STUDENT)
+    parser.add_argument("--runs", nargs="+", choices=list(RUNS), default=list(RUNS), help="which fits (default all)")
     parser.add_argument("--out", type=Path, required=True)
     args, extra = parser.parse_known_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -83,7 +84,7 @@ def main(argv: list[str]) -> int:
         evaluate("teacher", args.teacher)
     teacher = ["--model.loss.init_args.teacher", str(args.teacher.resolve())]
     for name, (configs, flags) in RUNS.items():
-        if name in results:
+        if name in results or name not in args.runs:
             continue
         fit_dir = args.out / "fit" / name.replace(" ", "_")
         layered = [str(ROOT / "configs" / "gan.yaml"), *[str(ROOT / c) for c in configs]]
