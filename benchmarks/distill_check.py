@@ -60,7 +60,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--minutes", type=float, default=8.0)
     parser.add_argument("--size", type=int, default=128, help="training crops and evaluation size")
     parser.add_argument("--student", type=json.loads, default=STUDENT)
-    parser.add_argument("--runs", nargs="+", choices=list(RUNS), default=list(RUNS), help="which fits (default all)")
+    parser.add_argument(
+        "--runs", nargs="+", choices=list(RUNS), default=list(RUNS), help="which fits (default all)"
+    )
     parser.add_argument("--out", type=Path, required=True)
     args, extra = parser.parse_known_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -63,18 +63,18 @@ def main(argv: list[str]) -> int:
           f"photos", flush=True)  # fmt: skip
     methods = {"patchmatch": baseline("patchmatch"), "telea": baseline("telea"), "flat": flat}
     args.out.mkdir(parents=True, exist_ok=True)
+    originals = tensor([held[i] for i, _ in pairs])
+    references = tensor([reference[k % len(reference)] for k in range(len(pairs))])  # not the filled photos
     results: dict = {}
-    for embedding in ("alexnet", "random"):
-        for name, fill in methods.items():
+    for name, fill in methods.items():
+        fills = tensor([fill(held[i], m) for i, m in pairs])  # once per method, scored in every embedding
+        for embedding in ("alexnet", "random"):
             kid = DistributionMetrics(fid=False, kid=True, embedding=embedding, kid_subset_size=100)
             ids = DistributionMetrics(fid=False, kid=False, ids=True, embedding=embedding)
             for start in range(0, len(pairs), 32):
-                chunk = pairs[start : start + 32]
-                fills = tensor([fill(held[i], m) for i, m in chunk])
-                originals = tensor([held[i] for i, _ in chunk])
-                ids.update(fills, originals)
-                refs = tensor([reference[(start + k) % len(reference)] for k in range(len(chunk))])
-                kid.update(fills, refs)  # against photos that are not the filled ones
+                part = slice(start, start + 32)
+                ids.update(fills[part], originals[part])
+                kid.update(fills[part], references[part])
             row = {**kid.compute(), **ids.compute()}
             results[f"{embedding}/{name}"] = row
             (args.out / "measures.json").write_text(json.dumps(results, indent=1))
