@@ -106,3 +106,19 @@ def test_the_finetune_recipes_start_from_published_files(tmp_path, recipe, sourc
                      "--data.image_size", "64")  # fmt: skip
     cli = main(args)
     assert cli.trainer.global_step == 2 and cli.model.source["sha256"] == file_sha256(path)
+
+
+def test_the_sources_discriminator_is_used_only_when_it_fits(tmp_path):
+    source = read_source(SOURCE)
+    same = main(tiny_args(tmp_path / "same", "--model.init_from", str(SOURCE), "--trainer.max_steps", "1",
+                          "--model.d_optimizer.init_args.lr", "0"))  # fmt: skip
+    weights = dict(
+        same.model.discriminator.named_parameters()
+    )  # spectral norm's buffers move with every call
+    assert all(torch.equal(p, source.discriminator_state[k]) for k, p in weights.items())
+    other = main(tiny_args(tmp_path / "other", "--model.init_from", str(SOURCE), "--trainer.max_steps", "1",
+                           "--model.discriminator.init_args.base_channels", "12"))  # fmt: skip
+    first = next(p for p in other.model.discriminator.parameters() if p.dim() == 4)
+    assert (
+        first.shape[0] == 12
+    )  # another architecture: a fresh discriminator of its own shape, and the run goes on
