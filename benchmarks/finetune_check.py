@@ -16,7 +16,9 @@ import json
 import sys
 from pathlib import Path
 
-from _common import learning_curve, run
+from _common import fit_for, learning_curve, run
+
+VAL_RATIO = 0.2  # of --photos held out for validation
 
 VARIANTS = {
     "recipe (D warm-up, frozen BN)": lambda warmup: [
@@ -38,34 +40,31 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--out", type=Path, required=True)
     args, extra = parser.parse_known_args(argv)
     configs = args.config or ["configs/gan.yaml"]
-    common = [
-        sys.executable, "-m", "inpaint_lightning", "{stage}", *[a for c in configs for a in ("--config", c)],
-        "--data.root", str(args.photos), "--data.image_size", str(args.image_size), "--data.max_side", "256",
-        "--data.cache_images", "true", "--data.val_ratio", "0.2", "--data.test_ratio", "0",
+    settings = [
+        "--data.image_size", str(args.image_size), "--data.max_side", "256", "--data.cache_images", "true",
         "--data.batch_size", str(args.batch_size), "--model.init_from", str(args.source),
         "--model.g_optimizer.init_args.lr", str(args.lr), "--model.d_optimizer.init_args.lr", str(args.lr),
-        "--model.g_scheduler", "null", "--model.d_scheduler", "null",
-        "--trainer.logger", "lightning.pytorch.loggers.CSVLogger", "--trainer.enable_progress_bar", "false",
+        "--model.g_scheduler", "null", "--model.d_scheduler", "null", "--trainer.enable_progress_bar", "false",
     ]  # fmt: skip
     args.out.mkdir(parents=True, exist_ok=True)
     results_file = args.out / "curves.json"
     results = json.loads(results_file.read_text()) if results_file.exists() else {}
-    if "step 0" not in results:
+    if "step 0" not in results:  # the source itself on the same split, crops and masks (fit_for's split)
         folder = args.out / "step0"
-        cmd = [c.replace("{stage}", "validate") for c in common]
-        run([*cmd, "--trainer.logger.init_args.save_dir", str(folder), *extra], args.out / "step0.log")
-        values = learning_curve(folder)
-        results["step 0"] = values[-1][1:]  # (lpips, psnr) of the source
+        run([sys.executable, "-m", "inpaint_lightning", "validate", *[a for c in configs for a in ("--config", c)],
+             "--data.root", str(args.photos), "--data.val_ratio", str(VAL_RATIO), "--data.test_ratio", "0",
+             "--trainer.logger", "lightning.pytorch.loggers.CSVLogger", "--trainer.logger.init_args.save_dir",
+             str(folder), *settings, *extra], args.out / "step0.log")  # fmt: skip
+        results["step 0"] = learning_curve(folder)[-1][1:]  # (lpips, psnr) of the source
         results_file.write_text(json.dumps(results, indent=1))
     for name, flags in VARIANTS.items():
         if name in results:
             continue
         folder = args.out / name.split()[0]
-        cmd = [c.replace("{stage}", "fit") for c in common]
-        run([*cmd, "--trainer.logger.init_args.save_dir", str(folder), "--trainer.default_root_dir", str(folder),
-             "--checkpoint.dirpath", str(folder / "ckpt"), "--trainer.max_steps", str(args.steps),
-             "--trainer.val_check_interval", str(args.steps // 4), "--trainer.check_val_every_n_epoch", "null",
-             *flags(args.warmup), *extra], folder.with_suffix(".log"))  # fmt: skip
+        steps = ["--trainer.max_steps", str(args.steps), "--trainer.val_check_interval", str(args.steps // 4)]
+        fit_for(
+            configs, args.photos, VAL_RATIO, 24 * 60, folder, [*settings, *steps, *flags(args.warmup), *extra]
+        )
         results[name] = learning_curve(folder)
         results_file.write_text(json.dumps(results, indent=1))
     lpips0, psnr0 = results["step 0"]

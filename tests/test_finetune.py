@@ -106,6 +106,10 @@ def test_the_finetune_recipes_start_from_published_files(tmp_path, recipe, sourc
                      "--data.image_size", "64")  # fmt: skip
     cli = main(args)
     assert cli.trainer.global_step == 2 and cli.model.source["sha256"] == file_sha256(path)
+    source = read_source(path).generator_state  # one Adam step at 1e-4 away from the file's weights
+    moved = {k: float((v - source[k]).abs().max()) for k, v in cli.model.generator.state_dict().items()
+             if v.is_floating_point() and "running_" not in k}  # fmt: skip
+    assert max(moved.values()) <= 1e-3 and max(moved.values()) > 0
 
 
 def test_the_sources_discriminator_is_used_only_when_it_fits(tmp_path):
