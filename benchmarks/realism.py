@@ -1,6 +1,8 @@
-"""The realism benchmark: train the default recipe for a wall-clock budget, then score it beside classical fills.
+"""The realism benchmark: train the default recipe for a wall-clock budget, then score it beside classical fills
+on two mask protocols.
 
     python benchmarks/realism.py --minutes 60 [--config configs/gan.yaml ...] [--out logs/realism] [fit flags ...]
+    python benchmarks/realism.py --skip-fit --candidate hybrid=path/to/last.ckpt   # score other fills too
     make realism REALISM_MINUTES=60
 
 1. Split ``--photos`` (default ``../shared/data/photos``) with ``data.val_ratio 0.25`` and the data module's fixed
@@ -8,17 +10,28 @@
 2. ``fit`` the config(s) on that folder for ``--minutes`` (``trainer.max_time``), validating on the held-out photos
    (the learning curve goes to ``OUT/fit/metrics.csv``; the last EMA generator is scored, not a "best"
    checkpoint, so no choice is made on the evaluation photos).
-3. ``evaluate`` the EMA generator and the classical fills (Telea, Navier-Stokes, PatchMatch) on the 66 photos with
-   the NVIDIA irregular masks (``--masks``; fixed assignment), at 256 and 512 px. Baseline results are kept
-   between runs (they do not depend on the model).
-4. ``OUT/realism.md``: LPIPS/PSNR/SSIM overall and per hole-ratio bucket, the model's LPIPS gain over the best
-   classical fill and the issue's criteria (>= 15 % overall and in the four largest buckets, PSNR within 0.5 dB of
-   Telea), plus ``OUT/grid_<size>.png``: masked | model | telea | patchmatch | ground truth on the worst and
-   median cases. Every stage writes its files as it finishes, so a cut-off run keeps what it measured.
-5. ``benchmarks/realism_ceiling.py``, appended to ``realism.md``: the same pairs filled by oracles that know the
-   hidden pixels (the truth's low frequencies, PatchMatch's or the truth's own detail on top), to show what the
-   target asks of a fill. Kept with the classical fills (``eval_<size>/ceiling.md``) and reused: it uses
-   PatchMatch's fills, not the model.
+3. ``evaluate`` the EMA generator, every ``--candidate NAME=CHECKPOINT`` and the classical fills (Telea,
+   Navier-Stokes, PatchMatch) on the 66 photos at 256 and 512 px, on two protocols:
+
+   - ``nvidia``: the NVIDIA irregular masks (``--masks``; one per photo, fixed assignment), 10 % buckets;
+   - ``freeform``: CoModGAN/MI-GAN-style large free-form holes (``masks --preset large``'s generator, seed 0,
+     ``--freeform-per-photo`` per photo, written once to ``OUT/masks_freeform`` as ``<stem>_mask<k>.png``),
+     CoModGAN's 20 % buckets.
+
+   Each run also reports KID (with std and n; real set: the same crops of the originals) and P-IDS/U-IDS (linear
+   SVM fitted on half the pairs) in ``--embedding`` (default ``alexnet``: offline, and no training loss uses it).
+   Baseline results are kept between runs (they do not depend on the model).
+4. ``OUT/realism.md``: per protocol and size, LPIPS/PSNR/SSIM overall and per bucket, KID and U-IDS; each
+   candidate's LPIPS against PatchMatch's as a paired-bootstrap mean difference with its 95 % interval (photos are
+   resampled, a photo's fills together); CPU seconds per 512 px image (median of 5, ``Inpainter``); and issue 28's
+   criteria: on ``freeform`` >= 5 % below PatchMatch overall and in the two largest buckets with an interval that
+   excludes 0, KID and U-IDS better than PatchMatch's; on ``nvidia`` no worse than PatchMatch overall and per
+   bucket; PSNR within 0.5 dB of Telea; at most 2x PatchMatch's time. ``OUT/grid_<protocol>_<size>.png``: masked
+   | each fill | ground truth on the worst and median cases of the first fill. Every stage writes its files as it
+   finishes, so a cut-off run keeps what it measured.
+5. ``benchmarks/realism_ceiling.py``, appended to ``realism.md``: the NVIDIA pairs filled by oracles that know the
+   hidden pixels (the truth's low frequencies, PatchMatch's or the truth's own detail on top), to show what an
+   LPIPS target asks of a fill. Kept with the classical fills (``eval_<size>/ceiling.md``) and reused.
 """
 
 from __future__ import annotations
@@ -28,16 +41,19 @@ import csv
 import json
 import os
 import sys
+from collections import defaultdict
 from pathlib import Path
 
 import cv2
 import numpy as np
-from _common import eval_split, fit_for, learning_curve, run
+from _common import eval_split, fit_for, learning_curve, median_seconds, run
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 BASELINES = ("telea", "ns", "patchmatch")
-TARGET_GAIN, PSNR_SLACK, LARGEST_BUCKETS = 0.15, 0.5, 4
+PROTOCOLS = ("nvidia", "freeform")
+BUCKET_WIDTH = {"nvidia": 0.1, "freeform": 0.2}
+FREEFORM_GAIN, PSNR_SLACK, TIME_RATIO, LARGEST_BUCKETS, MIN_BUCKET = 0.05, 0.5, 2.0, 2, 5
 
 
 def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
@@ -45,13 +61,25 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     parser.add_argument("--minutes", type=float, default=60.0, help="training wall-clock budget")
     parser.add_argument("--config", action="append", help="fit config(s), layered (default configs/gan.yaml)")
     parser.add_argument("--photos", type=Path, default=SHARED / "photos")
-    parser.add_argument("--masks", type=Path, default=SHARED / "masks_irregular")
+    parser.add_argument(
+        "--masks", type=Path, default=SHARED / "masks_irregular", help="the NVIDIA protocol's"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "logs" / "realism")
     parser.add_argument("--sizes", type=int, nargs="+", default=[256, 512])
+    parser.add_argument("--protocols", nargs="+", choices=PROTOCOLS, default=list(PROTOCOLS))
+    parser.add_argument("--freeform-per-photo", type=int, default=4, help="large free-form masks per photo")
+    parser.add_argument("--embedding", choices=("alexnet", "random", "inception"), default="alexnet")
     parser.add_argument(
         "--val-ratio", type=float, default=0.25, help="share of photos held out for evaluation"
     )
     parser.add_argument("--skip-fit", action="store_true", help="score OUT/fit/ckpt/last.ckpt as it is")
+    parser.add_argument(
+        "--no-model", action="store_true", help="score only the --candidate fills and baselines"
+    )
+    parser.add_argument(
+        "--candidate", action="append", default=[], metavar="NAME=CHECKPOINT",
+        help="also score this fill (a checkpoint, export, or a classical name) beside the model; repeatable",
+    )  # fmt: skip
     parser.add_argument(
         "--baseline-dir", type=Path, help="where classical fills' results are kept and reused (default --out)"
     )
@@ -63,91 +91,187 @@ def fit(args: argparse.Namespace, extra: list[str]) -> Path:
     return fit_for(configs, args.photos, args.val_ratio, args.minutes, args.out / "fit", extra)
 
 
-def result_dir(args: argparse.Namespace, size: int, name: str) -> Path:
-    """``<out>/eval_<size>/<name>``; classical fills under ``--baseline-dir`` (shared by several runs)."""
+def result_dir(args: argparse.Namespace, size: int, protocol: str, name: str) -> Path:
+    """``<out>/eval_<size>[_freeform]/<name>``; classical fills under ``--baseline-dir`` (shared by several runs)."""
     root = (args.baseline_dir or args.out) if name in BASELINES else args.out
-    return root / f"eval_{size}" / name
+    return root / (f"eval_{size}" if protocol == "nvidia" else f"eval_{size}_{protocol}") / name
 
 
-def evaluate(args: argparse.Namespace, images: Path, size: int, name: str, what: list[str]) -> dict:
-    out = result_dir(args, size, name)
+def freeform_masks(args: argparse.Namespace, images: Path) -> Path:
+    """``--freeform-per-photo`` large free-form masks per held-out photo, named ``<stem>_mask<k>.png`` (so
+    ``evaluate`` pairs them by name), drawn at 512 px by the ``large`` preset's generator with seed 0 in
+    photo-name order; written once and reused (the same masks on every machine)."""
+    from inpaint_lightning.data.mask_presets import LargeMasks
+
+    folder = args.out / "masks_freeform"
+    stems = sorted(p.stem for p in images.iterdir())
+    if folder.is_dir() and len(list(folder.glob("*.png"))) == len(stems) * args.freeform_per_photo:
+        return folder
+    folder.mkdir(parents=True, exist_ok=True)
+    generator, rng = LargeMasks(), np.random.default_rng(0)
+    for stem in stems:
+        for k in range(args.freeform_per_photo):
+            mask = generator(512, 512, rng)
+            cv2.imwrite(str(folder / f"{stem}_mask{k:03d}.png"), (mask > 0.5).astype(np.uint8) * 255)
+    return folder
+
+
+def evaluate(
+    args: argparse.Namespace, images: Path, masks: Path, size: int, protocol: str, name: str, what: list[str]
+) -> dict:
+    out = result_dir(args, size, protocol, name)
     result = out / "metrics.json"
     if name in BASELINES and result.exists():  # classical fills do not change between runs
         return json.loads(result.read_text())
     cmd = [
-        sys.executable, "-m", "inpaint_lightning", "evaluate", "--images", str(images), "--masks", str(args.masks),
-        "--size", str(size), "--output", str(out), "--save-outputs", "--quiet", *what,
+        sys.executable, "-m", "inpaint_lightning", "evaluate", "--images", str(images), "--masks", str(masks),
+        "--size", str(size), "--output", str(out), "--save-outputs", "--quiet",
+        "--bucket-width", str(BUCKET_WIDTH[protocol]), "--kid", "--ids", "--embedding", args.embedding, *what,
     ]  # fmt: skip
     out.parent.mkdir(parents=True, exist_ok=True)
     run(cmd, out.parent / f"{name}.log")
     return json.loads(result.read_text())
 
 
-def verdict(results: dict[str, dict]) -> tuple[list[str], bool]:
-    """Lines comparing the model with the best classical fill, and whether every criterion holds."""
-    model = results["model"]
-    classical = {k: v for k, v in results.items() if k in BASELINES}
-    best = min(classical, key=lambda k: classical[k]["overall"]["lpips"])
-    ok = True
-    lines = []
+def per_image(args: argparse.Namespace, size: int, protocol: str, name: str) -> dict[str, dict]:
+    """Pair name -> its row of ``evaluate``'s ``per_image.csv`` (scores as floats, ``bucket`` as written)."""
+    with (result_dir(args, size, protocol, name) / "per_image.csv").open() as f:
+        return {
+            r["name"]: {k: v if k == "bucket" else float(v) for k, v in r.items() if k != "name" and v}
+            for r in csv.DictReader(f)
+        }
 
-    def gain(ours: float, theirs: float) -> float:
-        return 1.0 - ours / theirs
 
-    g = gain(model["overall"]["lpips"], classical[best]["overall"]["lpips"])
-    ok &= g >= TARGET_GAIN
-    lines.append(f"- overall LPIPS {model['overall']['lpips']:.4f} vs {best} {classical[best]['overall']['lpips']:.4f}: "
-                 f"{g:+.1%} (target >= {TARGET_GAIN:.0%}) {'OK' if g >= TARGET_GAIN else 'NOT MET'}")  # fmt: skip
-    buckets = sorted(model["buckets"], key=lambda b: float(b.split("-")[0]))[-LARGEST_BUCKETS:]
-    for bucket in buckets:
-        theirs = min(v["buckets"][bucket]["lpips"] for v in classical.values() if bucket in v["buckets"])
-        g = gain(model["buckets"][bucket]["lpips"], theirs)
-        ok &= g >= TARGET_GAIN
-        lines.append(f"- bucket {bucket} (n={model['buckets'][bucket]['count']}): LPIPS {model['buckets'][bucket]['lpips']:.4f} "
-                     f"vs best classical {theirs:.4f}: {g:+.1%} {'OK' if g >= TARGET_GAIN else 'NOT MET'}")  # fmt: skip
-    d = model["overall"]["psnr"] - results["telea"]["overall"]["psnr"]
+def photo_of(name: str) -> str:
+    """The photo a pair belongs to (``<stem>_mask003`` -> ``<stem>``): the unit the bootstrap resamples."""
+    return name.rsplit("_mask", 1)[0]
+
+
+def lpips_vs(args: argparse.Namespace, size: int, protocol: str, name: str, other: str) -> dict[str, tuple]:
+    """``{"all" | bucket: (mean LPIPS difference name - other, low, high)}``: the paired bootstrap over photos
+    (a photo's fills averaged first, since fills of one photo are not independent); per bucket over its pairs."""
+    from inpaint_lightning.evaluation.stats import paired_bootstrap
+
+    ours, theirs = per_image(args, size, protocol, name), per_image(args, size, protocol, other)
+    by_photo: dict[str, list[float]] = defaultdict(list)
+    by_bucket: dict[str, list[float]] = defaultdict(list)
+    for pair, scores in ours.items():
+        diff = scores["lpips"] - theirs[pair]["lpips"]
+        by_photo[photo_of(pair)].append(diff)
+        by_bucket[scores["bucket"]].append(diff)
+    diffs = [float(np.mean(v)) for v in by_photo.values()]
+    out = {"all": paired_bootstrap(diffs, [0.0] * len(diffs))}
+    for bucket, values in by_bucket.items():
+        if len(values) >= MIN_BUCKET:
+            out[bucket] = paired_bootstrap(values, [0.0] * len(values))
+    return out
+
+
+def seconds_per_image(method: str, size: int, photos: Path, masks: Path) -> float:
+    """Median CPU seconds of one ``size`` px fill through ``Inpainter`` (5 runs after a warm-up, whole image)."""
+    import torch
+
+    from inpaint_lightning.data.eval_sets import resize_center_crop
+    from inpaint_lightning.data.io import read_image, read_mask
+    from inpaint_lightning.inference import Inpainter
+
+    torch.set_num_threads(os.cpu_count() or 1)
+    photo = sorted(photos.iterdir())[0]
+    mask_file = sorted(masks.glob(f"{photo.stem}_mask*.png"))[0]
+    image = resize_center_crop(read_image(photo), size)
+    mask = read_mask(mask_file, size=(size, size))
+    inpainter = Inpainter.from_file(method, mode="full", working_size=None)
+    return median_seconds(lambda: inpainter(image, mask), 5)
+
+
+def bucket_order(buckets) -> list[str]:
+    return sorted(buckets, key=lambda b: float(b.split("-")[0]))
+
+
+def verdict(
+    args: argparse.Namespace, results: dict[str, dict], size: int, protocol: str, name: str
+) -> tuple[list[str], bool]:
+    """Issue 28's criteria for fill ``name`` against PatchMatch (and Telea's PSNR) on ``protocol``."""
+    ours, pm = results[name]["overall"], results["patchmatch"]["overall"]
+    boot = lpips_vs(args, size, protocol, name, "patchmatch")
+    ok, lines = True, []
+
+    def check(label: str, key: str) -> None:
+        nonlocal ok
+        diff, low, high = boot[key]
+        mine = ours["lpips"] if key == "all" else results[name]["buckets"][key]["lpips"]
+        theirs = pm["lpips"] if key == "all" else results["patchmatch"]["buckets"][key]["lpips"]
+        gain = 1.0 - mine / theirs
+        if protocol == "freeform":
+            good = gain >= FREEFORM_GAIN and high < 0
+            goal = f">= {FREEFORM_GAIN:.0%} and interval below 0"
+        else:
+            good = diff <= 0 or low <= 0 <= high  # no worse: not significantly above PatchMatch
+            goal = "no worse: interval not above 0"
+        ok &= good
+        lines.append(f"- {label}: LPIPS {mine:.4f} vs PatchMatch {theirs:.4f}: {gain:+.1%}, difference {diff:+.4f} "
+                     f"[{low:+.4f}, {high:+.4f}] ({goal}) {'OK' if good else 'NOT MET'}")  # fmt: skip
+
+    check(f"overall ({ours['count']} fills)", "all")
+    buckets = [b for b in bucket_order(results[name]["buckets"]) if b in boot]
+    for bucket in buckets[-LARGEST_BUCKETS:] if protocol == "freeform" else buckets:
+        check(f"bucket {bucket} (n={results[name]['buckets'][bucket]['count']})", bucket)
+    if protocol == "freeform":
+        for key, better in (("kid", "lower"), ("u_ids", "higher")):
+            if key in ours and key in pm:
+                good = ours[key] < pm[key] if better == "lower" else ours[key] > pm[key]
+                ok &= good
+                lines.append(f"- {key.upper().replace('_', '-')} ({args.embedding}): {ours[key]:.4f} vs PatchMatch "
+                             f"{pm[key]:.4f} ({better} is better) {'OK' if good else 'NOT MET'}")  # fmt: skip
+    d = ours["psnr"] - results["telea"]["overall"]["psnr"]
     ok &= d >= -PSNR_SLACK
-    lines.append(f"- PSNR {model['overall']['psnr']:.2f} vs Telea {results['telea']['overall']['psnr']:.2f}: {d:+.2f} dB "
+    lines.append(f"- PSNR {ours['psnr']:.2f} vs Telea {results['telea']['overall']['psnr']:.2f}: {d:+.2f} dB "
                  f"(no worse than -{PSNR_SLACK} dB) {'OK' if d >= -PSNR_SLACK else 'NOT MET'}")  # fmt: skip
     return lines, ok
 
 
-def table(results: dict[str, dict]) -> list[str]:
-    buckets = sorted(results["model"]["buckets"], key=lambda b: float(b.split("-")[0]))
-    head = "| method | " + " | ".join(f"LPIPS {b}" for b in buckets) + " | LPIPS all | PSNR all | SSIM all |"
-    lines = [head, "|---|" + "---:|" * (len(buckets) + 3)]
+def table(results: dict[str, dict], seconds: dict[str, float]) -> list[str]:
+    first = next(iter(results.values()))
+    buckets = bucket_order(first["buckets"])
+    head = ("| method | " + " | ".join(f"LPIPS {b}" for b in buckets)
+            + " | LPIPS all | PSNR all | SSIM all | KID (std) | U-IDS | P-IDS | s / 512 px |")  # fmt: skip
+    lines = [head, "|---|" + "---:|" * (len(buckets) + 7)]
     for name, r in results.items():
         cells = [f"{r['buckets'][b]['lpips']:.4f}" if b in r["buckets"] else "-" for b in buckets]
         o = r["overall"]
-        lines.append(
-            f"| {name} | " + " | ".join(cells) + f" | {o['lpips']:.4f} | {o['psnr']:.2f} | {o['ssim']:.4f} |"
-        )
-    counts = " | ".join(str(results["model"]["buckets"][b]["count"]) for b in buckets)
-    lines.append(f"| (images) | {counts} | {results['model']['overall']['count']} | | |")
+        kid = f"{o['kid']:.4f} ({o['kid_std']:.4f})" if "kid" in o else "-"
+        ids = [f"{o[k]:.3f}" if k in o else "-" for k in ("u_ids", "p_ids")]
+        secs = f"{seconds[name]:.2f}" if name in seconds else "-"
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {o['lpips']:.4f} | {o['psnr']:.2f} | {o['ssim']:.4f}"
+                     f" | {kid} | {ids[0]} | {ids[1]} | {secs} |")  # fmt: skip
+    counts = " | ".join(str(first["buckets"][b]["count"]) for b in buckets)
+    lines.append(f"| (fills) | {counts} | {first['overall']['count']} | | | | | | |")
     return lines
 
 
-def grid(args: argparse.Namespace, size: int, columns: list[str]) -> Path:
-    """Rows: the 4 worst and 4 median cases by the model's LPIPS; columns: masked | each method | ground truth."""
+def grid(
+    args: argparse.Namespace, images: Path, masks: Path, size: int, protocol: str, columns: list[str]
+) -> Path:
+    """Rows: the 4 worst and 4 median cases by the first column's LPIPS; columns: masked | each fill | truth."""
     from inpaint_lightning.captions import caption_strip
     from inpaint_lightning.data.eval_sets import resize_center_crop
     from inpaint_lightning.data.io import read_image, read_mask
+    from inpaint_lightning.data.mask_pairing import pair_paths
 
-    with (result_dir(args, size, "model") / "per_image.csv").open() as f:
-        rows = sorted(csv.DictReader(f), key=lambda r: float(r["lpips"]))
+    rows = sorted(per_image(args, size, protocol, columns[0]).items(), key=lambda r: r[1]["lpips"])
     mid = len(rows) // 2
     chosen = rows[::-1][:4] + rows[mid - 2 : mid + 2]
-    pairs = {p.name: p for p in _pairs(args)}
+    pairs = {p.name: p for p in pair_paths(images, masks, seed=0)}
     tile, gap, lines = 192, 4, []
-    for row in chosen:
-        pair = pairs[row["name"]]
+    for name, _ in chosen:
+        pair = pairs[name]
         truth = resize_center_crop(read_image(pair.image), size)
         hole = read_mask(pair.mask, size=(size, size)) > 0.5
         masked = truth.copy()
         masked[hole] = 255
         cells = [masked]
-        for name in columns:
-            path = result_dir(args, size, name) / "outputs" / f"{row['name']}.png"
+        for column in columns:
+            path = result_dir(args, size, protocol, column) / "outputs" / f"{name}.png"
             cells.append(cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB))
         cells.append(truth)
         cells = [cv2.resize(c, (tile, tile), interpolation=cv2.INTER_AREA) for c in cells]
@@ -158,7 +282,7 @@ def grid(args: argparse.Namespace, size: int, columns: list[str]) -> Path:
         lines += [line, np.full((gap, line.shape[1], 3), 255, np.uint8)]
     labels = ["masked", *columns, "ground truth"]
     image = np.vstack([caption_strip(labels, tile, gap), *lines[:-1]])
-    path = args.out / f"grid_{size}.png"
+    path = args.out / f"grid_{protocol}_{size}.png"
     cv2.imwrite(str(path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
     return path
 
@@ -166,7 +290,7 @@ def grid(args: argparse.Namespace, size: int, columns: list[str]) -> Path:
 def ceiling(args: argparse.Namespace, size: int) -> list[str]:
     """The oracle table at ``size`` (realism_ceiling.py), headings one level down for the report; computed once
     beside the classical fills it is built from, then reused."""
-    path = result_dir(args, size, "patchmatch").parent / "ceiling.md"
+    path = result_dir(args, size, "nvidia", "patchmatch").parent / "ceiling.md"
     if not path.exists():
         cmd = [
             sys.executable, str(ROOT / "benchmarks" / "realism_ceiling.py"), "--out", str(args.out),
@@ -179,10 +303,25 @@ def ceiling(args: argparse.Namespace, size: int) -> list[str]:
     return [f"#{line}" if line.startswith("#") else line for line in lines[start:]]
 
 
-def _pairs(args: argparse.Namespace):
-    from inpaint_lightning.data.mask_pairing import pair_paths
+def candidates(args: argparse.Namespace, ckpt: Path) -> dict[str, str]:
+    """Name -> what ``evaluate --checkpoint`` and ``Inpainter.from_file`` load: the trained model, then each
+    ``--candidate``."""
+    found = {} if args.no_model else {"model": str(ckpt)}
+    for spec in args.candidate:
+        name, sep, path = spec.partition("=")
+        if not sep or not name or name in BASELINES:
+            sys.exit(f"error: --candidate takes NAME=CHECKPOINT with a new name, got {spec!r}")
+        found[name] = path
+    if not found:
+        sys.exit("error: nothing to score (--no-model without --candidate)")
+    return found
 
-    return pair_paths(args.out / "eval_photos", args.masks, seed=0)
+
+def loaded_by(path: str) -> list[str]:
+    """``evaluate``'s flags for a fill: ``--method`` for a classical name, else ``--checkpoint``."""
+    from inpaint_lightning.models.classical import BASELINES as CLASSICAL
+
+    return ["--method", path] if path in CLASSICAL and not Path(path).exists() else ["--checkpoint", path]
 
 
 def main(argv: list[str]) -> int:
@@ -195,34 +334,54 @@ def main(argv: list[str]) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     images = eval_split(args.photos, args.val_ratio, args.out)
     ckpt = args.out / "fit" / "ckpt" / "last.ckpt"
-    if not args.skip_fit:
+    if not args.skip_fit and not args.no_model:
         ckpt = fit(args, extra)
+    fills = candidates(args, ckpt)
     report = [f"# Realism benchmark ({args.minutes:g} min of training)", ""]
     curve = learning_curve(args.out / "fit")
-    if curve:
+    if curve and not args.no_model:
         report += ["Learning curve (validation on the held-out photos, training masks):", "",
                    "| step | val/lpips | val/psnr |", "|---:|---:|---:|"]  # fmt: skip
         report += [f"| {s} | {lp:.4f} | {ps:.2f} |" for s, lp, ps in curve] + [""]
+    mask_sets = {"nvidia": args.masks, "freeform": freeform_masks(args, images)}
+    seconds = {
+        name: seconds_per_image(path, 512, images, mask_sets["freeform"]) for name, path in fills.items()
+    }
+    seconds["patchmatch"] = seconds_per_image("patchmatch", 512, images, mask_sets["freeform"])
     all_ok = True
-    for size in args.sizes:
-        results = {"model": evaluate(args, images, size, "model", ["--checkpoint", str(ckpt)])}
-        for name in BASELINES:
-            results[name] = evaluate(args, images, size, name, ["--method", name])
-        lines, ok = verdict(results)
-        all_ok &= ok
-        report += [f"## {size} px", "", *table(results), "", *lines, ""]
-        report.append(f"![grid]({grid(args, size, ['model', 'telea', 'patchmatch']).name})\n")
-        (args.out / "realism.md").write_text("\n".join(report) + "\n")
+    for protocol in args.protocols:
+        masks = mask_sets[protocol]
+        for size in args.sizes:
+            results = {
+                name: evaluate(args, images, masks, size, protocol, name, loaded_by(path))
+                for name, path in fills.items()
+            }
+            for name in BASELINES:
+                results[name] = evaluate(args, images, masks, size, protocol, name, ["--method", name])
+            report += [f"## {protocol} masks, {size} px", "", *table(results, seconds), ""]
+            for name in fills:
+                lines, ok = verdict(args, results, size, protocol, name)
+                ratio = seconds[name] / seconds["patchmatch"]
+                ok &= ratio <= TIME_RATIO
+                lines.append(f"- time per 512 px image {seconds[name]:.2f} s vs PatchMatch {seconds['patchmatch']:.2f}"
+                             f" s: {ratio:.2f}x (at most {TIME_RATIO:g}x) {'OK' if ratio <= TIME_RATIO else 'NOT MET'}")  # fmt: skip
+                all_ok &= ok
+                report += [
+                    f"**{name}** ({'all criteria met' if ok else 'not all criteria met'}):",
+                    "",
+                    *lines,
+                    "",
+                ]
+            columns = [*fills, "telea", "patchmatch"]
+            report.append(f"![grid]({grid(args, images, masks, size, protocol, columns).name})\n")
+            (args.out / "realism.md").write_text("\n".join(report) + "\n")
     report.append(f"**All criteria met: {'yes' if all_ok else 'no'}**")
     (args.out / "realism.md").write_text("\n".join(report) + "\n")
-    report += [
-        "",
-        "## What the target asks for (oracle fills: benchmarks/realism_ceiling.py; ✓ = meets it)",
-        "",
-    ]
-    for size in args.sizes:
-        report += ceiling(args, size)
-        (args.out / "realism.md").write_text("\n".join(report) + "\n")
+    if "nvidia" in args.protocols:
+        report += ["", "## What an LPIPS target asks for (oracle fills: benchmarks/realism_ceiling.py)", ""]
+        for size in args.sizes:
+            report += ceiling(args, size)
+            (args.out / "realism.md").write_text("\n".join(report) + "\n")
     print("\n".join(report))
     return 0
 

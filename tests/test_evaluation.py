@@ -437,6 +437,15 @@ def test_fid_kid_plumbing_with_a_small_feature_network():
     assert b["kid"] > a["kid"]
 
 
+def test_kid_std_reflects_subsets_even_when_the_subset_size_exceeds_the_set():
+    gen = torch.Generator().manual_seed(0)
+    real = torch.rand(24, 3, 16, 16, generator=gen)
+    metrics = DistributionMetrics(fid=False, extractor=_TinyFeatures())  # default subset 1000 > 24 images
+    metrics.update((real * 0.7).clamp(0, 1), real)
+    result = metrics.compute()
+    assert result["n"] == 24 and result["kid"] > 0 and result["kid_std"] > 0
+
+
 def test_missing_inception_weights_is_a_clear_error(tmp_path):
     with pytest.raises(MissingWeightsError, match="Inception weights for FID/KID not found"):
         DistributionMetrics(weights_path=tmp_path / "inception.pth")

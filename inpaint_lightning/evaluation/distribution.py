@@ -75,7 +75,8 @@ class DistributionMetrics:
         extractor: feature network (tests pass a small one); default: ``embedding``'s.
         embedding: ``inception`` (needs torch-fidelity's weights), ``alexnet`` or ``random`` (offline).
         weights_path: Inception weights file for offline use.
-        kid_subset_size: KID subset size (capped at the number of images at compute time).
+        kid_subset_size: KID subset size, capped at half the number of images at compute time: subsets as large
+            as the set are all the set itself, and their std (0) would say nothing about KID's spread.
         ids_seed: the seed of the P-IDS/U-IDS fit/score split.
     """
 
@@ -140,7 +141,7 @@ class DistributionMetrics:
             else:
                 results["fid_needs_n"] = float(2 * dim)
         if self.kid is not None:
-            self.kid.subset_size = min(self.kid.subset_size, self.count)
+            self.kid.subset_size = min(self.kid.subset_size, max(2, self.count // 2))
             mean, std = self.kid.compute()
             results["kid"], results["kid_std"] = float(mean), float(std)
         if self.ids and self.count >= 4:
