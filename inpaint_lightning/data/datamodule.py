@@ -59,6 +59,8 @@ class ImageDataModule(L.LightningDataModule):
         max_side: shrink ``root`` images on load so the longer side is at most this (LaMa trains 256 px crops
             of ~512 px photos: the scene scale of evaluation, and much cheaper decoding); None keeps them.
         cache_images: keep the decoded (shrunk) ``root`` images in memory after first use (per worker).
+        exclude: file-name globs of ``root`` images to leave out of every split, e.g. ``[bsds_*, set14_*]`` to
+            keep a benchmark's test images (CBSD68, Set14) out of training when they share the folder.
     """
 
     def __init__(
@@ -85,6 +87,7 @@ class ImageDataModule(L.LightningDataModule):
         predict_masks: str | None = None,
         max_side: int | None = None,
         cache_images: bool = False,
+        exclude: list[str] | None = None,
     ) -> None:
         super().__init__()
         if image_size < 8:
@@ -124,7 +127,7 @@ class ImageDataModule(L.LightningDataModule):
                 f"{self.pair_scale} (data.corruption is not used)"
             )
         elif root is not None:  # listed now: a wrong path fails at start-up, before a model is built
-            self.splits = folder_splits(root, val_ratio, test_ratio, split_seed)
+            self.splits = folder_splits(root, val_ratio, test_ratio, split_seed, exclude or ())
             for images in self.splits.values():
                 images.max_side, images.cache = max_side, cache_images
         self.test_pairs = None

@@ -45,9 +45,12 @@ def _check_range(name: str, value: Range, low: float, high: float = math.inf) ->
 
 
 class Degradation(ABC):
-    """Base of every degradation. ``scale``: how many times smaller the output is (1 for most)."""
+    """Base of every degradation. ``scale``: how many times smaller the output is (1 for most). ``stored``: a
+    fixed evaluation set rounds the output to 8 bits, as a photo stored in a file is (False: kept in float, as the
+    denoising papers' AWGN test adds noise)."""
 
     scale: int = 1
+    stored: bool = True
 
     @abstractmethod
     def __call__(self, image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -88,16 +91,19 @@ def pad_kernels(kernels: list[np.ndarray | Tensor | None], size: int | None = No
 
 class GaussianNoise(Degradation):
     """Additive white Gaussian noise, ``sigma`` in 8-bit levels (AWGN sigma 25 = the classic denoising test);
-    with probability ``gray_prob`` the same noise on every channel."""
+    with probability ``gray_prob`` the same noise on every channel. ``clip=False`` is the papers' test protocol
+    (DnCNN, FFDNet, DRUNet): noise added in float, neither clipped to [0, 1] nor rounded to 8 bits."""
 
-    def __init__(self, sigma: Range = (1.0, 30.0), gray_prob: float = 0.0) -> None:
+    def __init__(self, sigma: Range = (1.0, 30.0), gray_prob: float = 0.0, clip: bool = True) -> None:
         _check_range("sigma", sigma, 0.0, 255.0)
-        self.sigma, self.gray_prob = sigma, gray_prob
+        self.sigma, self.gray_prob, self.clip = sigma, gray_prob, clip
+        self.stored = clip
 
     def __call__(self, image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         sigma = _sample(self.sigma, rng) / 255.0
         shape = (*image.shape[:2], 1) if rng.random() < self.gray_prob else image.shape
-        return np.clip(image + rng.normal(0.0, sigma, shape).astype(np.float32), 0.0, 1.0)
+        noisy = image + rng.normal(0.0, sigma, shape).astype(np.float32)
+        return np.clip(noisy, 0.0, 1.0) if self.clip else noisy
 
 
 class PoissonNoise(Degradation):
@@ -372,12 +378,22 @@ def preset(name: str) -> Degradation:
     ``deblur`` (Gaussian/defocus/motion), ``sr_x2``/``sr_x4`` (bicubic), ``jpeg`` (quality 10-50), ``lowlight``,
     ``blind_x4``/``blind_x1`` (second order); and fixed levels for evaluation tables: ``denoise15/25/50``
     (sigma; 25 is the classic test), ``jpeg10/20/40`` (quality), ``blur_gaussian2`` (sigma 2), ``blur_defocus2``
-    (radius 2), ``blur_motion11`` (11 px, random angle)."""
+    (radius 2), ``blur_motion11`` (11 px, random angle); ``camera`` (real-camera noise through a camera pipeline,
+    :mod:`~inpaint_lightning.data.camera`) and ``denoise_any`` (half ``camera``, half ``denoise``: the denoise
+    task's default, one model for real and synthetic noise); ``awgn15/25/50``: the papers' AWGN test (float, no
+    clipping, no rounding), for CBSD68 tables."""
+    from inpaint_lightning.data.camera import CameraPipelineNoise
+
     presets: dict[str, Degradation] = {
         "denoise": GaussianNoise((1.0, 50.0)),
         "denoise15": GaussianNoise(15.0),
         "denoise25": GaussianNoise(25.0),
         "denoise50": GaussianNoise(50.0),
+        "camera": CameraPipelineNoise(),
+        "denoise_any": OneOf([CameraPipelineNoise(), GaussianNoise((1.0, 50.0))]),
+        "awgn15": GaussianNoise(15.0, clip=False),
+        "awgn25": GaussianNoise(25.0, clip=False),
+        "awgn50": GaussianNoise(50.0, clip=False),
         "deblur": OneOf([GaussianBlur((0.5, 3.0)), DefocusBlur((1.0, 3.0)), MotionBlur((3.0, 15.0))]),
         "sr_x2": Downscale(2, ("bicubic",)),
         "sr_x4": Downscale(4, ("bicubic",)),
@@ -398,6 +414,6 @@ def preset(name: str) -> Degradation:
 
 
 PRESETS = (
-    "denoise", "denoise15", "denoise25", "denoise50", "deblur", "blur_gaussian2", "blur_defocus2", "blur_motion11",
+    "denoise", "denoise15", "denoise25", "denoise50", "camera", "denoise_any", "awgn15", "awgn25", "awgn50", "deblur", "blur_gaussian2", "blur_defocus2", "blur_motion11",
     "sr_x2", "sr_x4", "jpeg", "jpeg10", "jpeg20", "jpeg40", "lowlight", "blind_x4", "blind_x1",
 )  # fmt: skip

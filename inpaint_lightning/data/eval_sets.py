@@ -90,7 +90,8 @@ class DegradedImages(Dataset):
     "bucket" (the preset), "kernel" (the blur kernel when a single known one, else None)[, "prediction"]}``.
 
     Each image's degradation is seeded by ``[seed, image index, preset index]``, so the set is the same every
-    run; the degraded image is rounded to 8 bits, as a stored photo is. With ``size``, images are scaled and
+    run; the degraded image is rounded to 8 bits, as a stored photo is (unless the degradation is not ``stored``:
+    the papers' float AWGN test). With ``size``, images are scaled and
     centre-cropped to ``size`` (rounded down to a multiple of the scale) first; else cropped to a multiple.
     Names are ``<preset>/<image name>`` (outputs are saved under a folder per preset).
     """
@@ -129,10 +130,14 @@ class DegradedImages(Dataset):
             low, kernel = degradation.degrade_with_kernel(
                 clean, np.random.default_rng([self.seed, index, which])
             )
-            low = _quantize(low)
+            low_tensor = (
+                _tensor(_quantize(low))
+                if degradation.stored
+                else torch.from_numpy(low).permute(2, 0, 1).float()
+            )
             sample = {
                 "name": label, "bucket": self.presets[which], "kernel": kernel,
-                "target": _tensor(image), "input": _tensor(low),
+                "target": _tensor(image), "input": low_tensor,
             }  # fmt: skip
             return with_prediction(sample, self.predictions, label, (h, w), None)
         except UnreadableImageError as err:

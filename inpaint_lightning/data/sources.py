@@ -6,7 +6,9 @@ happens here, once, deterministically, so every run and every process sees the s
 
 from __future__ import annotations
 
+import fnmatch
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -105,13 +107,18 @@ def ratio_splits(images: ImageList, val_ratio: float, test_ratio: float, seed: i
     return {split: images.subset(idx[split]) for split in SPLITS}
 
 
-def _folder(path: Path) -> ImageList:
+def _folder(path: Path, exclude: Sequence[str] = ()) -> ImageList:
     if not path.is_dir():
         raise DataNotFoundError(f"Image folder not found: {path}")
-    files = filter_readable(list_images(path))
+    files = list_images(path)
+    kept = [f for f in files if not any(fnmatch.fnmatch(f.name, pattern) for pattern in exclude)]
+    if len(kept) < len(files):
+        print(f"{path}: {len(files) - len(kept)} images excluded by {', '.join(exclude)}")
+    files = filter_readable(kept)
     if not files:
         raise DataNotFoundError(
-            f"Image folder contains no readable images (jpg, png, webp, bmp, tif): {path}"
+            f"Image folder contains no readable images (jpg, png, webp, bmp, tif)"
+            f"{' once ' + ', '.join(exclude) + ' are excluded' if exclude else ''}: {path}"
         )
     return ImageList(paths=files)
 
@@ -125,24 +132,29 @@ def require_folder(root: str | os.PathLike) -> Path:
 
 
 def folder_splits(
-    root: str | os.PathLike, val_ratio: float, test_ratio: float, seed: int
+    root: str | os.PathLike,
+    val_ratio: float,
+    test_ratio: float,
+    seed: int,
+    exclude: Sequence[str] = (),
 ) -> dict[str, ImageList]:
     """Splits of a folder tree: ``root/{train,val,test}`` subfolders when ``root/train`` exists, else a ratio split.
 
-    With subfolders, a missing ``test`` reuses ``val`` and a missing ``val`` is split off ``train``.
+    With subfolders, a missing ``test`` reuses ``val`` and a missing ``val`` is split off ``train``. Files whose
+    name matches a glob of ``exclude`` (e.g. ``bsds_*``: a benchmark's test images) are in no split.
     """
     root = require_folder(root)
     if (root / "train").is_dir():
-        train = _folder(root / "train")
+        train = _folder(root / "train", exclude)
         if (root / "val").is_dir():
-            val = _folder(root / "val")
+            val = _folder(root / "val", exclude)
             splits = {"train": train, "val": val}
         else:
             idx = split_indices(len(train), max(val_ratio, 0.05), 0.0, seed)
             splits = {"train": train.subset(idx["train"]), "val": train.subset(idx["val"])}
-        splits["test"] = _folder(root / "test") if (root / "test").is_dir() else splits["val"]
+        splits["test"] = _folder(root / "test", exclude) if (root / "test").is_dir() else splits["val"]
         return splits
-    images = _folder(root)
+    images = _folder(root, exclude)
     return ratio_splits(images, val_ratio, test_ratio, seed)
 
 
