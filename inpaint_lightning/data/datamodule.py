@@ -44,6 +44,8 @@ class ImageDataModule(L.LightningDataModule):
         seed: seed of training order, augmentation and masks; None follows ``seed_everything``.
         crop_scale: area range of the training random resized crop.
         augment: flips, mild affine and colour jitter in training.
+        color_jitter: the jitter's strength (brightness, contrast, saturation; hue a fifth of it); 0 for tasks
+            whose target *is* the colour (enhancement: a jittered target would teach a jittered look).
         embedded_tile: crop size the embedded photos are cut into.
         test_images: a folder of test images scored with fixed masks from ``test_masks`` (the evaluation
             protocol; replaces the test split). Images are centre-cropped to ``image_size``.
@@ -78,6 +80,7 @@ class ImageDataModule(L.LightningDataModule):
         seed: int | None = None,
         crop_scale: tuple[float, float] = (0.3, 1.0),
         augment: bool = True,
+        color_jitter: float = 0.1,
         embedded_tile: int = 128,
         test_images: str | None = None,
         test_masks: str | None = None,
@@ -110,6 +113,7 @@ class ImageDataModule(L.LightningDataModule):
                 )
         self.eval_seed, self.seed = eval_seed, seed
         self.crop_scale, self.augment, self.embedded_tile = crop_scale, augment, embedded_tile
+        self.color_jitter = color_jitter
         self.predict_images, self.predict_masks = predict_images, predict_masks
         self.splits: dict[str, ImageList] = {}
         self.pairs: dict[str, list[PathPair]] = {}
@@ -154,7 +158,7 @@ class ImageDataModule(L.LightningDataModule):
             self.splits = embedded_splits(tile, self.val_ratio, self.test_ratio, self.split_seed)
         size = self.image_size
         if self.augment:
-            train_tf = train_transform(size, crop_scale=self.crop_scale)
+            train_tf = train_transform(size, crop_scale=self.crop_scale, color=self.color_jitter)
         else:
             train_tf = train_transform(size, crop_scale=self.crop_scale, hflip=False, affine=False, color=0.0)
         self.datasets = {

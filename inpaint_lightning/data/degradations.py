@@ -381,8 +381,10 @@ def preset(name: str) -> Degradation:
     (radius 2), ``blur_motion11`` (11 px, random angle); ``camera`` (real-camera noise through a camera pipeline,
     :mod:`~inpaint_lightning.data.camera`) and ``denoise_any`` (half ``camera``, half ``denoise``: the denoise
     task's default, one model for real and synthetic noise); ``awgn15/25/50``: the papers' AWGN test (float, no
-    clipping, no rounding), for CBSD68 tables."""
+    clipping, no rounding), for CBSD68 tables; ``enhance`` (tone and colour edits, dull or harsh,
+    :mod:`~inpaint_lightning.data.edits`), ``dull`` and ``harsh`` (one direction)."""
     from inpaint_lightning.data.camera import CameraPipelineNoise
+    from inpaint_lightning.data.edits import PhotoEdits
 
     presets: dict[str, Degradation] = {
         "denoise": GaussianNoise((1.0, 50.0)),
@@ -394,6 +396,9 @@ def preset(name: str) -> Degradation:
         "awgn15": GaussianNoise(15.0, clip=False),
         "awgn25": GaussianNoise(25.0, clip=False),
         "awgn50": GaussianNoise(50.0, clip=False),
+        "enhance": PhotoEdits("both"),
+        "dull": PhotoEdits("dull"),
+        "harsh": PhotoEdits("harsh"),
         "deblur": OneOf([GaussianBlur((0.5, 3.0)), DefocusBlur((1.0, 3.0)), MotionBlur((3.0, 15.0))]),
         "sr_x2": Downscale(2, ("bicubic",)),
         "sr_x4": Downscale(4, ("bicubic",)),
@@ -415,5 +420,6 @@ def preset(name: str) -> Degradation:
 
 PRESETS = (
     "denoise", "denoise15", "denoise25", "denoise50", "camera", "denoise_any", "awgn15", "awgn25", "awgn50", "deblur", "blur_gaussian2", "blur_defocus2", "blur_motion11",
-    "sr_x2", "sr_x4", "jpeg", "jpeg10", "jpeg20", "jpeg40", "lowlight", "blind_x4", "blind_x1",
+    "sr_x2", "sr_x4", "jpeg", "jpeg10", "jpeg20", "jpeg40", "lowlight", "blind_x4", "blind_x1", "enhance", "dull",
+    "harsh",
 )  # fmt: skip

@@ -1,6 +1,7 @@
 """Classical restoration baselines run through the same harness as the models: the input itself, bicubic
 up-scaling, OpenCV's non-local means and BM3D (PyPI ``bm3d``) for noise, Richardson-Lucy (scikit-image)
-and Wiener deconvolution for a known blur, CLAHE and an automatic gamma for low light.
+and Wiener deconvolution for a known blur, CLAHE and an automatic gamma for low light, grey-world white balance
+with auto levels (and with CLAHE after it) for enhancement.
 
 Each maps the degraded image (``h x w x 3`` float32 RGB in [0, 1]), the super-resolution ``scale`` and the blur
 kernel when it is known (evaluation with a degradation preset knows it) to the restored image (``scale * h x
@@ -132,6 +133,37 @@ def gamma(image: np.ndarray, scale: int, kernel: np.ndarray | None) -> np.ndarra
     return _upscale(out, scale, cv2.INTER_CUBIC)
 
 
+AUTO_LEVELS_CLIP = 0.5
+"""Auto levels stretch the luma's ``AUTO_LEVELS_CLIP`` and ``100 - AUTO_LEVELS_CLIP`` percentiles to black and white."""
+
+
+def grey_world(image: np.ndarray) -> np.ndarray:
+    """Grey-world white balance: each channel scaled so that the three channel means are equal (to the luma mean)."""
+    means = image.reshape(-1, 3).mean(axis=0)
+    target = float(means @ np.array([0.299, 0.587, 0.114], np.float32))
+    return np.clip(image * (target / np.maximum(means, 1e-4)), 0.0, 1.0).astype(np.float32)
+
+
+def auto_levels(image: np.ndarray) -> np.ndarray:
+    """One linear stretch of all channels that maps the luma's extreme percentiles to 0 and 1 (Photoshop-style
+    auto levels without per-channel clipping, which would shift colours)."""
+    luma = image @ np.array([0.299, 0.587, 0.114], np.float32)
+    low, high = np.percentile(luma, [AUTO_LEVELS_CLIP, 100 - AUTO_LEVELS_CLIP])
+    if high - low < 1e-3:
+        return image
+    return np.clip((image - low) / (high - low), 0.0, 1.0).astype(np.float32)
+
+
+def autolevels(image: np.ndarray, scale: int, kernel: np.ndarray | None) -> np.ndarray:
+    """Automatic correction as a camera app does it: grey-world white balance, then auto levels."""
+    return _upscale(auto_levels(grey_world(image)), scale, cv2.INTER_CUBIC)
+
+
+def auto_clahe(image: np.ndarray, scale: int, kernel: np.ndarray | None) -> np.ndarray:
+    """:func:`autolevels` then :func:`clahe`: global correction plus local contrast."""
+    return clahe(autolevels(image, 1, None), scale, None)
+
+
 RESTORE_BASELINES: dict[str, RestoreBaseline] = {
     "identity": identity,
     "bicubic": bicubic,
@@ -141,5 +173,7 @@ RESTORE_BASELINES: dict[str, RestoreBaseline] = {
     "wiener": wiener,
     "clahe": clahe,
     "gamma": gamma,
+    "autolevels": autolevels,
+    "auto_clahe": auto_clahe,
 }
 """Restoration baselines by name (``evaluate --method NAME`` with ``--degradation`` or ``--lq``)."""

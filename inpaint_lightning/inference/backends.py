@@ -61,6 +61,7 @@ class TorchBackend:
         if not isinstance(generator, torch.jit.ScriptModule):
             generator.requires_grad_(False)
         self.size_multiple = contract_of(generator).size_multiple
+        self.whole_image = contract_of(generator).whole_image
         self.min_side: int | None = None  # found by probing when not recorded
         self.memory_format = torch.channels_last if self.device.type == "cpu" else torch.contiguous_format
 

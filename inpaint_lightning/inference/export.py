@@ -65,7 +65,7 @@ class ExportableGenerator(nn.Module):
         return self.generator(x)
 
 
-METADATA_KEYS = ("task", "scale", "size_multiple", "min_side", "prefill", "contract")
+METADATA_KEYS = ("task", "scale", "size_multiple", "min_side", "prefill", "contract", "whole_image")
 """What an export records beside the graph (older exports lack ``task``/``scale``: inpainting, scale 1)."""
 
 
@@ -77,6 +77,7 @@ def _metadata(model: ExportableGenerator, task: str) -> dict[str, str]:
         "size_multiple": str(model.size_multiple),
         "min_side": str(probe_min_side(model, model.size_multiple, channels=channels)),
         "prefill": model.external_prefill,
+        "whole_image": "1" if contract_of(model.generator).whole_image else "0",
         "contract": task_named(task).export_contract(scale),  # an x4 model's output is 4H x 4W
     }
 

@@ -36,6 +36,7 @@ def torchscript_backend(
     backend = TorchBackend(module, device)
     backend.size_multiple = int(meta["size_multiple"] or 1)
     backend.min_side = int(meta["min_side"] or 0) or None
+    backend.whole_image = meta.get("whole_image") == "1"
     return backend, meta
 
 
@@ -73,6 +74,7 @@ class FileLoaded:
     def _use_backend(self, backend: Any) -> None:
         self.backend = backend
         self.size_multiple = int(getattr(backend, "size_multiple", 1) or 1)
+        self.whole_image = bool(getattr(backend, "whole_image", False))  # never tiled (models/contract.py)
         self.device = torch.device(getattr(backend, "device", "cpu"))
         self._min_side: int | None = None
 

@@ -51,6 +51,7 @@ class OnnxBackend:
         self.scale = int(meta.get("scale", 1))
         self.size_multiple = int(meta.get("size_multiple", 1))
         self.min_side = int(meta.get("min_side", 0)) or None
+        self.whole_image = meta.get("whole_image") == "1"
         self.prefill = meta.get(
             "prefill", "none"
         )  # done by the caller before the graph (Inpainter.from_onnx)

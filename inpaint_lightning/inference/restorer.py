@@ -93,7 +93,7 @@ class Restorer(FileLoaded):
         image = image.float()
         b, _, h, w = image.shape
         s = self.scale
-        if self.tile is None or (h <= self.tile and w <= self.tile):
+        if not self._tiled(h, w):
             return self._run(image)
         tile, step = self.tile, self.tile - self.overlap
         out = torch.zeros(b, self.out_channels, h * s, w * s, device=image.device)
@@ -114,11 +114,15 @@ class Restorer(FileLoaded):
     def network_pixels(self, height: int, width: int) -> int:
         """Input pixels the network processes for an ``height x width`` image (overlaps counted twice), computed
         without running it: what a service bounds per request."""
-        if self.tile is None or (height <= self.tile and width <= self.tile):
+        if not self._tiled(height, width):
             return height * width
         step = self.tile - self.overlap
         rows, cols = _starts(height, self.tile, step), _starts(width, self.tile, step)
         return len(rows) * min(self.tile, height) * len(cols) * min(self.tile, width)
+
+    def _tiled(self, h: int, w: int) -> bool:
+        """Whether an ``h x w`` image runs in tiles: it exceeds the tile, and the model allows tiles."""
+        return self.tile is not None and not self.whole_image and (h > self.tile or w > self.tile)
 
     def _run(self, image: Tensor) -> Tensor:
         """One window through the network: pad to the model's multiple (and minimum side), run, crop, check."""

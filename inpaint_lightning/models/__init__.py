@@ -1,11 +1,12 @@
-"""Networks, independent of Lightning: inpainting generators, the restoration generator (NAFNet), discriminators
-and their layers."""
+"""Networks, independent of Lightning: inpainting generators, the restoration generators (NAFNet, RRDB-lite), the
+enhancement generator (a grid of colour transforms), discriminators and their layers."""
 
 from inpaint_lightning.models.discriminators import (
     DiscriminatorOutput,
     MultiScaleDiscriminator,
     PatchDiscriminator,
 )
+from inpaint_lightning.models.enhance import ColourGrid
 from inpaint_lightning.models.generators import (
     MIGAN,
     AOTGenerator,
@@ -20,6 +21,7 @@ from inpaint_lightning.models.restoration import NAFNet, RRDBNet
 
 __all__ = [
     "AOTGenerator",
+    "ColourGrid",
     "DeepFillV2",
     "DiscriminatorOutput",
     "FFCResNet",

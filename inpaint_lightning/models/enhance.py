@@ -1,0 +1,74 @@
+"""An enhancement generator for global and local tone and colour edits at any resolution: a small network looks at
+a low-resolution copy of the photo and predicts a coarse grid of colour transforms, which are applied to the
+full-resolution pixels (the idea of HDRNet, Gharbi et al. 2017; written from the paper's description).
+
+Why this shape: exposure, white balance, contrast, saturation and tone curves are per-pixel colour maps that vary
+slowly over the image, so a ``grid x grid`` field of 3 x 4 affine colour transforms holds them. The network runs
+at ``low_res`` whatever the photo's size (a 24 MP photo costs the same network time as a 256 px one), cannot
+invent or blur detail (each output pixel is an affine map of its own input colour), and starts as the identity.
+Like HDRNet's bilateral grid, the transforms also vary with the pixel's own luma (``luma_bins`` slices, blended
+linearly), so dark and bright parts of one region get different curves: that is what a tone curve is.
+
+Contract: ``forward(x)`` maps ``B x 3 x H x W`` in [0, 1] to the same size.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+LUMA = (0.299, 0.587, 0.114)
+
+
+class ColourGrid(nn.Module):
+    """A grid of luma-dependent affine colour transforms predicted from a low-resolution view (module docstring).
+
+    Args:
+        grid: the transforms' spatial grid (``grid x grid`` over the photo).
+        luma_bins: transforms per grid cell, one per luma level, blended linearly.
+        width: channels of the predicting network.
+        low_res: side of the square view the network sees.
+    """
+
+    in_channels, scale, size_multiple, whole_image = 3, 1, 1, True
+
+    def __init__(self, grid: int = 16, luma_bins: int = 8, width: int = 32, low_res: int = 256) -> None:
+        super().__init__()
+        self.grid, self.bins, self.low_res = grid, luma_bins, low_res
+        layers: list[nn.Module] = []
+        channels, side = 3, low_res
+        while side > grid:  # stride-2 convolutions down to the grid
+            layers += [nn.Conv2d(channels, width, 3, stride=2, padding=1), nn.LeakyReLU(0.2)]
+            channels, side = width, side // 2
+        self.local = nn.Sequential(*layers, nn.Conv2d(width, width, 3, padding=1), nn.LeakyReLU(0.2))
+        self.globl = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Conv2d(width, width, 1), nn.LeakyReLU(0.2))
+        self.head = nn.Conv2d(width, 12 * luma_bins, 1)
+        nn.init.zeros_(self.head.weight)  # starts as the identity transform
+        nn.init.zeros_(self.head.bias)
+
+    def coefficients(self, x: Tensor) -> Tensor:
+        """``B x bins x 12 x grid x grid``: each cell's 3 x 4 transforms (residual to the identity)."""
+        view = F.interpolate(
+            x, size=(self.low_res, self.low_res), mode="bilinear", antialias=True, align_corners=False
+        )
+        features = self.local(view * 2.0 - 1.0)
+        features = F.adaptive_avg_pool2d(features, self.grid) + self.globl(features)
+        return self.head(features).view(x.shape[0], self.bins, 12, self.grid, self.grid)
+
+    def forward(self, x: Tensor) -> Tensor:
+        b, _, h, w = x.shape
+        with torch.autocast(x.device.type, enabled=False):
+            x = x.float()
+            coeffs = self.coefficients(x)
+            level = (x * x.new_tensor(LUMA).view(1, 3, 1, 1)).sum(1, keepdim=True).clamp(0, 1) * (
+                self.bins - 1
+            )
+            transform = x.new_zeros(b, 12, h, w)
+            for i in range(self.bins):  # one luma slice at a time: memory stays at 2 x 12 full-size planes
+                weight = (1 - (level - i).abs()).clamp(min=0)  # linear "hat" blend over the slices
+                if weight.any():
+                    full = F.interpolate(coeffs[:, i], size=(h, w), mode="bilinear", align_corners=False)
+                    transform = transform + full * weight
+            transform = transform.view(b, 3, 4, h, w)
+            return x + (transform[:, :, :3] * x[:, None]).sum(2) + transform[:, :, 3]

@@ -1,0 +1,152 @@
+"""Photo enhancement: each edit is the identity at 0 and goes the right way, the seeded edit mix, the colour-grid
+generator (identity at start, any size, never tiled), the classical auto-corrections, and the task config
+trained end to end."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from inpaint_lightning.cli import main
+from inpaint_lightning.data import edits
+from inpaint_lightning.data.degradations import preset
+from inpaint_lightning.evaluation.restoration_baselines import RESTORE_BASELINES, auto_levels, grey_world
+from inpaint_lightning.inference.backends import TorchBackend
+from inpaint_lightning.inference.restorer import Restorer
+from inpaint_lightning.models import ColourGrid
+from inpaint_lightning.models.contract import contract_of
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
+@pytest.fixture
+def photo() -> np.ndarray:
+    """Mid-range colours with detail at several scales (no clipping at the start)."""
+    import cv2
+
+    rng = np.random.default_rng(0)
+    fine = cv2.GaussianBlur(rng.random((96, 128, 3)).astype(np.float32), (0, 0), 1.0)
+    coarse = cv2.GaussianBlur(rng.random((96, 128, 3)).astype(np.float32), (0, 0), 8.0)
+    return np.clip(0.15 + 0.7 * (0.5 * fine + 0.5 * (coarse - coarse.min()) / np.ptp(coarse)), 0, 1)
+
+
+def chroma(image: np.ndarray) -> float:
+    return float(np.abs(image - image.mean(axis=-1, keepdims=True)).mean())
+
+
+def detail(image: np.ndarray) -> float:
+    import cv2
+
+    luma = image @ edits.LUMA
+    return float(np.abs(luma - cv2.GaussianBlur(luma, (0, 0), 5.0)).mean())
+
+
+EDIT_FUNCTIONS = {
+    "exposure": lambda x, a: edits.exposure(x, a),
+    "temperature": lambda x, a: edits.white_balance(x, a, 0.0),
+    "tint": lambda x, a: edits.white_balance(x, 0.0, a),
+    "contrast": edits.contrast,
+    "saturation": edits.saturation,
+    "tone": edits.tone_gamma,
+    "local_contrast": edits.local_contrast,
+}
+
+
+@pytest.mark.parametrize("name", list(EDIT_FUNCTIONS))
+def test_every_edit_at_zero_is_the_identity(photo, name):
+    assert np.abs(EDIT_FUNCTIONS[name](photo, 0.0) - photo).max() < 1e-5
+
+
+@pytest.mark.parametrize(
+    ("name", "measure"),
+    [
+        ("exposure", lambda x: x.mean()),
+        ("temperature", lambda x: x[..., 0].mean() - x[..., 2].mean()),
+        ("tint", lambda x: x[..., 1].mean() - x[..., [0, 2]].mean()),
+        ("contrast", lambda x: (x @ edits.LUMA).std()),
+        ("saturation", chroma),
+        ("tone", lambda x: x.mean()),
+        ("local_contrast", detail),
+    ],
+)
+def test_every_edit_goes_the_way_its_sign_says(photo, name, measure):
+    edit = EDIT_FUNCTIONS[name]
+    assert measure(edit(photo, -0.3)) < measure(photo) < measure(edit(photo, 0.3))
+
+
+def test_the_edit_mix_is_seeded_identity_at_zero_strength_and_dull_or_harsh(photo):
+    assert np.abs(edits.PhotoEdits(strength=(0.0, 0.0))(photo, np.random.default_rng(0)) - photo).max() < 1e-5
+    mix = preset("enhance")
+    a = mix(photo, np.random.default_rng([1, 2]))
+    assert np.array_equal(a, mix(photo, np.random.default_rng([1, 2])))
+    assert not np.array_equal(a, mix(photo, np.random.default_rng([1, 3])))
+    dull = [preset("dull")(photo, np.random.default_rng(s)) for s in range(10)]
+    harsh = [preset("harsh")(photo, np.random.default_rng(s)) for s in range(10)]
+    # on average: dull is flatter and greyer, harsh more contrasted, colourful and crisp
+    assert np.mean([chroma(d) for d in dull]) < chroma(photo) < np.mean([chroma(h) for h in harsh])
+    assert np.mean([detail(d) for d in dull]) < detail(photo) < np.mean([detail(h) for h in harsh])
+
+
+def test_colour_grid_starts_as_the_identity_takes_any_size_and_is_never_tiled():
+    torch.manual_seed(0)
+    net = ColourGrid(grid=4, luma_bins=4, width=8, low_res=32)
+    x = torch.rand(2, 3, 45, 70)
+    assert torch.allclose(net(x), x, atol=1e-6)
+    torch.nn.init.normal_(net.head.weight, std=0.1)
+    y = net(x)
+    assert y.shape == x.shape and not torch.allclose(y, x, atol=1e-3)
+    assert contract_of(net).whole_image
+    restorer = Restorer(TorchBackend(net.eval()), tile=32, overlap=8)
+    assert restorer.network_pixels(45, 70) == 45 * 70  # one pass over the whole photo, no tiles
+    with torch.no_grad():
+        assert torch.allclose(restorer.restore_tensor(x), net(x).clamp(0, 1), atol=1e-5)
+
+
+def test_colour_grid_learns_a_global_colour_edit():
+    """A few Adam steps fit a colour cast and a contrast change: the transforms can express them."""
+    torch.manual_seed(0)
+    net = ColourGrid(grid=4, luma_bins=4, width=8, low_res=32)
+    x = torch.rand(4, 3, 32, 32)
+    target = ((x - 0.5) * 1.3 + 0.5) * torch.tensor([1.1, 1.0, 0.85]).view(1, 3, 1, 1)
+    opt = torch.optim.Adam(net.parameters(), lr=1e-2)
+    with torch.no_grad():
+        start = float((net(x) - target).abs().mean())
+    for _ in range(60):
+        loss = (net(x) - target).abs().mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert float(loss.detach()) < start / 4
+
+
+def test_grey_world_and_auto_levels(photo):
+    cast = edits.white_balance(photo * 0.7, 0.15, 0.0)
+    balanced = grey_world(cast)
+    means = balanced.reshape(-1, 3).mean(axis=0)
+    assert np.ptp(means) < 0.01 < np.ptp(cast.reshape(-1, 3).mean(axis=0))
+    grey = np.repeat((photo @ edits.LUMA)[..., None] * 0.5 + 0.2, 3, axis=-1)  # no channel can clip alone
+    luma = auto_levels(grey) @ edits.LUMA
+    assert np.percentile(luma, 0.5) == pytest.approx(0.0, abs=0.01)
+    assert np.percentile(luma, 99.5) == pytest.approx(1.0, abs=0.01)
+    assert {"autolevels", "auto_clahe", "clahe"} <= RESTORE_BASELINES.keys()
+    flat = edits.contrast(photo, -0.5)
+    assert (RESTORE_BASELINES["autolevels"](flat, 1, None) @ edits.LUMA).std() > (flat @ edits.LUMA).std()
+
+
+def test_the_enhance_config_trains_end_to_end(tmp_path):
+    cli = main([
+        "fit", "--config", str(ROOT / "configs" / "tasks" / "enhance.yaml"),
+        "--config", str(ROOT / "tests" / "configs" / "tiny_enhance.yaml"),
+        "--trainer.default_root_dir", str(tmp_path), "--trainer.logger.init_args.save_dir", str(tmp_path / "logs"),
+        "--checkpoint.dirpath", str(tmp_path / "ckpt"),
+    ])  # fmt: skip
+    assert cli.trainer.global_step == 4 and (tmp_path / "ckpt" / "last.ckpt").is_file()
+    assert isinstance(cli.model.generator, ColourGrid) and cli.datamodule.color_jitter == 0.0
+    with open(sorted((tmp_path / "logs").rglob("metrics.csv"))[-1]) as f:
+        rows = [r for r in csv.DictReader(f) if r.get("val/psnr")]
+    assert len(rows) == 2 and all(float(r["val/bicubic/psnr"]) > 10 for r in rows)
