@@ -227,7 +227,15 @@ class CLI(LightningCLI):
         needs a few pixels): checked on the built objects, before the first step, in one line."""
         from inpaint_lightning.inference.sizing import padded_size, probe_min_side
 
-        task = getattr(getattr(self.model, "task", None), "name", None)
+        model_task = getattr(self.model, "task", None)
+        task = getattr(model_task, "trains_on", None) or getattr(model_task, "name", None)
+        if (
+            getattr(model_task, "needs_reference", False)
+            and getattr(self.datamodule, "references", 1) is None
+        ):
+            raise StartupError(
+                f"model.task {model_task.name} learns the look of photos you like: set --data.reference FOLDER"
+            )
         corruption = getattr(self.datamodule, "corruption", None)
         data_task = (
             "restore" if getattr(self.datamodule, "pairs", None) else getattr(corruption, "task", None)

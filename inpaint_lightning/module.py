@@ -298,7 +298,7 @@ class GANModule(L.LightningModule):
         batch = self._in_layout(batch)
         step = self.global_step  # batches trained so far: one counted optimizer step per batch (see below)
         updates = self._updates_at(step)
-        image, condition = batch["target"], self.task.condition(batch)
+        image, condition = self.task.real(batch), self.task.condition(batch)
         trains_generator = any(network == "generator" for network, _ in updates)
         x = self._generator_input(batch)
         with torch.set_grad_enabled(trains_generator):  # a discriminator-only batch needs no generator graph

@@ -57,6 +57,10 @@ class Task(ABC):
     #: the ``evaluate`` protocols that score this task's models: ``holes`` (image/mask pairs), ``degradations``
     #: (clean images degraded by presets), ``pairs`` (real lq/gt folders); none: scored by ``test``
     evaluated_on: tuple[str, ...] = ("degradations", "pairs")
+    #: the data's task it trains on (its corruption's ``task``); None: its own name
+    trains_on: str | None = None
+    #: its training batches need ``reference`` photos (``data.reference``)
+    needs_reference: bool = False
     #: how to score a model of this task, for ``evaluate`` given the wrong protocol
     evaluate_with: str = "pass --degradation or --lq"
     #: the exported graph's input and output, in words (``{scale}`` is the model's)
@@ -86,6 +90,11 @@ class Task(ABC):
     def metrics(self, prefix: str, lpips: Any, scale: int = 1) -> ImageMetrics | SegmentationMetrics:
         """The epoch metrics of this task (PSNR/SSIM/LPIPS on images by default)."""
         return ImageMetrics(prefix, lpips, self.y_border(scale))
+
+    def real(self, batch: dict[str, Tensor]) -> Tensor:
+        """What the objective compares the output with in training: the discriminator's real images and the
+        pixel terms' target (paired tasks: the clean ``target``)."""
+        return batch["target"]
 
     def condition(self, batch: dict[str, Tensor]) -> Tensor | None:
         """What the discriminator and the objective see beside the image (StyleGAN2's ``c``): None by default."""
@@ -218,6 +227,37 @@ class RestoreTask(Task):
         return F.interpolate(low.float(), size=size, mode=mode, align_corners=False)
 
 
+class EnhanceUnpairedTask(RestoreTask):
+    """Enhance towards the look of photos the user likes, without pairs (EnlightenGAN, DPE): training batches
+    carry ``reference`` photos (``data.reference``) and no usable ``target``. The generator runs on the photos and
+    the references together (its output on a reference is the identity loss's), the discriminator compares the
+    enhanced photos with the references (:class:`~inpaint_lightning.losses.UnpairedEnhancementLoss`).
+    Validation and inference are a restoration's: a photo in, the enhanced photo out."""
+
+    name = "enhance_unpaired"
+    trains_on, needs_reference = "restore", True
+
+    def default_loss(self) -> Any:
+        from inpaint_lightning.losses import UnpairedEnhancementLoss
+
+        return UnpairedEnhancementLoss()
+
+    def real(self, batch: dict[str, Tensor]) -> Tensor:
+        if "reference" not in batch:
+            raise ValueError(
+                "the unpaired enhancement task trains on photos with the look you want: set --data.reference FOLDER"
+            )
+        return batch["reference"]
+
+    def generator_input(self, batch: dict[str, Tensor]) -> Tensor:
+        if "reference" in batch:  # training: the photos, then the references (for the identity term)
+            return torch.cat([batch["input"], batch["reference"]])
+        return batch["input"]
+
+    def output(self, prediction: Tensor, batch: dict[str, Tensor]) -> Tensor:
+        return prediction[: batch["input"].shape[0]].clamp(0.0, 1.0)
+
+
 class DeconvolveTask(RestoreTask):
     """Non-blind deblurring: the blur ``kernel`` of each photo is known (``B x 1 x k x k``, a lens's or a
     tracked camera's point-spread function). The generator sees the blurred photo already Wiener-deconvolved with
@@ -307,6 +347,7 @@ class DetectTask(Task):
 #: Every task by name: what ``model.task``, checkpoints and exports name. Add one with :func:`register_task`.
 TASKS: dict[str, type[Task]] = {
     "inpaint": InpaintTask, "restore": RestoreTask, "deconvolve": DeconvolveTask, "detect": DetectTask,
+    "enhance_unpaired": EnhanceUnpairedTask,
 }  # fmt: skip
 
 

@@ -150,3 +150,83 @@ def test_the_enhance_config_trains_end_to_end(tmp_path):
     with open(sorted((tmp_path / "logs").rglob("metrics.csv"))[-1]) as f:
         rows = [r for r in csv.DictReader(f) if r.get("val/psnr")]
     assert len(rows) == 2 and all(float(r["val/bicubic/psnr"]) > 10 for r in rows)
+
+
+def _folder(path: Path, colour: tuple[int, int, int], count: int = 6) -> Path:
+    """``count`` photos of one colour with texture, 80 x 96 px."""
+    import cv2
+
+    path.mkdir(parents=True)
+    rng = np.random.default_rng(len(str(path)))
+    for i in range(count):
+        noise = rng.integers(-30, 30, (80, 96, 1))
+        image = np.clip(np.array(colour[::-1]) + noise, 0, 255).astype(np.uint8)  # BGR for OpenCV
+        cv2.imwrite(str(path / f"p{i}.png"), image)
+    return path
+
+
+def test_unpaired_task_takes_references_as_real_and_runs_the_generator_on_both():
+    from inpaint_lightning.tasks import task_named
+
+    task = task_named("enhance_unpaired")
+    batch = {
+        "input": torch.zeros(2, 3, 8, 8),
+        "target": torch.ones(2, 3, 8, 8),
+        "reference": torch.rand(3, 3, 8, 8),
+    }
+    assert task.real(batch) is batch["reference"]  # never the target: there is no pair
+    assert task.generator_input(batch).shape[0] == 5
+    assert task.output(torch.rand(5, 3, 8, 8) * 3, batch).shape[0] == 2
+    assert task.generator_input({"input": batch["input"]}) is batch["input"]  # validation and inference
+    with pytest.raises(ValueError, match="--data.reference"):
+        task.real({"input": batch["input"], "target": batch["target"]})
+
+
+def test_unpaired_loss_identity_and_structure_and_no_paired_terms():
+    from inpaint_lightning.losses import UnpairedEnhancementLoss
+
+    with pytest.raises(ValueError, match="no target.*lpips_vgg"):
+        UnpairedEnhancementLoss(lpips_vgg=1.0)
+    loss = UnpairedEnhancementLoss(identity=1.0, structure=1.0)
+    photos, references = torch.rand(2, 3, 32, 32), torch.rand(3, 3, 32, 32)
+    inputs = torch.cat([photos, references])
+    _, same = loss.reconstruction(references, [inputs.clone()], None, inputs)
+    assert float(same["g/identity"]) == 0 and float(same["g/structure"]) < 1e-4
+    brighter = torch.cat([photos * 0.8 + 0.1, references])  # a global tone change keeps the structure ...
+    _, toned = loss.reconstruction(references, [brighter], None, inputs)
+    scrambled = torch.cat([photos.flip(-1), references.flip(-1)])  # ... moving the content does not
+    _, moved = loss.reconstruction(references, [scrambled], None, inputs)
+    assert float(toned["g/identity"]) == 0 and float(moved["g/identity"]) > 0.1
+    assert float(moved["g/structure"]) > 5 * float(toned["g/structure"])
+
+
+def test_references_are_seeded_crops_of_the_reference_folder(tmp_path):
+    from inpaint_lightning.data import ImageDataModule
+
+    own, liked = _folder(tmp_path / "own", (90, 90, 90)), _folder(tmp_path / "liked", (220, 60, 40))
+    dm = ImageDataModule(root=str(own), reference=str(liked), image_size=32, num_workers=0, val_ratio=0.34)
+    dm.setup("fit")
+    a, b = dm.datasets["train"][3], dm.datasets["train"][3]
+    assert torch.equal(a["reference"], b["reference"]) and a["reference"].shape == (3, 32, 32)
+    assert (
+        a["reference"][0].mean() > 0.7 > 0.4 > a["target"][0].mean()
+    )  # the liked folder's red, not own grey
+    assert "reference" not in dm.datasets["val"][0]
+
+
+def test_the_unpaired_config_trains_end_to_end_and_needs_references(tmp_path, capsys):
+    own, liked = _folder(tmp_path / "own", (90, 90, 90), 10), _folder(tmp_path / "liked", (220, 60, 40))
+    args = [
+        "fit", "--config", str(ROOT / "configs" / "tasks" / "enhance_unpaired.yaml"),
+        "--config", str(ROOT / "tests" / "configs" / "tiny_enhance.yaml"),
+        "--data.root", str(own), "--data.val_ratio", "0.2", "--data.test_ratio", "0",
+        "--trainer.default_root_dir", str(tmp_path), "--trainer.logger.init_args.save_dir", str(tmp_path / "logs"),
+        "--checkpoint.dirpath", str(tmp_path / "ckpt"),
+    ]  # fmt: skip
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    assert exit_info.value.code == 2 and "--data.reference" in capsys.readouterr().err
+    cli = main([*args, "--data.reference", str(liked)])
+    assert cli.trainer.global_step == 4 and (tmp_path / "ckpt" / "last.ckpt").is_file()
+    g_opt, d_opt = cli.trainer.optimizers
+    assert next(iter(d_opt.state.values()))["step"].item() >= 1  # the discriminator trained on references

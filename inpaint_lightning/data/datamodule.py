@@ -10,11 +10,17 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from inpaint_lightning.data.corruption import Corruption, HoleCorruption
-from inpaint_lightning.data.dataset import EpochSampler, SyntheticPairs, worker_count
+from inpaint_lightning.data.dataset import EpochSampler, SyntheticPairs, WithReference, worker_count
 from inpaint_lightning.data.eval_sets import EvalPairs, collate
 from inpaint_lightning.data.lq_gt import PairedImages, PathPair, find_scale, is_paired_root, paired_splits
 from inpaint_lightning.data.mask_pairing import pair_paths
-from inpaint_lightning.data.sources import ImageList, embedded_splits, folder_splits
+from inpaint_lightning.data.sources import (
+    ImageList,
+    embedded_splits,
+    folder_splits,
+    image_folder,
+    require_folder,
+)
 from inpaint_lightning.data.transforms import eval_transform, train_transform
 from inpaint_lightning.errors import StartupError
 
@@ -61,6 +67,8 @@ class ImageDataModule(L.LightningDataModule):
         max_side: shrink ``root`` images on load so the longer side is at most this (LaMa trains 256 px crops
             of ~512 px photos: the scene scale of evaluation, and much cheaper decoding); None keeps them.
         cache_images: keep the decoded (shrunk) ``root`` images in memory after first use (per worker).
+        reference: a folder of photos with the look to learn (unpaired enhancement, ``model.task
+            enhance_unpaired``): every training sample also carries a random crop of one as ``reference``.
         exclude: file-name globs of ``root`` images to leave out of every split, e.g. ``[bsds_*, set14_*]`` to
             keep a benchmark's test images (CBSD68, Set14) out of training when they share the folder.
     """
@@ -91,6 +99,7 @@ class ImageDataModule(L.LightningDataModule):
         max_side: int | None = None,
         cache_images: bool = False,
         exclude: list[str] | None = None,
+        reference: str | None = None,
     ) -> None:
         super().__init__()
         if image_size < 8:
@@ -134,6 +143,10 @@ class ImageDataModule(L.LightningDataModule):
             self.splits = folder_splits(root, val_ratio, test_ratio, split_seed, exclude or ())
             for images in self.splits.values():
                 images.max_side, images.cache = max_side, cache_images
+        self.references = None
+        if reference is not None:  # listed now: a wrong path fails at start-up
+            self.references = image_folder(require_folder(reference))
+            self.references.max_side, self.references.cache = max_side, cache_images
         self.test_pairs = None
         if test_images is not None:
             self.test_pairs = pair_paths(test_images, test_masks, seed=test_pair_seed)
@@ -166,6 +179,10 @@ class ImageDataModule(L.LightningDataModule):
                 self.splits["train"], train_tf, self.corruption, train=True, seed=self._train_seed()
             )
         }
+        if self.references is not None:
+            self.datasets["train"] = WithReference(
+                self.datasets["train"], self.references, train_tf, seed=self._train_seed()
+            )
         for split in ("val", "test"):
             self.datasets[split] = SyntheticPairs(
                 self.splits[split],

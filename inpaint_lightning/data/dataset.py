@@ -17,7 +17,7 @@ from inpaint_lightning.data.corruption import Corruption
 from inpaint_lightning.data.io import UnreadableImageError
 from inpaint_lightning.data.sources import ImageList
 
-_TRAIN_STREAM, _EVAL_STREAM = 1, 2
+_TRAIN_STREAM, _EVAL_STREAM, _REFERENCE_STREAM = 1, 2, 3
 
 
 class SyntheticPairs(Dataset):
@@ -67,6 +67,29 @@ class SyntheticPairs(Dataset):
         mask = torch.from_numpy(np.ascontiguousarray(out["mask"])).float() if target is not None else None
         corrupted = self.corruption(clean, rng, sample_index, self.train, target=mask)
         return {"target": clean, **corrupted, "index": torch.tensor(item)}
+
+
+class WithReference(Dataset):
+    """``base``'s samples, each with a ``reference``: a random crop of a random photo of ``references`` (the look an
+    unpaired enhancement model learns; unrelated to the sample's own photo). Seeded by ``[seed, stream, index]``
+    like the samples themselves, so it replays after a resume and in any worker layout."""
+
+    def __init__(
+        self, base: SyntheticPairs, references: ImageList, transform: A.Compose, seed: int = 0
+    ) -> None:
+        self.base, self.transform, self.seed = base, transform, seed
+        self.loader = SyntheticPairs(references, transform, base.corruption, train=True, seed=seed)
+
+    def __len__(self) -> int:
+        return len(self.base)
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        rng = np.random.default_rng([self.seed, _REFERENCE_STREAM, int(index)])
+        _, image = self.loader._load(int(rng.integers(len(self.loader.images))))
+        self.transform.set_random_seed(int(rng.integers(2**31)))
+        crop = self.transform(image=image)["image"]
+        reference = torch.from_numpy(np.ascontiguousarray(crop)).permute(2, 0, 1).float().div_(255.0)
+        return {**self.base[index], "reference": reference}
 
 
 class EpochSampler(DistributedSampler):

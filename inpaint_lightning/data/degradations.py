@@ -89,6 +89,13 @@ def pad_kernels(kernels: list[np.ndarray | Tensor | None], size: int | None = No
     return out
 
 
+class Identity(Degradation):
+    """The photo as it is: the input of an unpaired model trained on the user's own photos (preset ``none``)."""
+
+    def __call__(self, image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        return image.astype(np.float32)
+
+
 class GaussianNoise(Degradation):
     """Additive white Gaussian noise, ``sigma`` in 8-bit levels (AWGN sigma 25 = the classic denoising test);
     with probability ``gray_prob`` the same noise on every channel. ``clip=False`` is the papers' test protocol
@@ -382,7 +389,7 @@ def preset(name: str) -> Degradation:
     :mod:`~inpaint_lightning.data.camera`) and ``denoise_any`` (half ``camera``, half ``denoise``: the denoise
     task's default, one model for real and synthetic noise); ``awgn15/25/50``: the papers' AWGN test (float, no
     clipping, no rounding), for CBSD68 tables; ``enhance`` (tone and colour edits, dull or harsh,
-    :mod:`~inpaint_lightning.data.edits`), ``dull`` and ``harsh`` (one direction)."""
+    :mod:`~inpaint_lightning.data.edits`), ``dull`` and ``harsh`` (one direction); ``none`` (the photo as it is)."""
     from inpaint_lightning.data.camera import CameraPipelineNoise
     from inpaint_lightning.data.edits import PhotoEdits
 
@@ -396,6 +403,7 @@ def preset(name: str) -> Degradation:
         "awgn15": GaussianNoise(15.0, clip=False),
         "awgn25": GaussianNoise(25.0, clip=False),
         "awgn50": GaussianNoise(50.0, clip=False),
+        "none": Identity(),
         "enhance": PhotoEdits("both"),
         "dull": PhotoEdits("dull"),
         "harsh": PhotoEdits("harsh"),
@@ -421,5 +429,5 @@ def preset(name: str) -> Degradation:
 PRESETS = (
     "denoise", "denoise15", "denoise25", "denoise50", "camera", "denoise_any", "awgn15", "awgn25", "awgn50", "deblur", "blur_gaussian2", "blur_defocus2", "blur_motion11",
     "sr_x2", "sr_x4", "jpeg", "jpeg10", "jpeg20", "jpeg40", "lowlight", "blind_x4", "blind_x1", "enhance", "dull",
-    "harsh",
+    "harsh", "none",
 )  # fmt: skip

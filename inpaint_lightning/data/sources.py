@@ -107,7 +107,8 @@ def ratio_splits(images: ImageList, val_ratio: float, test_ratio: float, seed: i
     return {split: images.subset(idx[split]) for split in SPLITS}
 
 
-def _folder(path: Path, exclude: Sequence[str] = ()) -> ImageList:
+def image_folder(path: Path, exclude: Sequence[str] = ()) -> ImageList:
+    """The readable images of a folder tree (unreadable ones skipped with a warning), minus ``exclude`` globs."""
     if not path.is_dir():
         raise DataNotFoundError(f"Image folder not found: {path}")
     files = list_images(path)
@@ -145,16 +146,16 @@ def folder_splits(
     """
     root = require_folder(root)
     if (root / "train").is_dir():
-        train = _folder(root / "train", exclude)
+        train = image_folder(root / "train", exclude)
         if (root / "val").is_dir():
-            val = _folder(root / "val", exclude)
+            val = image_folder(root / "val", exclude)
             splits = {"train": train, "val": val}
         else:
             idx = split_indices(len(train), max(val_ratio, 0.05), 0.0, seed)
             splits = {"train": train.subset(idx["train"]), "val": train.subset(idx["val"])}
-        splits["test"] = _folder(root / "test", exclude) if (root / "test").is_dir() else splits["val"]
+        splits["test"] = image_folder(root / "test", exclude) if (root / "test").is_dir() else splits["val"]
         return splits
-    images = _folder(root, exclude)
+    images = image_folder(root, exclude)
     return ratio_splits(images, val_ratio, test_ratio, seed)
 
 

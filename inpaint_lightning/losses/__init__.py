@@ -3,6 +3,7 @@
 from inpaint_lightning.losses.adversarial import d_loss, feature_matching, g_loss, r1_penalty
 from inpaint_lightning.losses.augment import DiffAugment
 from inpaint_lightning.losses.distillation import DistillationLoss
+from inpaint_lightning.losses.enhancement import UnpairedEnhancementLoss
 from inpaint_lightning.losses.inpainting import InpaintingLoss, hole_total_variation, masked_l1
 from inpaint_lightning.losses.objective import GANObjective, Objective, Phase
 from inpaint_lightning.losses.perceptual import gram, perceptual_and_style
@@ -19,6 +20,7 @@ __all__ = [
     "Phase",
     "RestorationLoss",
     "SegmentationLoss",
+    "UnpairedEnhancementLoss",
     "VGGFeatures",
     "charbonnier",
     "d_loss",
