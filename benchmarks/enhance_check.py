@@ -1,0 +1,170 @@
+"""Photo enhancement learning check (issue 30): the paired and the unpaired recipe against classical auto-correction.
+
+    python benchmarks/enhance_check.py [--minutes 15] [--arms paired unpaired] [--out logs/enhance] [--skip-fit]
+
+1. Split ``--photos`` (default ``../shared/data/photos``): the realism benchmarks' 66 held-out photos are the
+   evaluation set (``data.val_ratio 0.25``, the data module's fixed split); the other 196, in a seeded order, are
+   halved into ``own/`` and ``liked/``, disjoint.
+2. ``paired``: ``configs/tasks/enhance.yaml`` on own + liked (dull and harsh edits of them, the clean photo the
+   target). ``unpaired``: ``configs/tasks/enhance_unpaired.yaml`` with ``data.root own/`` made dull by seeded
+   edits (``data.corruption dull``) and ``data.reference liked/`` untouched: it never sees a pair.
+   ``--minutes`` of wall clock each; the last EMA generator is scored.
+3. ``evaluate`` on the held-out photos at ``--size`` px: ``dull`` and ``harsh`` edits (seeded, 8-bit) for the
+   paired model, ``dull`` for the unpaired one, with PSNR, LPIPS and KID in the ``alexnet`` embedding (offline;
+   its real set is the held-out originals, good photos like ``liked/``), against the edited input itself,
+   grey-world + auto levels, CLAHE, and both.
+4. ``OUT/report.md``: tables and the issue's criteria; ``OUT/grid_real.png``: held-out photos as they are, then
+   through each model (real photos, not edits), to look at.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+from _common import ROOT, eval_split, fit_for, run
+from restoration_check import table
+
+SHARED = ROOT.parent / "shared" / "data"
+BASELINES = ("identity", "autolevels", "clahe", "auto_clahe")
+ARMS = {
+    "paired": {"config": "enhance", "presets": ["dull", "harsh"], "flags": []},
+    "unpaired": {
+        "config": "enhance_unpaired", "presets": ["dull"],
+        "flags": ["--data.corruption.init_args.degradation", "dull",
+                  "--data.eval_corruption.init_args.degradation", "dull"],
+    },
+}  # fmt: skip
+
+
+def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--arms", nargs="+", choices=list(ARMS), default=list(ARMS))
+    parser.add_argument("--minutes", type=float, default=15.0, help="training wall-clock budget per arm")
+    parser.add_argument("--photos", type=Path, default=SHARED / "photos")
+    parser.add_argument("--out", type=Path, default=ROOT / "logs" / "enhance")
+    parser.add_argument("--size", type=int, default=384, help="evaluation crop")
+    parser.add_argument("--skip-fit", action="store_true", help="score OUT/<arm>/fit/ckpt/last.ckpt as it is")
+    return parser.parse_known_args(argv)
+
+
+def halves(args: argparse.Namespace, held_out: Path) -> tuple[Path, Path]:
+    """``own/`` and ``liked/``: the photos outside the evaluation split, shuffled with seed 0 and halved."""
+    held = {p.name for p in held_out.iterdir()}
+    rest = sorted(p for p in args.photos.iterdir() if p.name not in held and p.is_file())
+    order = np.random.default_rng(0).permutation(len(rest))
+    folders = (args.out / "own", args.out / "liked")
+    for k, folder in enumerate(folders):
+        folder.mkdir(parents=True, exist_ok=True)
+        for i in order[k::2]:
+            link = folder / rest[i].name
+            if not link.exists():
+                link.symlink_to(rest[i].resolve())
+    return folders
+
+
+def evaluate(args: argparse.Namespace, images: Path, name: str, what: list[str], presets: list[str]) -> dict:
+    out = args.out / "eval" / "-".join(presets) / name
+    result = out / "metrics.json"
+    if name in BASELINES and result.exists():
+        return json.loads(result.read_text())
+    cmd = [
+        sys.executable, "-m", "inpaint_lightning", "evaluate", "--images", str(images), "--degradation", *presets,
+        "--size", str(args.size), "--kid", "--embedding", "alexnet", "--output", str(out), "--quiet", *what,
+    ]  # fmt: skip
+    out.parent.mkdir(parents=True, exist_ok=True)
+    run(cmd, out.parent / f"{name}.log")
+    return json.loads(result.read_text())
+
+
+def verdict(arm: str, results: dict[str, dict]) -> list[str]:
+    """The model against the best classical correction on PSNR and LPIPS (and KID for the unpaired arm)."""
+    ours = results[arm]["overall"]
+    classical = {k: v["overall"] for k, v in results.items() if k in BASELINES and k != "identity"}
+    best = min(classical, key=lambda k: classical[k]["lpips"])
+    lines = []
+    for key, better in (("psnr", max), ("lpips", min), *((("kid", min),) if arm == "unpaired" else ())):
+        theirs = better(v[key] for v in classical.values())
+        ok = ours[key] > theirs if better is max else ours[key] < theirs
+        lines.append(f"- {key.upper()}: {arm} {ours[key]:.4f} vs the best classical {theirs:.4f}: "
+                     f"{'OK' if ok else 'NOT MET'}")  # fmt: skip
+    return [f"(best classical on LPIPS: {best})", *lines]
+
+
+def real_grid(args: argparse.Namespace, images: Path, ckpts: dict[str, Path], count: int = 6) -> Path:
+    """Held-out photos as they are and through each model (the ``restore`` command), side by side."""
+    picked = sorted(images.iterdir())[::11][:count]
+    source = args.out / "real_in"
+    source.mkdir(parents=True, exist_ok=True)
+    for p in picked:
+        if not (source / p.name).exists():
+            (source / p.name).symlink_to(p.resolve())
+    rows = []
+    for p in picked:
+        cells = [cv2.imread(str(p))]
+        for arm, ckpt in ckpts.items():
+            out = args.out / "real_out" / arm
+            if not out.is_dir():
+                cmd = [sys.executable, "-m", "inpaint_lightning", "restore", "--checkpoint", str(ckpt),
+                       "--images", str(source), "--output", str(out)]  # fmt: skip
+                run(cmd, args.out / f"restore_{arm}.log")
+            cells.append(cv2.imread(str(next(out.glob(f"{p.stem}.*")))))
+        h = 256
+        cells = [
+            cv2.resize(c, (round(c.shape[1] * h / c.shape[0]), h), interpolation=cv2.INTER_AREA)
+            for c in cells
+        ]
+        rows.append(np.hstack(cells))
+    width = max(r.shape[1] for r in rows)
+    rows = [np.pad(r, ((0, 4), (0, width - r.shape[1]), (0, 0)), constant_values=255) for r in rows]
+    path = args.out / "grid_real.png"
+    cv2.imwrite(str(path), np.vstack(rows))
+    return path
+
+
+def main(argv: list[str]) -> int:
+    args, extra = parse_args(argv)
+    os.environ.setdefault("WANDB_MODE", "offline")
+    if not args.photos.is_dir():
+        print(f"error: folder not found: {args.photos} (pass --photos)", file=sys.stderr)
+        return 2
+    args.out.mkdir(parents=True, exist_ok=True)
+    images = eval_split(args.photos, 0.25, args.out)
+    own, liked = halves(args, images)
+    report = [f"# Photo enhancement ({args.minutes:g} CPU minutes per arm)", ""]
+    ckpts = {}
+    for arm in args.arms:
+        spec, fit_dir = ARMS[arm], args.out / arm / "fit"
+        ckpt = fit_dir / "ckpt" / "last.ckpt"
+        if not args.skip_fit:
+            config = str(ROOT / "configs" / "tasks" / f"{spec['config']}.yaml")
+            if arm == "paired":  # both halves: a pair needs only good photos
+                both = args.out / "own_and_liked"
+                both.mkdir(exist_ok=True)
+                for p in [*own.iterdir(), *liked.iterdir()]:
+                    if not (both / p.name).exists():
+                        (both / p.name).symlink_to(p.resolve())
+                ckpt = fit_for([config], both, 0.1, args.minutes, fit_dir, [*spec["flags"], *extra])
+            else:
+                flags = [*spec["flags"], "--data.reference", str(liked), *extra]
+                ckpt = fit_for([config], own, 0.1, args.minutes, fit_dir, flags)
+        ckpts[arm] = ckpt
+        results = {arm: evaluate(args, images, arm, ["--checkpoint", str(ckpt)], spec["presets"])}
+        for name in BASELINES:
+            results[name] = evaluate(args, images, name, ["--method", name], spec["presets"])
+        report += [f"## {arm} (`configs/tasks/{spec['config']}.yaml`)", "", *table(results), "",
+                   *verdict(arm, results), ""]  # fmt: skip
+        (args.out / "report.md").write_text("\n".join(report) + "\n")
+    report.append(f"![real photos: as they are | {' | '.join(ckpts)}]({real_grid(args, images, ckpts).name})")
+    (args.out / "report.md").write_text("\n".join(report) + "\n")
+    print("\n".join(report))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
