@@ -230,3 +230,10 @@ def test_the_unpaired_config_trains_end_to_end_and_needs_references(tmp_path, ca
     assert cli.trainer.global_step == 4 and (tmp_path / "ckpt" / "last.ckpt").is_file()
     g_opt, d_opt = cli.trainer.optimizers
     assert next(iter(d_opt.state.values()))["step"].item() >= 1  # the discriminator trained on references
+    # served like any restoration model: the restore command, in one pass however large the photo
+    restorer = Restorer.from_file(tmp_path / "ckpt" / "last.ckpt", tile=64, overlap=8)
+    assert restorer.task == "enhance_unpaired" and restorer.whole_image
+    assert restorer.network_pixels(300, 200) == 300 * 200
+    assert main(["restore", "--checkpoint", str(tmp_path / "ckpt" / "last.ckpt"), "--images", str(own),
+                 "--output", str(tmp_path / "out"), "--quiet"]) in (None, 0)  # fmt: skip
+    assert len(list((tmp_path / "out").glob("*.png"))) == 10
