@@ -27,10 +27,9 @@ import sys
 from pathlib import Path
 
 from _common import ROOT, fit_for, run
-from restoration_check import table
+from restoration_check import HELD_OUT, table
 
 SHARED = ROOT.parent / "shared" / "data"
-HELD_OUT = ["bsds_*", "set14_*"]
 ARMS: dict[str, dict] = {
     "denoise": {"config": "denoise", "crop": 64, "flags": []},
     "denoise_gaussian": {

@@ -6,8 +6,9 @@ classical baselines on photos it never saw, with fixed degradations.
 
 1. Split ``--photos`` (default ``../shared/data/photos``) with ``data.val_ratio 0.25`` and the data module's fixed
    split seed; the 66 held-out photos are the evaluation split (``OUT/eval_photos``), the rest train.
-2. ``fit`` ``configs/tasks/<task>.yaml`` for ``--minutes`` at the task's crop size (64 px; 96 for x4 SR), the
-   learning curve in ``OUT/<task>/fit``; the last EMA generator is scored (no choice on the evaluation photos).
+2. ``fit`` ``configs/tasks/<task>.yaml`` for ``--minutes`` at the task's crop size (64 px; 96 for x4 SR), on the
+   other photos minus CBSD68 and Set14 (``data.exclude``: the papers' test sets stay unseen), the learning curve
+   in ``OUT/<task>/fit``; the last EMA generator is scored (no choice on the evaluation photos).
 3. ``evaluate`` the model and the task's baselines on the held-out photos centre-cropped to ``--size`` (256),
    degraded by the task's fixed presets (one bucket each, seeded, 8-bit): PSNR/SSIM on RGB and Y, LPIPS (Alex).
 4. ``OUT/<task>/check.md`` and ``OUT/report.md`` (every task's table) and ``OUT/<task>/grid.png``: input | model
@@ -43,6 +44,8 @@ TASKS: dict[str, dict] = {
     "sr_x2": {"crop": 64, "presets": ["sr_x2"], "baselines": {"bicubic": None}},
     "blind": {"crop": 64, "presets": ["blind_x1"], "baselines": {"identity": None, "nlm": None}},
 }  # fmt: skip
+#: the papers' test sets among ../shared's photos (CBSD68, Set14): never trained on (benchmarks/paper_protocols.py)
+HELD_OUT = ["bsds_*", "set14_*"]
 # non-blind deblurring: the same blurs, scored against the same baselines
 TASKS["deconvolve"] = TASKS["deblur"]
 
@@ -186,7 +189,7 @@ def main(argv: list[str]) -> int:
         if not args.skip_fit:
             config = str(ROOT / "configs" / "tasks" / f"{task}.yaml")
             ckpt = fit_for([config], args.photos, args.val_ratio, args.minutes, fit_dir,
-                           ["--data.image_size", str(spec["crop"]), *extra])  # fmt: skip
+                           ["--data.image_size", str(spec["crop"]), "--data.exclude", json.dumps(HELD_OUT), *extra])  # fmt: skip
         results = {
             "model": evaluate(args, task, images, "model", ["--checkpoint", str(ckpt)], spec["presets"])
         }
