@@ -108,6 +108,8 @@ def freeform_masks(args: argparse.Namespace, images: Path) -> Path:
     if folder.is_dir() and len(list(folder.glob("*.png"))) == len(stems) * args.freeform_per_photo:
         return folder
     folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.png"):  # another --freeform-per-photo: no stale mask may pair with a photo
+        old.unlink()
     generator, rng = LargeMasks(), np.random.default_rng(0)
     for stem in stems:
         for k in range(args.freeform_per_photo):
@@ -149,21 +151,21 @@ def photo_of(name: str) -> str:
 
 def lpips_vs(args: argparse.Namespace, size: int, protocol: str, name: str, other: str) -> dict[str, tuple]:
     """``{"all" | bucket: (mean LPIPS difference name - other, low, high)}``: the paired bootstrap over photos
-    (a photo's fills averaged first, since fills of one photo are not independent); per bucket over its pairs."""
+    (a photo's fills averaged first, overall and within each bucket: fills of one photo are not independent);
+    buckets with fills of fewer than ``MIN_BUCKET`` photos are left out (the report says which)."""
     from inpaint_lightning.evaluation.stats import paired_bootstrap
 
     ours, theirs = per_image(args, size, protocol, name), per_image(args, size, protocol, other)
-    by_photo: dict[str, list[float]] = defaultdict(list)
-    by_bucket: dict[str, list[float]] = defaultdict(list)
+    groups: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     for pair, scores in ours.items():
         diff = scores["lpips"] - theirs[pair]["lpips"]
-        by_photo[photo_of(pair)].append(diff)
-        by_bucket[scores["bucket"]].append(diff)
-    diffs = [float(np.mean(v)) for v in by_photo.values()]
-    out = {"all": paired_bootstrap(diffs, [0.0] * len(diffs))}
-    for bucket, values in by_bucket.items():
-        if len(values) >= MIN_BUCKET:
-            out[bucket] = paired_bootstrap(values, [0.0] * len(values))
+        for key in ("all", scores["bucket"]):
+            groups[key][photo_of(pair)].append(diff)
+    out = {}
+    for key, by_photo in groups.items():
+        diffs = [float(np.mean(v)) for v in by_photo.values()]
+        if key == "all" or len(diffs) >= MIN_BUCKET:
+            out[key] = paired_bootstrap(diffs, [0.0] * len(diffs))
     return out
 
 
@@ -214,6 +216,11 @@ def verdict(
 
     check(f"overall ({ours['count']} fills)", "all")
     buckets = [b for b in bucket_order(results[name]["buckets"]) if b in boot]
+    dropped = [b for b in results[name]["buckets"] if b not in boot]
+    if dropped:
+        lines.append(
+            f"- (buckets with fills of fewer than {MIN_BUCKET} photos, not tested: {', '.join(dropped)})"
+        )
     for bucket in buckets[-LARGEST_BUCKETS:] if protocol == "freeform" else buckets:
         check(f"bucket {bucket} (n={results[name]['buckets'][bucket]['count']})", bucket)
     if protocol == "freeform":

@@ -229,12 +229,14 @@ class CLI(LightningCLI):
 
         model_task = getattr(self.model, "task", None)
         task = getattr(model_task, "trains_on", None) or getattr(model_task, "name", None)
-        if (
-            getattr(model_task, "needs_reference", False)
-            and getattr(self.datamodule, "references", 1) is None
-        ):
+        references = getattr(self.datamodule, "references", None)
+        if getattr(model_task, "needs_reference", False) and references is None:
             raise StartupError(
                 f"model.task {model_task.name} learns the look of photos you like: set --data.reference FOLDER"
+            )
+        if references is not None and (getattr(self.datamodule, "pairs", None) or self.datamodule.scale != 1):
+            raise StartupError(
+                "--data.reference goes with photos at their own size (data.root a plain folder, a scale-1 corruption)"
             )
         corruption = getattr(self.datamodule, "corruption", None)
         data_task = (

@@ -34,7 +34,7 @@ def photo_like(seed: int = 0) -> np.ndarray:
     [
         (camera.linear_to_srgb, camera.srgb_to_linear),
         (camera.tone_curve, camera.inverse_tone_curve),
-        (lambda x: camera.white_balance(x, 2.1, 1.6), lambda x: camera.white_balance(x, 1 / 2.1, 1 / 1.6)),
+        (lambda x: camera.apply_gains(x, 2.1, 1.6), lambda x: camera.apply_gains(x, 1 / 2.1, 1 / 1.6)),
     ],
 )
 def test_invertible_stages_round_trip_a_clean_image_within_one_level(forward, backward):
@@ -118,11 +118,15 @@ def test_denoise_any_mixes_camera_and_gaussian_noise():
     assert kinds == {"CameraPipelineNoise", "GaussianNoise"}
 
 
-def test_excluded_names_are_in_no_split(tmp_path):
+def test_excluded_names_are_in_no_split_and_the_others_keep_theirs(tmp_path):
     import cv2
 
-    for name in ("bsds_1", "bsds_2", "set14_a", "other_1", "other_2", "other_3"):
+    names = [f"bsds_{i}" for i in range(4)] + ["set14_a"] + [f"other_{i}" for i in range(15)]
+    for name in names:
         cv2.imwrite(str(tmp_path / f"{name}.png"), np.full((16, 16, 3), 128, np.uint8))
-    splits = folder_splits(tmp_path, 0.34, 0.0, 0, exclude=["bsds_*", "set14_*"])
-    names = {p.name for split in splits.values() for p in split.paths}
-    assert names == {"other_1.png", "other_2.png", "other_3.png"}
+    plain = folder_splits(tmp_path, 0.25, 0.0, 0)
+    held = folder_splits(tmp_path, 0.25, 0.0, 0, exclude=["bsds_*", "set14_*"])
+    for split in ("train", "val"):
+        expected = {p.name for p in plain[split].paths if p.name.startswith("other_")}
+        assert {p.name for p in held[split].paths} == expected  # the same split as without exclude
+    assert sum(len(held[s].paths) for s in ("train", "val")) == 15

@@ -32,7 +32,16 @@ def test_every_preset_is_seeded_sized_and_in_range(clean, name):
     assert np.array_equal(a, b)  # same seed, same sample (any worker, after a resume)
     assert a.shape == (64 // degradation.scale, 96 // degradation.scale, 3) and a.dtype == np.float32
     assert (a.min() >= 0.0 and a.max() <= 1.0) == degradation.stored  # the papers' float AWGN is not clipped
-    deterministic = ("sr_x2", "sr_x4", "jpeg10", "jpeg20", "jpeg40", "blur_gaussian2", "blur_defocus2")
+    deterministic = (
+        "sr_x2",
+        "sr_x4",
+        "jpeg10",
+        "jpeg20",
+        "jpeg40",
+        "blur_gaussian2",
+        "blur_defocus2",
+        "none",
+    )
     assert np.array_equal(a, c) == (name in deterministic)  # everything else draws from the seed
 
 

@@ -237,3 +237,38 @@ def test_the_unpaired_config_trains_end_to_end_and_needs_references(tmp_path, ca
     assert main(["restore", "--checkpoint", str(tmp_path / "ckpt" / "last.ckpt"), "--images", str(own),
                  "--output", str(tmp_path / "out"), "--quiet"]) in (None, 0)  # fmt: skip
     assert len(list((tmp_path / "out").glob("*.png"))) == 10
+
+
+def test_colour_grid_exports_to_onnx_with_dynamic_sizes(tmp_path):
+    from inpaint_lightning.inference.export import export_onnx
+    from inpaint_lightning.inference.onnx_runtime import OnnxBackend
+
+    torch.manual_seed(0)
+    net = ColourGrid(grid=4, luma_bins=4, width=8, low_res=32)
+    torch.nn.init.normal_(net.head.weight, std=0.1)
+    export_onnx(net.eval(), tmp_path / "g.onnx", task="restore")
+    backend = OnnxBackend(tmp_path / "g.onnx", threads=1)
+    assert backend.whole_image
+    for h, w in ((48, 80), (97, 61)):
+        x = torch.rand(1, 3, h, w)
+        with torch.no_grad():
+            assert np.abs((backend(x) - net(x)).numpy()).max() < 1e-4
+    for low_res in (16, 48):
+        with pytest.raises(ValueError, match="low_res = grid x 2"):
+            ColourGrid(grid=16, low_res=low_res)
+
+
+def test_references_with_scaled_or_paired_data_are_refused_at_start_up(tmp_path, capsys):
+    own, liked = _folder(tmp_path / "own", (90, 90, 90), 10), _folder(tmp_path / "liked", (220, 60, 40))
+    args = [
+        "fit", "--config", str(ROOT / "configs" / "tasks" / "enhance_unpaired.yaml"),
+        "--config", str(ROOT / "tests" / "configs" / "tiny_enhance.yaml"),
+        "--data.root", str(own), "--data.reference", str(liked), "--trainer.default_root_dir", str(tmp_path),
+        "--data.corruption.init_args.degradation", "sr_x2",
+    ]  # fmt: skip
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    assert (
+        exit_info.value.code == 2
+        and "--data.reference goes with photos at their own size" in capsys.readouterr().err
+    )

@@ -75,8 +75,8 @@ def apply_matrix(image: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     return (image @ matrix.T.astype(np.float32)).astype(np.float32)
 
 
-def white_balance(image: np.ndarray, red: float, blue: float) -> np.ndarray:
-    """Multiply the red and blue channels by the camera's gains (green is the reference)."""
+def apply_gains(image: np.ndarray, red: float, blue: float) -> np.ndarray:
+    """White balance: the red and blue channels times the camera's gains (green is the reference)."""
     return (image * np.array([red, 1.0, blue], np.float32)).astype(np.float32)
 
 
@@ -158,7 +158,7 @@ class CameraPipelineNoise(Degradation):
         shot, read = noise_levels(rng, self.shot)
         # backwards: tone curve undone -> linear -> camera RGB -> white balance undone -> mosaic (no clipping)
         linear = srgb_to_linear(inverse_tone_curve(even))
-        balanced = white_balance(apply_matrix(linear, matrix), 1.0 / red, 1.0 / blue)
+        balanced = apply_gains(apply_matrix(linear, matrix), 1.0 / red, 1.0 / blue)
         raw = mosaic(balanced)
         std = np.sqrt(np.maximum(raw, 0.0) * shot + read).astype(np.float32)
         # forwards: demosaic -> white balance -> colour matrix -> sRGB -> tone curve -> JPEG. Demosaicing is linear,
@@ -166,7 +166,7 @@ class CameraPipelineNoise(Degradation):
         # demosaic of the clean mosaic costs ~26 dB on textured photos: the target would teach de-zippering, which
         # a camera's own demosaicer and its clean reference share), the noise gets the demosaicer's correlation.
         noise = demosaic(rng.normal(size=raw.shape).astype(np.float32) * std)
-        camera = white_balance(balanced + noise, red, blue)
+        camera = apply_gains(balanced + noise, red, blue)
         out = tone_curve(linear_to_srgb(apply_matrix(camera, np.linalg.inv(matrix))))
         out = np.ascontiguousarray(out[:h, :w])
         return self.jpeg(out, rng) if rng.random() < self.jpeg_prob else out

@@ -42,18 +42,7 @@ class SyntheticPairs(Dataset):
         return len(self.images)
 
     def _load(self, i: int) -> tuple[int, np.ndarray]:
-        """Load item ``i``, or the next readable one; an unreadable file is skipped with one warning."""
-        n = len(self.images)
-        for step in range(n):
-            j = (i + step) % n
-            try:
-                return j, self.images.load(j)
-            except UnreadableImageError as err:
-                name = self.images.name(j)
-                if name not in self._skipped:
-                    self._skipped.add(name)
-                    notices.warn(f"Skipping unreadable image ({len(self._skipped)} so far): {err}")
-        raise RuntimeError(f"No readable image among the {n} in this dataset")
+        return load_readable(self.images, i, self._skipped)
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         stream = _TRAIN_STREAM if self.train else _EVAL_STREAM
@@ -63,10 +52,31 @@ class SyntheticPairs(Dataset):
         target = self.corruption.spatial_target(image.shape[0], image.shape[1], rng, sample_index, self.train)
         self.transform.set_random_seed(int(rng.integers(2**31)))
         out = self.transform(image=image, mask=target) if target is not None else self.transform(image=image)
-        clean = torch.from_numpy(np.ascontiguousarray(out["image"])).permute(2, 0, 1).float().div_(255.0)
+        clean = to_tensor(out["image"])
         mask = torch.from_numpy(np.ascontiguousarray(out["mask"])).float() if target is not None else None
         corrupted = self.corruption(clean, rng, sample_index, self.train, target=mask)
         return {"target": clean, **corrupted, "index": torch.tensor(item)}
+
+
+def load_readable(images: ImageList, i: int, skipped: set[str]) -> tuple[int, np.ndarray]:
+    """Item ``i`` of ``images``, or the next readable one; an unreadable file is skipped with one warning (its
+    name is remembered in ``skipped``)."""
+    n = len(images)
+    for step in range(n):
+        j = (i + step) % n
+        try:
+            return j, images.load(j)
+        except UnreadableImageError as err:
+            name = images.name(j)
+            if name not in skipped:
+                skipped.add(name)
+                notices.warn(f"Skipping unreadable image ({len(skipped)} so far): {err}")
+    raise RuntimeError(f"No readable image among the {n} in this dataset")
+
+
+def to_tensor(image: np.ndarray) -> torch.Tensor:
+    """``H x W x 3`` uint8 -> ``3 x H x W`` float32 in [0, 1]."""
+    return torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float().div_(255.0)
 
 
 class WithReference(Dataset):
@@ -74,22 +84,18 @@ class WithReference(Dataset):
     unpaired enhancement model learns; unrelated to the sample's own photo). Seeded by ``[seed, stream, index]``
     like the samples themselves, so it replays after a resume and in any worker layout."""
 
-    def __init__(
-        self, base: SyntheticPairs, references: ImageList, transform: A.Compose, seed: int = 0
-    ) -> None:
-        self.base, self.transform, self.seed = base, transform, seed
-        self.loader = SyntheticPairs(references, transform, base.corruption, train=True, seed=seed)
+    def __init__(self, base: Dataset, references: ImageList, transform: A.Compose, seed: int = 0) -> None:
+        self.base, self.references, self.transform, self.seed = base, references, transform, seed
+        self._skipped: set[str] = set()
 
     def __len__(self) -> int:
-        return len(self.base)
+        return len(self.base)  # type: ignore[arg-type]
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         rng = np.random.default_rng([self.seed, _REFERENCE_STREAM, int(index)])
-        _, image = self.loader._load(int(rng.integers(len(self.loader.images))))
+        _, image = load_readable(self.references, int(rng.integers(len(self.references))), self._skipped)
         self.transform.set_random_seed(int(rng.integers(2**31)))
-        crop = self.transform(image=image)["image"]
-        reference = torch.from_numpy(np.ascontiguousarray(crop)).permute(2, 0, 1).float().div_(255.0)
-        return {**self.base[index], "reference": reference}
+        return {**self.base[index], "reference": to_tensor(self.transform(image=image)["image"])}
 
 
 class EpochSampler(DistributedSampler):

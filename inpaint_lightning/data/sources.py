@@ -107,19 +107,14 @@ def ratio_splits(images: ImageList, val_ratio: float, test_ratio: float, seed: i
     return {split: images.subset(idx[split]) for split in SPLITS}
 
 
-def image_folder(path: Path, exclude: Sequence[str] = ()) -> ImageList:
-    """The readable images of a folder tree (unreadable ones skipped with a warning), minus ``exclude`` globs."""
+def image_folder(path: Path) -> ImageList:
+    """The readable images of a folder tree (unreadable ones skipped with a warning)."""
     if not path.is_dir():
         raise DataNotFoundError(f"Image folder not found: {path}")
-    files = list_images(path)
-    kept = [f for f in files if not any(fnmatch.fnmatch(f.name, pattern) for pattern in exclude)]
-    if len(kept) < len(files):
-        print(f"{path}: {len(files) - len(kept)} images excluded by {', '.join(exclude)}")
-    files = filter_readable(kept)
+    files = filter_readable(list_images(path))
     if not files:
         raise DataNotFoundError(
-            f"Image folder contains no readable images (jpg, png, webp, bmp, tif)"
-            f"{' once ' + ', '.join(exclude) + ' are excluded' if exclude else ''}: {path}"
+            f"Image folder contains no readable images (jpg, png, webp, bmp, tif): {path}"
         )
     return ImageList(paths=files)
 
@@ -142,21 +137,34 @@ def folder_splits(
     """Splits of a folder tree: ``root/{train,val,test}`` subfolders when ``root/train`` exists, else a ratio split.
 
     With subfolders, a missing ``test`` reuses ``val`` and a missing ``val`` is split off ``train``. Files whose
-    name matches a glob of ``exclude`` (e.g. ``bsds_*``: a benchmark's test images) are in no split.
+    name matches a glob of ``exclude`` (e.g. ``bsds_*``: a benchmark's test images) are in no split; they are
+    taken out *after* splitting, so every other file stays in the split it has without ``exclude`` (a benchmark
+    that holds out the folder's own validation split keeps holding out the same photos).
     """
     root = require_folder(root)
     if (root / "train").is_dir():
-        train = image_folder(root / "train", exclude)
+        train = image_folder(root / "train")
         if (root / "val").is_dir():
-            val = image_folder(root / "val", exclude)
-            splits = {"train": train, "val": val}
+            splits = {"train": train, "val": image_folder(root / "val")}
         else:
             idx = split_indices(len(train), max(val_ratio, 0.05), 0.0, seed)
             splits = {"train": train.subset(idx["train"]), "val": train.subset(idx["val"])}
-        splits["test"] = image_folder(root / "test", exclude) if (root / "test").is_dir() else splits["val"]
-        return splits
-    images = image_folder(root, exclude)
-    return ratio_splits(images, val_ratio, test_ratio, seed)
+        splits["test"] = image_folder(root / "test") if (root / "test").is_dir() else splits["val"]
+    else:
+        splits = ratio_splits(image_folder(root), val_ratio, test_ratio, seed)
+    return {name: _without(images, exclude, f"{root} ({name})") for name, images in splits.items()}
+
+
+def _without(images: ImageList, exclude: Sequence[str], where: str) -> ImageList:
+    """``images`` minus the files whose name matches a glob of ``exclude``; none left is a start-up error."""
+    if not exclude:
+        return images
+    kept = [i for i, p in enumerate(images.paths) if not any(fnmatch.fnmatch(p.name, g) for g in exclude)]
+    if len(kept) < len(images.paths):
+        print(f"{where}: {len(images.paths) - len(kept)} images excluded by {', '.join(exclude)}")
+    if not kept:
+        raise DataNotFoundError(f"no image is left once {', '.join(exclude)} are excluded: {where}")
+    return images.subset(kept)
 
 
 def embedded_photos(tile: int = 128, max_side: int = 768, min_std: float = 12.0) -> ImageList:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
+from inpaint_lightning.data.edits import LUMA
 from inpaint_lightning.errors import StartupError
 
 RestoreBaseline = Callable[[np.ndarray, int, "np.ndarray | None"], np.ndarray]
@@ -127,7 +128,7 @@ def clahe(image: np.ndarray, scale: int, kernel: np.ndarray | None) -> np.ndarra
 
 def gamma(image: np.ndarray, scale: int, kernel: np.ndarray | None) -> np.ndarray:
     """Automatic gamma: one exponent for all channels that brings the mean luma to :data:`GAMMA_TARGET_MEAN`."""
-    luma = float((image @ np.array([0.299, 0.587, 0.114], np.float32)).mean())
+    luma = float((image @ LUMA).mean())
     exponent = np.log(GAMMA_TARGET_MEAN) / np.log(min(max(luma, 1e-3), 0.999))
     out = np.power(np.clip(image, 0.0, 1.0), exponent).astype(np.float32)
     return _upscale(out, scale, cv2.INTER_CUBIC)
@@ -140,14 +141,14 @@ AUTO_LEVELS_CLIP = 0.5
 def grey_world(image: np.ndarray) -> np.ndarray:
     """Grey-world white balance: each channel scaled so that the three channel means are equal (to the luma mean)."""
     means = image.reshape(-1, 3).mean(axis=0)
-    target = float(means @ np.array([0.299, 0.587, 0.114], np.float32))
+    target = float(means @ LUMA)
     return np.clip(image * (target / np.maximum(means, 1e-4)), 0.0, 1.0).astype(np.float32)
 
 
 def auto_levels(image: np.ndarray) -> np.ndarray:
     """One linear stretch of all channels that maps the luma's extreme percentiles to 0 and 1 (Photoshop-style
     auto levels without per-channel clipping, which would shift colours)."""
-    luma = image @ np.array([0.299, 0.587, 0.114], np.float32)
+    luma = image @ LUMA
     low, high = np.percentile(luma, [AUTO_LEVELS_CLIP, 100 - AUTO_LEVELS_CLIP])
     if high - low < 1e-3:
         return image

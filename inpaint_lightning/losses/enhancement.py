@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor
 
@@ -66,9 +67,11 @@ class UnpairedEnhancementLoss(GANObjective):
         identity = F.l1_loss(kept, real)
         loss, logs = self.identity * identity, {"g/identity": identity.detach()}
         if self.features is not None:
-            ours, theirs = self.features(enhanced), self.features(inputs[:photos])
+            with torch.no_grad():
+                theirs = self.features(inputs[:photos])
+            ours = self.features(enhanced)
             structure = sum(
-                F.l1_loss(_normalised(a), _normalised(b.detach())) for a, b in zip(ours, theirs, strict=True)
+                F.l1_loss(_normalised(a), _normalised(b)) for a, b in zip(ours, theirs, strict=True)
             )
             loss = loss + self.structure * structure
             logs["g/structure"] = structure.detach()

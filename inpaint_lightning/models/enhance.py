@@ -28,13 +28,18 @@ class ColourGrid(nn.Module):
         grid: the transforms' spatial grid (``grid x grid`` over the photo).
         luma_bins: transforms per grid cell, one per luma level, blended linearly.
         width: channels of the predicting network.
-        low_res: side of the square view the network sees.
+        low_res: side of the square view the network sees (``grid`` times a power of 2).
     """
 
     in_channels, scale, size_multiple, whole_image = 3, 1, 1, True
 
     def __init__(self, grid: int = 16, luma_bins: int = 8, width: int = 32, low_res: int = 256) -> None:
         super().__init__()
+        ratio = low_res // grid
+        if low_res % grid or ratio < 2 or ratio & (ratio - 1) or luma_bins < 2:
+            raise ValueError(
+                f"need low_res = grid x 2^k (k >= 1) and luma_bins >= 2, got {low_res}, {grid}, {luma_bins}"
+            )
         self.grid, self.bins, self.low_res = grid, luma_bins, low_res
         layers: list[nn.Module] = []
         channels, side = 3, low_res
@@ -49,11 +54,14 @@ class ColourGrid(nn.Module):
 
     def coefficients(self, x: Tensor) -> Tensor:
         """``B x bins x 12 x grid x grid``: each cell's 3 x 4 transforms (residual to the identity)."""
-        view = F.interpolate(
-            x, size=(self.low_res, self.low_res), mode="bilinear", antialias=True, align_corners=False
+        # 4x the view bilinearly, then a 4 x 4 box average: an anti-aliased view that ONNX exports for any input
+        # size (torch's antialias=True resize has no ONNX operator)
+        fine = F.interpolate(
+            x, size=(4 * self.low_res, 4 * self.low_res), mode="bilinear", align_corners=False
         )
+        view = F.avg_pool2d(fine, 4)
         features = self.local(view * 2.0 - 1.0)
-        features = F.adaptive_avg_pool2d(features, self.grid) + self.globl(features)
+        features = features + self.globl(features)  # the stride-2 stack ends at grid x grid
         return self.head(features).view(x.shape[0], self.bins, 12, self.grid, self.grid)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -65,10 +73,13 @@ class ColourGrid(nn.Module):
                 self.bins - 1
             )
             transform = x.new_zeros(b, 12, h, w)
-            for i in range(self.bins):  # one luma slice at a time: memory stays at 2 x 12 full-size planes
+            for i in range(
+                self.bins
+            ):  # one luma slice at a time: inference holds a few 12-plane full-size maps
                 weight = (1 - (level - i).abs()).clamp(min=0)  # linear "hat" blend over the slices
-                if weight.any():
-                    full = F.interpolate(coeffs[:, i], size=(h, w), mode="bilinear", align_corners=False)
-                    transform = transform + full * weight
+                full = F.interpolate(coeffs[:, i], size=(h, w), mode="bilinear", align_corners=False)
+                transform = (
+                    transform + full * weight
+                )  # no data-dependent skip: a traced export keeps every slice
             transform = transform.view(b, 3, 4, h, w)
             return x + (transform[:, :, :3] * x[:, None]).sum(2) + transform[:, :, 3]
