@@ -3,6 +3,7 @@ split, timings, logged subprocess runs and wall-clock-budgeted fits."""
 
 from __future__ import annotations
 
+import os
 import statistics
 import subprocess
 import sys
@@ -53,6 +54,18 @@ def run(cmd: list[str], log: Path) -> None:
         status = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, cwd=ROOT).returncode
     if status:
         sys.exit(f"failed (exit {status}); see {log}")
+
+
+def prepare(out: Path, *folders: Path) -> bool:
+    """A benchmark's start: W&B offline unless told otherwise, every input folder present (else one line on stderr
+    and False: the caller exits 2), the output folder made."""
+    os.environ.setdefault("WANDB_MODE", "offline")
+    for folder in folders:
+        if not folder.is_dir():
+            print(f"error: folder not found: {folder} (pass it with its flag)", file=sys.stderr)
+            return False
+    out.mkdir(parents=True, exist_ok=True)
+    return True
 
 
 def eval_split(photos: Path, val_ratio: float, out: Path) -> Path:

@@ -21,13 +21,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
 import cv2
 import numpy as np
-from _common import ROOT, eval_split, fit_for, run
+from _common import ROOT, eval_split, fit_for, prepare, run
 from restoration_check import table
 
 SHARED = ROOT.parent / "shared" / "data"
@@ -129,11 +128,8 @@ def real_grid(args: argparse.Namespace, images: Path, ckpts: dict[str, Path], co
 
 def main(argv: list[str]) -> int:
     args, extra = parse_args(argv)
-    os.environ.setdefault("WANDB_MODE", "offline")
-    if not args.photos.is_dir():
-        print(f"error: folder not found: {args.photos} (pass --photos)", file=sys.stderr)
+    if not prepare(args.out, args.photos):
         return 2
-    args.out.mkdir(parents=True, exist_ok=True)
     images = eval_split(args.photos, 0.25, args.out)
     own, liked = halves(args, images)
     report = [f"# Photo enhancement ({args.minutes:g} CPU minutes per arm)", ""]

@@ -22,11 +22,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
-from _common import ROOT, fit_for, run
+from _common import ROOT, fit_for, prepare, run
 from restoration_check import HELD_OUT, table
 
 SHARED = ROOT.parent / "shared" / "data"
@@ -181,12 +180,8 @@ def sr_report(args: argparse.Namespace, ckpt: Path, sets: dict[str, Path]) -> li
 
 def main(argv: list[str]) -> int:
     args, extra = parse_args(argv)
-    os.environ.setdefault("WANDB_MODE", "offline")
-    for path in (args.photos, args.real_noise / "clean", args.real_noise / "noisy"):
-        if not path.is_dir():
-            print(f"error: folder not found: {path} (pass --photos/--real-noise)", file=sys.stderr)
-            return 2
-    args.out.mkdir(parents=True, exist_ok=True)
+    if not prepare(args.out, args.photos, args.real_noise / "clean", args.real_noise / "noisy"):
+        return 2
     sets = {
         "cbsd68": link_set(args.photos, "bsds_*", args.out / "cbsd68"),
         "set14": link_set(args.photos, "set14_*", args.out / "set14"),

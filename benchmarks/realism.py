@@ -46,7 +46,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from _common import eval_split, fit_for, learning_curve, median_seconds, run
+from _common import eval_split, fit_for, learning_curve, median_seconds, prepare, run
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
@@ -333,12 +333,8 @@ def loaded_by(path: str) -> list[str]:
 
 def main(argv: list[str]) -> int:
     args, extra = parse_args(argv)
-    os.environ.setdefault("WANDB_MODE", "offline")
-    for path in (args.photos, args.masks):
-        if not path.is_dir():
-            print(f"error: folder not found: {path} (pass --photos/--masks)", file=sys.stderr)
-            return 2
-    args.out.mkdir(parents=True, exist_ok=True)
+    if not prepare(args.out, args.photos, args.masks):
+        return 2
     images = eval_split(args.photos, args.val_ratio, args.out)
     ckpt = args.out / "fit" / "ckpt" / "last.ckpt"
     if not args.skip_fit and not args.no_model:

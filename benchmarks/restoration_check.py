@@ -20,13 +20,12 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import sys
 from pathlib import Path
 
 import cv2
 import numpy as np
-from _common import ROOT, eval_split, fit_for, run
+from _common import ROOT, eval_split, fit_for, prepare, run
 
 #: task -> training crop, evaluation presets, baselines (a baseline may be limited to some presets: BM3D is slow)
 TASKS: dict[str, dict] = {
@@ -174,11 +173,8 @@ def _truth(args: argparse.Namespace, name: str) -> np.ndarray:
 
 def main(argv: list[str]) -> int:
     args, extra = parse_args(argv)
-    os.environ.setdefault("WANDB_MODE", "offline")
-    if not args.photos.is_dir():
-        print(f"error: folder not found: {args.photos} (pass --photos)", file=sys.stderr)
+    if not prepare(args.out, args.photos):
         return 2
-    args.out.mkdir(parents=True, exist_ok=True)
     images = eval_split(args.photos, args.val_ratio, args.out)
     report = [f"# Restoration learning checks ({args.minutes:g} CPU minutes each)", ""]
     for task in args.tasks:
