@@ -244,7 +244,7 @@ class CLI(LightningCLI):
         )
         if task is not None and data_task is not None and task != data_task:
             raise StartupError(
-                f"model.task is {task} but the data ({type(corruption).__name__}) makes {data_task} samples: set "
+                f"model.task is {getattr(model_task, 'name', task)} but the data ({type(corruption).__name__}) makes {data_task} samples: set "
                 f"--model.task {data_task}, or a data.corruption for {task}"
             )
         generator = getattr(self.model, "generator", None)
