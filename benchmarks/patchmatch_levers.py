@@ -1,0 +1,258 @@
+"""How far PatchMatch-based levers can take a CPU fill on issue 28's protocols, measured against their ceilings.
+
+    python benchmarks/patchmatch_levers.py [--out logs/pm_levers] [--checkpoint CKPT] [--limit 45]
+    make pm-levers
+
+1. **Patch size, tuned on training photos.** PatchMatch (pypatchmatch, seed 0) with patch radius 1-4 on the first
+   ``--tune-photos`` photos of the realism benchmark's *training* split, on both protocols (the NVIDIA masks,
+   spread evenly over the sorted files so every hole-ratio band is drawn; large free-form masks of the ``large`` preset drawn with seed 1, not the
+   evaluation's seed 0) at 256 and 512 px, beside the rule PatchMatch ships with (``classical.patchmatch_radius``:
+   7x7 patches in thin holes, 3x3 in thick ones, which these tables chose). The baseline every learned fill is
+   compared with must be the best PatchMatch, not its example settings.
+2. **Ceilings, on the evaluation split's free-form protocol** (the first ``--limit`` fills at 256 px, the masks
+   ``realism.py`` writes, so run it first), around PatchMatch as shipped (all these holes are thick: 3x3):
+
+   - *selection*: per fill, the best of several PatchMatch runs (seeds 0-3 at the tuned radius, radii 1-4 at
+     seed 0) chosen by an oracle that sees the hidden photo: the most a chooser (e.g. the trained discriminator
+     picking among candidates) could gain over the tuned PatchMatch;
+   - *guidance*: PatchMatch whose patch search also compares a coarse layout map at the patch centres
+     (pypatchmatch's ``inpaint_regularity``; its map is two wrapped coordinates, so we store two principal colour
+     components of the blurred layout in [0, 0.5], where no wrap occurs), the layout taken from the hidden photo
+     (the oracle: what a perfect layout model would give), from PatchMatch's own fill (is the guide itself
+     neutral?), from Telea's, and from ``--checkpoint``'s fill.
+
+Every fill's LPIPS (AlexNet, whole image, fill pasted into the hole) is appended to ``OUT/*.jsonl`` as it is
+measured; ``OUT/levers.md`` holds the tables.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import numpy as np
+from _common import prepare
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+RADII = (1, 2, 3, 4)
+SEEDS = (0, 1, 2, 3)
+GUIDE_WEIGHT, GUIDE_SIGMA = (
+    0.3,
+    4.0,
+)  # at 256 px; the oracle's best of {0.1, 0.3, 1, 3} x {2, 4, 8} on 45 fills
+
+Fill = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--photos", type=Path, default=SHARED / "photos")
+    parser.add_argument("--masks", type=Path, default=SHARED / "masks_irregular")
+    parser.add_argument("--realism", type=Path, default=ROOT / "logs" / "realism", help="realism.py's --out")
+    parser.add_argument("--out", type=Path, default=ROOT / "logs" / "pm_levers")
+    parser.add_argument("--tune-photos", type=int, default=24)
+    parser.add_argument("--limit", type=int, default=45, help="evaluation fills for the ceilings")
+    parser.add_argument(
+        "--checkpoint", help="a model whose fill guides PatchMatch (e.g. realism's last.ckpt)"
+    )
+    parser.add_argument("--skip-tune", action="store_true")
+    return parser.parse_args(argv)
+
+
+def patchmatch(radius: int, seed: int = 0, guide: np.ndarray | None = None) -> Fill:
+    import patchmatch as pm
+
+    def run(image: np.ndarray, hole: np.ndarray) -> np.ndarray:
+        pm.set_random_seed(seed)
+        if guide is None:
+            return pm.inpaint(image, hole, patch_size=radius)
+        return pm.inpaint_regularity(image, hole, guide, patch_size=radius, guide_weight=GUIDE_WEIGHT)
+
+    return run
+
+
+def layout_map(image: np.ndarray, sigma: float) -> np.ndarray:
+    """The two principal colour components of ``image`` blurred by ``sigma`` px, each scaled to [0, 0.5] (1st-99th
+    percentile), as the ``H x W x 3`` float32 map ``inpaint_regularity`` compares at patch centres."""
+    blurred = cv2.GaussianBlur(image.astype(np.float32) / 255, (0, 0), sigma)
+    flat = blurred.reshape(-1, 3)
+    centred = flat - flat.mean(0)
+    _, vectors = np.linalg.eigh(np.cov(centred.T))
+    comps = centred @ vectors[:, ::-1][:, :2]
+    low, high = np.percentile(comps, 1, axis=0), np.percentile(comps, 99, axis=0)
+    comps = np.clip((comps - low) / np.maximum(high - low, 1e-6), 0, 1) * 0.5
+    out = np.zeros((*image.shape[:2], 3), np.float32)
+    out[..., :2] = comps.reshape(*image.shape[:2], 2)
+    return out
+
+
+class Scorer:
+    """LPIPS (AlexNet) of a fill pasted into the hole, against the photo."""
+
+    def __init__(self) -> None:
+        import torch
+
+        from inpaint_lightning.evaluation.metrics import PerImageLPIPS
+
+        torch.set_num_threads(2)
+        self.torch, self.lpips = torch, PerImageLPIPS()
+
+    def __call__(self, fill: np.ndarray, image: np.ndarray, hole: np.ndarray) -> float:
+        pasted = np.where(hole[..., None] > 0, fill, image)
+        t = [self.torch.from_numpy(x).permute(2, 0, 1)[None].float() / 255 for x in (pasted, image)]
+        return float(self.lpips(*t)[0])
+
+
+def pairs_nvidia(photos: list[Path], masks: Path, size: int) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    from inpaint_lightning.data.eval_sets import resize_center_crop
+    from inpaint_lightning.data.io import read_image, read_mask
+
+    files = sorted(masks.rglob("*.png"))  # spread over the sorted list: every hole-ratio band is drawn from
+    return [
+        (
+            p.stem,
+            resize_center_crop(read_image(p), size),
+            read_mask(files[i * len(files) // len(photos)], (size, size)),
+        )
+        for i, p in enumerate(photos)
+    ]
+
+
+def pairs_freeform(photos: list[Path], size: int, seed: int) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    from inpaint_lightning.data.eval_sets import resize_center_crop
+    from inpaint_lightning.data.io import read_image
+    from inpaint_lightning.data.mask_presets import LargeMasks
+
+    generator, rng = LargeMasks(), np.random.default_rng(seed)
+    out = []
+    for p in photos:
+        mask = cv2.resize(generator(512, 512, rng), (size, size), interpolation=cv2.INTER_NEAREST)
+        out.append((p.stem, resize_center_crop(read_image(p), size), mask))
+    return out
+
+
+def measure(pairs, fills: dict[str, Fill], score: Scorer, log: Path) -> dict[str, list[float]]:
+    """Each fill's LPIPS per pair (and its seconds), appended to ``log`` pair by pair."""
+    done = {}
+    if log.exists():
+        done = {row["name"]: row for row in map(json.loads, log.read_text().splitlines())}
+    scores: dict[str, list[float]] = {name: [] for name in fills}
+    for name, image, mask in pairs:
+        hole = (mask > 0.5).astype(np.uint8)
+        row = done.get(name, {"name": name, "ratio": float(hole.mean())})
+        for fill_name, fill in fills.items():
+            if fill_name not in row:
+                start = time.perf_counter()
+                filled = fill(image, hole)
+                row[f"{fill_name}_s"] = time.perf_counter() - start
+                row[fill_name] = score(filled, image, hole)
+            scores[fill_name].append(row[fill_name])
+        if name not in done:
+            with log.open("a") as f:
+                f.write(json.dumps(row) + "\n")
+    return scores
+
+
+def tune(args: argparse.Namespace, score: Scorer) -> list[str]:
+    from inpaint_lightning.data.sources import folder_splits
+    from inpaint_lightning.models.classical import patchmatch_radius
+
+    train = folder_splits(args.photos, 0.25, 0.0, 0)["train"].paths[: args.tune_photos]
+    lines = [f"## Patch radius, tuned on {len(train)} training photos (mean LPIPS; lower is better)", "",
+             "| protocol | size | " + " | ".join(f"radius {r}" for r in RADII) + " | best | shipped rule |",
+             "|---|---:|" + "---:|" * (len(RADII) + 2)]  # fmt: skip
+    for protocol in ("nvidia", "freeform"):
+        for size in (256, 512):
+            pairs = (
+                pairs_nvidia(train, args.masks, size)
+                if protocol == "nvidia"
+                else pairs_freeform(train, size, 1)
+            )
+            fills = {f"radius{r}": patchmatch(r) for r in RADII}
+            scores = measure(pairs, fills, score, args.out / f"tune_{protocol}_{size}.jsonl")
+            means = {r: float(np.mean(scores[f"radius{r}"])) for r in RADII}
+            best = min(means, key=means.get)
+            rule = np.mean([scores[f"radius{patchmatch_radius((m > 0.5).astype(np.uint8))}"][i]
+                            for i, (_, _, m) in enumerate(pairs)])  # fmt: skip
+            lines.append(f"| {protocol} | {size} | " + " | ".join(f"{means[r]:.4f}" for r in RADII)
+                         + f" | {best} | {rule:.4f} ({rule / means[3] - 1:+.1%} vs radius 3) |")  # fmt: skip
+            print(lines[-1], flush=True)
+    return [*lines, ""]
+
+
+def ceilings(args: argparse.Namespace, score: Scorer) -> list[str]:
+    from inpaint_lightning.data.eval_sets import resize_center_crop
+    from inpaint_lightning.data.io import read_image, read_mask
+    from inpaint_lightning.models.classical import PATCHMATCH_THICK_RADIUS as radius
+
+    masks = sorted((args.realism / "masks_freeform").glob("*.png"))[: args.limit]
+    photos = {p.stem: p for p in (args.realism / "eval_photos").iterdir()}
+    pairs = [
+        (
+            m.stem,
+            resize_center_crop(read_image(photos[m.stem.rsplit("_mask", 1)[0]]), 256),
+            read_mask(m, (256, 256)),
+        )
+        for m in masks
+    ]
+    candidates = {f"seed{s}": patchmatch(radius, s) for s in SEEDS}
+    candidates |= {f"radius{r}": patchmatch(r) for r in RADII if r != radius}
+    inpainter = None
+    if args.checkpoint:
+        from inpaint_lightning.inference import Inpainter
+
+        inpainter = Inpainter.from_file(args.checkpoint, mode="full", working_size=None)
+
+    def guided(source: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Fill:
+        def run(image: np.ndarray, hole: np.ndarray) -> np.ndarray:
+            layout = np.where(hole[..., None] > 0, source(image, hole), image)
+            return patchmatch(radius, guide=layout_map(layout, GUIDE_SIGMA))(image, hole)
+
+        return run
+
+    guides = {
+        "guide: hidden photo (oracle)": guided(lambda image, hole: image),
+        "guide: PatchMatch's own fill": guided(patchmatch(radius)),
+        "guide: Telea": guided(lambda image, hole: cv2.inpaint(image, hole, 3, cv2.INPAINT_TELEA)),
+    }
+    if inpainter is not None:
+        guides["guide: --checkpoint's fill"] = guided(lambda image, hole: np.asarray(inpainter(image, hole)))
+    scores = measure(pairs, candidates | guides, score, args.out / "ceilings.jsonl")
+    base = float(np.mean(scores["seed0"]))
+    lines = [f"## Ceilings on {len(pairs)} free-form evaluation fills at 256 px (LPIPS; PatchMatch radius {radius})",
+             "", "| fill | LPIPS | vs PatchMatch |", "|---|---:|---:|",
+             f"| PatchMatch (seed 0) | {base:.4f} | |"]  # fmt: skip
+    for label, keys in (
+        ("oracle's best of seeds 0-3", [f"seed{s}" for s in SEEDS]),
+        ("oracle's best of radii 1-4", ["seed0", *(f"radius{r}" for r in RADII if r != radius)]),
+        ("oracle's best of all", list(candidates)),
+    ):
+        best = float(np.mean(np.min([scores[k] for k in keys], axis=0)))
+        lines.append(f"| selection: {label} | {best:.4f} | {best / base - 1:+.1%} |")
+    for label in guides:
+        mean = float(np.mean(scores[label]))
+        lines.append(f"| {label} | {mean:.4f} | {mean / base - 1:+.1%} |")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    if not prepare(args.out, args.photos, args.masks, args.realism / "masks_freeform"):
+        return 2
+    score = Scorer()
+    lines = [] if args.skip_tune else tune(args, score)
+    (args.out / "levers.md").write_text("\n".join(lines) + "\n")
+    lines += ceilings(args, score)
+    (args.out / "levers.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
