@@ -1,7 +1,7 @@
 """How far PatchMatch-based levers can take a CPU fill on issue 28's protocols, measured against their ceilings.
 
-    python benchmarks/patchmatch_levers.py [--out logs/pm_levers] [--checkpoint CKPT] [--limit 45]
-    make pm-levers
+    python benchmarks/patchmatch_levers.py --realism logs/realism [--checkpoint logs/realism/fit/ckpt/last.ckpt]
+                                           [--out logs/pm_levers] [--limit 45] [--skip-tune]
 
 1. **Patch size, tuned on training photos.** PatchMatch (pypatchmatch, seed 0) with patch radius 1-4 on the first
    ``--tune-photos`` photos of the realism benchmark's *training* split, on both protocols (the NVIDIA masks,
@@ -138,7 +138,8 @@ def pairs_freeform(photos: list[Path], size: int, seed: int) -> list[tuple[str, 
 
 
 def measure(pairs, fills: dict[str, Fill], score: Scorer, log: Path) -> dict[str, list[float]]:
-    """Each fill's LPIPS per pair (and its seconds), appended to ``log`` pair by pair."""
+    """Each fill's LPIPS per pair (and its seconds), written to ``log`` pair by pair (a rerun measures only what
+    is missing)."""
     done = {}
     if log.exists():
         done = {row["name"]: row for row in map(json.loads, log.read_text().splitlines())}
@@ -153,9 +154,8 @@ def measure(pairs, fills: dict[str, Fill], score: Scorer, log: Path) -> dict[str
                 row[f"{fill_name}_s"] = time.perf_counter() - start
                 row[fill_name] = score(filled, image, hole)
             scores[fill_name].append(row[fill_name])
-        if name not in done:
-            with log.open("a") as f:
-                f.write(json.dumps(row) + "\n")
+        done[name] = row
+        log.write_text("".join(json.dumps(r) + "\n" for r in done.values()))
     return scores
 
 
@@ -222,7 +222,9 @@ def ceilings(args: argparse.Namespace, score: Scorer) -> list[str]:
         "guide: Telea": guided(lambda image, hole: cv2.inpaint(image, hole, 3, cv2.INPAINT_TELEA)),
     }
     if inpainter is not None:
-        guides["guide: --checkpoint's fill"] = guided(lambda image, hole: np.asarray(inpainter(image, hole)))
+        guides["guide: --checkpoint's fill"] = guided(  # a float mask: a uint8 one reads as 0-255
+            lambda image, hole: np.asarray(inpainter(image, hole.astype(np.float32)))
+        )
     scores = measure(pairs, candidates | guides, score, args.out / "ceilings.jsonl")
     base = float(np.mean(scores["seed0"]))
     lines = [f"## Ceilings on {len(pairs)} free-form evaluation fills at 256 px (LPIPS; PatchMatch radius {radius})",
