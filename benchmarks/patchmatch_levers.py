@@ -22,7 +22,8 @@
      neutral?), from Telea's, and from ``--checkpoint``'s fill.
 
 Every fill's LPIPS (AlexNet, whole image, fill pasted into the hole) is appended to ``OUT/*.jsonl`` as it is
-measured; ``OUT/levers.md`` holds the tables.
+measured (a rerun measures only what is missing: use a new ``--out`` after changing the fills);
+``OUT/levers_tune.md`` and ``OUT/levers_ceilings.md`` hold the tables.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from _common import prepare
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 RADII = (1, 2, 3, 4)
+THRESHOLDS = np.round(np.arange(0.04, 0.2001, 0.01), 3)
 SEEDS = (0, 1, 2, 3)
 GUIDE_WEIGHT, GUIDE_SIGMA = (
     0.3,
@@ -56,12 +58,17 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--masks", type=Path, default=SHARED / "masks_irregular")
     parser.add_argument("--realism", type=Path, default=ROOT / "logs" / "realism", help="realism.py's --out")
     parser.add_argument("--out", type=Path, default=ROOT / "logs" / "pm_levers")
-    parser.add_argument("--tune-photos", type=int, default=24)
+    parser.add_argument("--tune-photos", type=int, default=96)
+    parser.add_argument("--tune-sizes", type=int, nargs="+", default=[256])
+    parser.add_argument(
+        "--radii", type=int, nargs="+", default=[1, 3], help="the thick and thin holes' radii"
+    )
     parser.add_argument("--limit", type=int, default=45, help="evaluation fills for the ceilings")
     parser.add_argument(
         "--checkpoint", help="a model whose fill guides PatchMatch (e.g. realism's last.ckpt)"
     )
     parser.add_argument("--skip-tune", action="store_true")
+    parser.add_argument("--skip-ceilings", action="store_true")
     return parser.parse_args(argv)
 
 
@@ -160,30 +167,46 @@ def measure(pairs, fills: dict[str, Fill], score: Scorer, log: Path) -> dict[str
 
 
 def tune(args: argparse.Namespace, score: Scorer) -> list[str]:
-    from inpaint_lightning.data.sources import folder_splits
-    from inpaint_lightning.models.classical import patchmatch_radius
+    """Each radius on the training photos, and the thin/thick threshold of the hole depth (the share of the short
+    side, ``classical.hole_depth``) that suits all the columns best."""
+    from inpaint_lightning.data.sources import image_folder
+    from inpaint_lightning.models.classical import hole_depth
 
-    train = folder_splits(args.photos, 0.25, 0.0, 0)["train"].paths[: args.tune_photos]
-    lines = [f"## Patch radius, tuned on {len(train)} training photos (mean LPIPS; lower is better)", "",
-             "| protocol | size | " + " | ".join(f"radius {r}" for r in RADII) + " | best | shipped rule |",
-             "|---|---:|" + "---:|" * (len(RADII) + 2)]  # fmt: skip
+    held_out = {p.name for p in (args.realism / "eval_photos").iterdir()}
+    train = [p for p in image_folder(args.photos).paths if p.name not in held_out][: args.tune_photos]
+    radii, thin, thick = args.radii, max(args.radii), min(args.radii)
+    lines = [f"## Patch radius on {len(train)} training photos (mean LPIPS; lower is better)", "",
+             "| protocol | size | " + " | ".join(f"radius {r}" for r in radii) + " | best |",
+             "|---|---:|" + "---:|" * (len(radii) + 1)]  # fmt: skip
+    columns = []
     for protocol in ("nvidia", "freeform"):
-        for size in (256, 512):
+        for size in args.tune_sizes:
             pairs = (
                 pairs_nvidia(train, args.masks, size)
                 if protocol == "nvidia"
                 else pairs_freeform(train, size, 1)
             )
-            fills = {f"radius{r}": patchmatch(r) for r in RADII}
-            scores = measure(pairs, fills, score, args.out / f"tune_{protocol}_{size}.jsonl")
-            means = {r: float(np.mean(scores[f"radius{r}"])) for r in RADII}
-            best = min(means, key=means.get)
-            rule = np.mean([scores[f"radius{patchmatch_radius((m > 0.5).astype(np.uint8))}"][i]
-                            for i, (_, _, m) in enumerate(pairs)])  # fmt: skip
-            lines.append(f"| {protocol} | {size} | " + " | ".join(f"{means[r]:.4f}" for r in RADII)
-                         + f" | {best} | {rule:.4f} ({rule / means[3] - 1:+.1%} vs radius 3) |")  # fmt: skip
+            log = args.out / f"tune_{protocol}_{size}_n{len(train)}.jsonl"
+            scores = measure(pairs, {f"radius{r}": patchmatch(r) for r in radii}, score, log)
+            means = {r: float(np.mean(scores[f"radius{r}"])) for r in radii}
+            lines.append(f"| {protocol} | {size} | " + " | ".join(f"{means[r]:.4f}" for r in radii)
+                         + f" | {min(means, key=means.get)} |")  # fmt: skip
             print(lines[-1], flush=True)
-    return [*lines, ""]
+            depth = np.array([hole_depth((m > 0.5).astype(np.uint8)) for _, _, m in pairs])
+            columns.append((f"{protocol} {size}", depth, np.array(scores[f"radius{thin}"]),
+                            np.array(scores[f"radius{thick}"])))  # fmt: skip
+    lines += ["", f"Radius {thick} where the hole depth exceeds a threshold, else {thin}: LPIPS against radius "
+              f"{thin} everywhere (mean over the columns: the threshold with the lowest is chosen):", "",
+              "| threshold | " + " | ".join(c[0] for c in columns) + " | mean |",
+              "|---:|" + "---:|" * (len(columns) + 1)]  # fmt: skip
+    best = (np.inf, None)
+    for t in THRESHOLDS:
+        rel = [float(np.mean(np.where(d > t, k, n)) / np.mean(n) - 1) for _, d, n, k in columns]
+        lines.append(f"| {t:.3f} | " + " | ".join(f"{r:+.1%}" for r in rel) + f" | {np.mean(rel):+.2%} |")
+        best = min(best, (float(np.mean(rel)), float(t)))
+    lines += ["", f"Chosen: {best[1]:.3f} ({best[0]:+.2%}).", ""]
+    print("\n".join(lines[-len(THRESHOLDS) - 6 :]), flush=True)
+    return lines
 
 
 def ceilings(args: argparse.Namespace, score: Scorer) -> list[str]:
@@ -245,13 +268,22 @@ def ceilings(args: argparse.Namespace, score: Scorer) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    if not prepare(args.out, args.photos, args.masks, args.realism / "masks_freeform"):
+    folders = [args.realism / "eval_photos", args.realism / "masks_freeform"]
+    if not prepare(args.out, *([] if args.skip_tune else [args.photos, args.masks]), *folders):
         return 2
-    score = Scorer()
-    lines = [] if args.skip_tune else tune(args, score)
-    (args.out / "levers.md").write_text("\n".join(lines) + "\n")
-    lines += ceilings(args, score)
-    (args.out / "levers.md").write_text("\n".join(lines) + "\n")
+    if not args.skip_tune and not any(args.masks.rglob("*.png")):
+        print(f"error: no .png masks in {args.masks}", file=sys.stderr)
+        return 2
+    if args.checkpoint and not args.skip_ceilings and not Path(args.checkpoint).is_file():
+        print(f"error: checkpoint not found: {args.checkpoint}", file=sys.stderr)
+        return 2
+    score, lines = Scorer(), []
+    if not args.skip_tune:
+        lines += tune(args, score)
+        (args.out / "levers_tune.md").write_text("\n".join(lines) + "\n")
+    if not args.skip_ceilings:
+        lines = ceilings(args, score)
+        (args.out / "levers_ceilings.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0
 

@@ -121,10 +121,14 @@ def freeform_masks(args: argparse.Namespace, images: Path) -> Path:
 def evaluate(
     args: argparse.Namespace, images: Path, masks: Path, size: int, protocol: str, name: str, what: list[str]
 ) -> dict:
+    from inpaint_lightning.models.classical import describe
+
     out = result_dir(args, size, protocol, name)
-    result = out / "metrics.json"
-    if name in BASELINES and result.exists():  # classical fills do not change between runs
-        return json.loads(result.read_text())
+    result, made_by = out / "metrics.json", out / "fill.txt"
+    if name in BASELINES and result.exists() and made_by.exists() and made_by.read_text() == describe(name):
+        return json.loads(
+            result.read_text()
+        )  # a classical fill changes only with the code (describe says how)
     cmd = [
         sys.executable, "-m", "inpaint_lightning", "evaluate", "--images", str(images), "--masks", str(masks),
         "--size", str(size), "--output", str(out), "--save-outputs", "--quiet",
@@ -132,6 +136,7 @@ def evaluate(
     ]  # fmt: skip
     out.parent.mkdir(parents=True, exist_ok=True)
     run(cmd, out.parent / f"{name}.log")
+    made_by.write_text(describe(name) if name in BASELINES else name)
     return json.loads(result.read_text())
 
 
@@ -296,9 +301,10 @@ def grid(
 
 def ceiling(args: argparse.Namespace, size: int) -> list[str]:
     """The oracle table at ``size`` (realism_ceiling.py), headings one level down for the report; computed once
-    beside the classical fills it is built from, then reused."""
-    path = result_dir(args, size, "nvidia", "patchmatch").parent / "ceiling.md"
-    if not path.exists():
+    beside the classical fills it is built from, then reused until PatchMatch's results are newer."""
+    fills = result_dir(args, size, "nvidia", "patchmatch")
+    path = fills.parent / "ceiling.md"
+    if not path.exists() or path.stat().st_mtime < (fills / "metrics.json").stat().st_mtime:
         cmd = [
             sys.executable, str(ROOT / "benchmarks" / "realism_ceiling.py"), "--out", str(args.out),
             "--baseline-dir", str(args.baseline_dir or args.out), "--masks", str(args.masks),

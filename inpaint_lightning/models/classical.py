@@ -47,16 +47,22 @@ PATCHMATCH_SEED = 0
 """Seed of PatchMatch's randomized search, set before every image: the same input gives the same fill."""
 
 
-def patchmatch_radius(hole: np.ndarray) -> int:
-    """The patch radius PatchMatch uses for ``hole`` (uint8, 1 = hole): thin or thick, see ``PATCHMATCH_THICK_HOLE``."""
+def hole_depth(hole: np.ndarray) -> float:
+    """How thick a hole is: the 90th percentile of its pixels' distance to the known region, as a share of the
+    image's short side (0 without a hole). ``hole``: ``H x W``, nonzero = hole."""
+    hole = (np.asarray(hole) > 0).astype(np.uint8)
     if not hole.any():
-        return PATCHMATCH_THIN_RADIUS
+        return 0.0
     depth = cv2.distanceTransform(hole, cv2.DIST_L2, 3)[hole > 0]
-    thick = np.percentile(depth, 90) > PATCHMATCH_THICK_HOLE * min(hole.shape)
-    return PATCHMATCH_THICK_RADIUS if thick else PATCHMATCH_THIN_RADIUS
+    return float(np.percentile(depth, 90)) / min(hole.shape)
 
 
-def _patchmatch() -> Baseline:
+def patchmatch_radius(hole: np.ndarray) -> int:
+    """The patch radius PatchMatch uses for ``hole`` (nonzero = hole): thin or thick, ``PATCHMATCH_THICK_HOLE``."""
+    return PATCHMATCH_THICK_RADIUS if hole_depth(hole) > PATCHMATCH_THICK_HOLE else PATCHMATCH_THIN_RADIUS
+
+
+def _patchmatch(patch_radius: int | None) -> Baseline:
     try:
         import patchmatch
     except ImportError as err:  # pypatchmatch 2 (prebuilt wheels) needs Python >= 3.11
@@ -69,15 +75,16 @@ def _patchmatch() -> Baseline:
     def run(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
         hole = (mask > 0.5).astype(np.uint8)
         patchmatch.set_random_seed(PATCHMATCH_SEED)  # process-wide state: set it for every call
-        return patchmatch.inpaint(image, hole, patch_size=patchmatch_radius(hole))
+        size = patchmatch_radius(hole) if patch_radius is None else patch_radius
+        return patchmatch.inpaint(image, hole, patch_size=size)
 
     return run
 
 
-def baseline(name: str, radius: int = 3) -> Baseline:
+def baseline(name: str, radius: int = 3, patch_radius: int | None = None) -> Baseline:
     """``telea``, ``ns`` (OpenCV, inpainting radius ``radius``), ``biharmonic`` (scikit-image) or
-    ``patchmatch`` (pypatchmatch, 7x7 patches in thin holes and 3x3 in thick ones, fixed seed; ``radius`` does
-    not apply).
+    ``patchmatch`` (pypatchmatch, fixed seed; patches of radius ``patch_radius``, by default chosen per hole by
+    :func:`patchmatch_radius`).
 
     Each maps an ``H x W x 3`` uint8 RGB image and an ``H x W`` mask (1 = hole) to the filled uint8 image.
     """
@@ -88,8 +95,19 @@ def baseline(name: str, radius: int = 3) -> Baseline:
     if name == "biharmonic":
         return _biharmonic
     if name == "patchmatch":
-        return _patchmatch()
+        return _patchmatch(patch_radius)
     raise ValueError(f"unknown baseline {name!r}; choose one of {', '.join(BASELINES)}")
 
 
 BASELINES = ("telea", "ns", "biharmonic", "patchmatch")
+
+
+def describe(name: str) -> str:
+    """A classical fill's settings in one line, which changes whenever its output would: benchmarks that keep
+    a fill's results between runs store it beside them and recompute when it differs."""
+    if name == "patchmatch":
+        return (
+            f"patchmatch: seed {PATCHMATCH_SEED}, patch radius {PATCHMATCH_THIN_RADIUS}, "
+            f"{PATCHMATCH_THICK_RADIUS} where the hole depth exceeds {PATCHMATCH_THICK_HOLE}"
+        )
+    return name
