@@ -1,29 +1,28 @@
 """How far PatchMatch-based levers can take a CPU fill on issue 28's protocols, measured against their ceilings.
 
     python benchmarks/patchmatch_levers.py --realism logs/realism [--checkpoint logs/realism/fit/ckpt/last.ckpt]
-                                           [--out logs/pm_levers] [--limit 45] [--skip-tune]
+                                           [--out logs/pm_levers] [--limit 45] [--radius 3] [--skip-tune]
 
-1. **Patch size, tuned on training photos.** PatchMatch (pypatchmatch, seed 0) with patch radius 1-4 on the first
-   ``--tune-photos`` photos of the realism benchmark's *training* split, on both protocols (the NVIDIA masks,
-   spread evenly over the sorted files so every hole-ratio band is drawn; large free-form masks of the ``large`` preset drawn with seed 1, not the
-   evaluation's seed 0) at 256 and 512 px, beside the rule PatchMatch ships with (``classical.patchmatch_radius``:
-   7x7 patches in thin holes, 3x3 in thick ones, which these tables chose). The baseline every learned fill is
-   compared with must be the best PatchMatch, not its example settings.
+1. **Patch size, on training photos.** PatchMatch (pypatchmatch, seed 0) with each of ``--radii`` on the first
+   ``--tune-photos`` photos that are not in the realism benchmark's evaluation split, on both protocols (the NVIDIA
+   masks, spread evenly over the sorted files so every hole-ratio band is drawn; large free-form masks of the
+   ``large`` preset drawn with seed 1, not the evaluation's seed 0) at ``--tune-sizes``. The baseline every learned
+   fill is compared with must be the best PatchMatch, not its example settings.
 2. **Ceilings, on the evaluation split's free-form protocol** (the first ``--limit`` fills at 256 px, the masks
-   ``realism.py`` writes, so run it first), around PatchMatch as shipped (all these holes are thick: 3x3):
+   ``realism.py`` writes, so run it first), around PatchMatch with patch radius ``--radius``:
 
-   - *selection*: per fill, the best of several PatchMatch runs (seeds 0-3 at the tuned radius, radii 1-4 at
-     seed 0) chosen by an oracle that sees the hidden photo: the most a chooser (e.g. the trained discriminator
-     picking among candidates) could gain over the tuned PatchMatch;
+   - *selection*: per fill, the best of several PatchMatch runs (seeds 0-3, and radii 1-4 at seed 0) chosen by an
+     oracle that sees the hidden photo: the most a chooser (e.g. the trained discriminator picking among
+     candidates) could gain;
    - *guidance*: PatchMatch whose patch search also compares a coarse layout map at the patch centres
      (pypatchmatch's ``inpaint_regularity``; its map is two wrapped coordinates, so we store two principal colour
      components of the blurred layout in [0, 0.5], where no wrap occurs), the layout taken from the hidden photo
      (the oracle: what a perfect layout model would give), from PatchMatch's own fill (is the guide itself
      neutral?), from Telea's, and from ``--checkpoint``'s fill.
 
-Every fill's LPIPS (AlexNet, whole image, fill pasted into the hole) is appended to ``OUT/*.jsonl`` as it is
-measured (a rerun measures only what is missing: use a new ``--out`` after changing the fills);
-``OUT/levers_tune.md`` and ``OUT/levers_ceilings.md`` hold the tables.
+Every fill's LPIPS (AlexNet, whole image, fill pasted into the hole) is written to ``OUT/*.jsonl`` as it is
+measured, keyed by the fill's name and settings (a rerun measures only what is missing; a changed guide weight or
+checkpoint needs a new ``--out``); ``OUT/levers_tune.md`` and ``OUT/levers_ceilings.md`` hold the tables.
 """
 
 from __future__ import annotations
@@ -42,7 +41,6 @@ from _common import prepare
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 RADII = (1, 2, 3, 4)
-THRESHOLDS = np.round(np.arange(0.04, 0.2001, 0.01), 3)
 SEEDS = (0, 1, 2, 3)
 GUIDE_WEIGHT, GUIDE_SIGMA = (
     0.3,
@@ -58,10 +56,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--masks", type=Path, default=SHARED / "masks_irregular")
     parser.add_argument("--realism", type=Path, default=ROOT / "logs" / "realism", help="realism.py's --out")
     parser.add_argument("--out", type=Path, default=ROOT / "logs" / "pm_levers")
-    parser.add_argument("--tune-photos", type=int, default=96)
-    parser.add_argument("--tune-sizes", type=int, nargs="+", default=[256])
+    parser.add_argument("--tune-photos", type=int, default=24)
+    parser.add_argument("--tune-sizes", type=int, nargs="+", default=[256, 512])
+    parser.add_argument("--radii", type=int, nargs="+", default=list(RADII))
     parser.add_argument(
-        "--radii", type=int, nargs="+", default=[1, 3], help="the thick and thin holes' radii"
+        "--radius", type=int, help="the ceilings' PatchMatch (default: the shipped baseline's)"
     )
     parser.add_argument("--limit", type=int, default=45, help="evaluation fills for the ceilings")
     parser.add_argument(
@@ -167,18 +166,14 @@ def measure(pairs, fills: dict[str, Fill], score: Scorer, log: Path) -> dict[str
 
 
 def tune(args: argparse.Namespace, score: Scorer) -> list[str]:
-    """Each radius on the training photos, and the thin/thick threshold of the hole depth (the share of the short
-    side, ``classical.hole_depth``) that suits all the columns best."""
+    """Each radius of ``--radii`` on training photos, per protocol and size."""
     from inpaint_lightning.data.sources import image_folder
-    from inpaint_lightning.models.classical import hole_depth
 
     held_out = {p.name for p in (args.realism / "eval_photos").iterdir()}
     train = [p for p in image_folder(args.photos).paths if p.name not in held_out][: args.tune_photos]
-    radii, thin, thick = args.radii, max(args.radii), min(args.radii)
     lines = [f"## Patch radius on {len(train)} training photos (mean LPIPS; lower is better)", "",
-             "| protocol | size | " + " | ".join(f"radius {r}" for r in radii) + " | best |",
-             "|---|---:|" + "---:|" * (len(radii) + 1)]  # fmt: skip
-    columns = []
+             "| protocol | size | " + " | ".join(f"radius {r}" for r in args.radii) + " | best |",
+             "|---|---:|" + "---:|" * (len(args.radii) + 1)]  # fmt: skip
     for protocol in ("nvidia", "freeform"):
         for size in args.tune_sizes:
             pairs = (
@@ -187,33 +182,20 @@ def tune(args: argparse.Namespace, score: Scorer) -> list[str]:
                 else pairs_freeform(train, size, 1)
             )
             log = args.out / f"tune_{protocol}_{size}_n{len(train)}.jsonl"
-            scores = measure(pairs, {f"radius{r}": patchmatch(r) for r in radii}, score, log)
-            means = {r: float(np.mean(scores[f"radius{r}"])) for r in radii}
-            lines.append(f"| {protocol} | {size} | " + " | ".join(f"{means[r]:.4f}" for r in radii)
+            scores = measure(pairs, {f"radius{r}": patchmatch(r) for r in args.radii}, score, log)
+            means = {r: float(np.mean(scores[f"radius{r}"])) for r in args.radii}
+            lines.append(f"| {protocol} | {size} | " + " | ".join(f"{means[r]:.4f}" for r in args.radii)
                          + f" | {min(means, key=means.get)} |")  # fmt: skip
             print(lines[-1], flush=True)
-            depth = np.array([hole_depth((m > 0.5).astype(np.uint8)) for _, _, m in pairs])
-            columns.append((f"{protocol} {size}", depth, np.array(scores[f"radius{thin}"]),
-                            np.array(scores[f"radius{thick}"])))  # fmt: skip
-    lines += ["", f"Radius {thick} where the hole depth exceeds a threshold, else {thin}: LPIPS against radius "
-              f"{thin} everywhere (mean over the columns: the threshold with the lowest is chosen):", "",
-              "| threshold | " + " | ".join(c[0] for c in columns) + " | mean |",
-              "|---:|" + "---:|" * (len(columns) + 1)]  # fmt: skip
-    best = (np.inf, None)
-    for t in THRESHOLDS:
-        rel = [float(np.mean(np.where(d > t, k, n)) / np.mean(n) - 1) for _, d, n, k in columns]
-        lines.append(f"| {t:.3f} | " + " | ".join(f"{r:+.1%}" for r in rel) + f" | {np.mean(rel):+.2%} |")
-        best = min(best, (float(np.mean(rel)), float(t)))
-    lines += ["", f"Chosen: {best[1]:.3f} ({best[0]:+.2%}).", ""]
-    print("\n".join(lines[-len(THRESHOLDS) - 6 :]), flush=True)
-    return lines
+    return [*lines, ""]
 
 
 def ceilings(args: argparse.Namespace, score: Scorer) -> list[str]:
     from inpaint_lightning.data.eval_sets import resize_center_crop
     from inpaint_lightning.data.io import read_image, read_mask
-    from inpaint_lightning.models.classical import PATCHMATCH_THICK_RADIUS as radius
+    from inpaint_lightning.models.classical import PATCHMATCH_PATCH_RADIUS
 
+    radius = args.radius or PATCHMATCH_PATCH_RADIUS
     masks = sorted((args.realism / "masks_freeform").glob("*.png"))[: args.limit]
     photos = {p.stem: p for p in (args.realism / "eval_photos").iterdir()}
     pairs = [
@@ -224,8 +206,9 @@ def ceilings(args: argparse.Namespace, score: Scorer) -> list[str]:
         )
         for m in masks
     ]
-    candidates = {f"seed{s}": patchmatch(radius, s) for s in SEEDS}
-    candidates |= {f"radius{r}": patchmatch(r) for r in RADII if r != radius}
+    base = f"radius{radius}"
+    candidates = {f"radius{r}": patchmatch(r) for r in RADII}  # seed 0
+    candidates |= {f"{base} seed{s}": patchmatch(radius, s) for s in SEEDS if s}
     inpainter = None
     if args.checkpoint:
         from inpaint_lightning.inference import Inpainter
@@ -240,29 +223,32 @@ def ceilings(args: argparse.Namespace, score: Scorer) -> list[str]:
         return run
 
     guides = {
-        "guide: hidden photo (oracle)": guided(lambda image, hole: image),
-        "guide: PatchMatch's own fill": guided(patchmatch(radius)),
-        "guide: Telea": guided(lambda image, hole: cv2.inpaint(image, hole, 3, cv2.INPAINT_TELEA)),
+        "hidden photo (oracle)": guided(lambda image, hole: image),
+        "PatchMatch's own fill": guided(patchmatch(radius)),
+        "Telea": guided(lambda image, hole: cv2.inpaint(image, hole, 3, cv2.INPAINT_TELEA)),
     }
     if inpainter is not None:
-        guides["guide: --checkpoint's fill"] = guided(  # a float mask: a uint8 one reads as 0-255
+        guides[f"{args.checkpoint}"] = guided(  # a float mask: a uint8 one reads as 0-255
             lambda image, hole: np.asarray(inpainter(image, hole.astype(np.float32)))
         )
+    guides = {f"{base} guide: {k}": v for k, v in guides.items()}
     scores = measure(pairs, candidates | guides, score, args.out / "ceilings.jsonl")
-    base = float(np.mean(scores["seed0"]))
-    lines = [f"## Ceilings on {len(pairs)} free-form evaluation fills at 256 px (LPIPS; PatchMatch radius {radius})",
-             "", "| fill | LPIPS | vs PatchMatch |", "|---|---:|---:|",
-             f"| PatchMatch (seed 0) | {base:.4f} | |"]  # fmt: skip
+    ref = float(np.mean(scores[base]))
+    lines = [f"## Ceilings on {len(pairs)} free-form evaluation fills at 256 px (LPIPS)", "",
+             "| fill | LPIPS | vs PatchMatch |", "|---|---:|---:|",
+             f"| PatchMatch (patch radius {radius}, seed 0) | {ref:.4f} | |"]  # fmt: skip
     for label, keys in (
-        ("oracle's best of seeds 0-3", [f"seed{s}" for s in SEEDS]),
-        ("oracle's best of radii 1-4", ["seed0", *(f"radius{r}" for r in RADII if r != radius)]),
+        ("oracle's best of seeds 0-3", [base, *(f"{base} seed{s}" for s in SEEDS if s)]),
+        ("oracle's best of radii 1-4", [f"radius{r}" for r in RADII]),
         ("oracle's best of all", list(candidates)),
     ):
         best = float(np.mean(np.min([scores[k] for k in keys], axis=0)))
-        lines.append(f"| selection: {label} | {best:.4f} | {best / base - 1:+.1%} |")
+        lines.append(f"| selection: {label} | {best:.4f} | {best / ref - 1:+.1%} |")
     for label in guides:
         mean = float(np.mean(scores[label]))
-        lines.append(f"| {label} | {mean:.4f} | {mean / base - 1:+.1%} |")
+        lines.append(
+            f"| guided search, layout from {label.split(': ', 1)[1]} | {mean:.4f} | {mean / ref - 1:+.1%} |"
+        )
     return lines
 
 

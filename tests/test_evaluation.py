@@ -383,26 +383,6 @@ def test_patchmatch_copies_texture_keeps_known_pixels_and_is_deterministic():
     assert hole_error(filled) < 10 and hole_error(filled) < telea / 5  # the stripes continue through the hole
 
 
-def test_patchmatch_takes_small_patches_in_thick_holes_only():
-    from inpaint_lightning.models.classical import (
-        PATCHMATCH_THICK_RADIUS,
-        PATCHMATCH_THIN_RADIUS,
-        patchmatch_radius,
-    )
-
-    hole = np.zeros((256, 256), np.uint8)
-    assert patchmatch_radius(hole) == PATCHMATCH_THIN_RADIUS  # nothing to fill
-    hole[100:108, 20:240] = 1  # an 8 px stroke: its deepest pixels are 4 px (1.6 %) from the edge
-    assert patchmatch_radius(hole) == PATCHMATCH_THIN_RADIUS
-    hole[60:180, 60:180] = 1  # plus a 120 px square: depth up to 60 px (23 %)
-    assert patchmatch_radius(hole) == PATCHMATCH_THICK_RADIUS
-    # a share of the short side: the same square in a 4x larger photo is a thin hole there
-    big = np.zeros((1024, 1024), np.uint8)
-    big[:256, :256] = hole
-    big[100:108, :] = 1
-    assert patchmatch_radius(big) == PATCHMATCH_THIN_RADIUS
-
-
 def test_evaluate_checkpoint_and_test_with_mask_folder(tmp_path, eval_set):
     gt, masks = eval_set
     # LightningCLI takes `test`'s model arguments from the checkpoint's hparams: train with LPIPS on

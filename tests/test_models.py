@@ -184,19 +184,6 @@ def test_patchmatch_fill_copies_texture_from_the_photo_and_falls_back_when_it_ca
     assert torch.equal(out, patchmatch_fill(stripes * (1 - mask), mask))  # seeded: the same fill every time
 
 
-def test_patchmatch_prefill_keeps_the_patch_size_its_models_were_trained_with(monkeypatch):
-    from inpaint_lightning.models import classical
-    from inpaint_lightning.models.generators.base import patchmatch_fill
-
-    seen, real = [], classical.baseline
-    monkeypatch.setattr(classical, "baseline", lambda name, **kw: seen.append(kw) or real(name, **kw))
-    mask = torch.zeros(1, 1, 48, 48)
-    mask[..., 12:36, 12:36] = 1  # thick: the baseline itself would take 3x3 patches here
-    assert classical.patchmatch_radius(mask[0, 0].numpy()) == classical.PATCHMATCH_THICK_RADIUS
-    patchmatch_fill(torch.rand(1, 3, 48, 48) * (1 - mask), mask)
-    assert seen == [{"patch_radius": classical.PATCHMATCH_THIN_RADIUS}]
-
-
 def test_residual_pyramid_generator_adds_its_correction_to_the_smooth_fill():
     torch.manual_seed(0)
     g = GatedUNet(base_channels=8, depth=2, dilations=(1,), max_channels=16, prefill="pyramid", residual=True)

@@ -58,7 +58,7 @@ def pyramid_fill(image: Tensor, mask: Tensor, levels: int = PREFILL_LEVELS) -> T
     return image * known + fill * mask
 
 
-#: PatchMatch needs some whole patches of known pixels to copy from; below this it falls back to the pyramid.
+#: PatchMatch needs some whole 7 x 7 patches of known pixels to copy from; below this it falls back to the pyramid.
 _PATCHMATCH_MIN_SIDE, _PATCHMATCH_MIN_KNOWN = 16, 0.05
 
 
@@ -66,10 +66,9 @@ _PATCHMATCH_MIN_SIDE, _PATCHMATCH_MIN_KNOWN = 16, 0.05
 def patchmatch_fill(image: Tensor, mask: Tensor) -> Tensor:
     """Fill the hole with texture copied from the known region by PatchMatch (pypatchmatch: CPU, one image at a
     time, seeded, not differentiable). Images too small or almost all hole fall back to :func:`pyramid_fill`."""
-    from inpaint_lightning.models.classical import PATCHMATCH_THIN_RADIUS, baseline
+    from inpaint_lightning.models.classical import baseline
 
-    # 7x7 patches in every hole, as the pre-fill models were trained with (not the per-hole choice of the baseline)
-    fill = baseline("patchmatch", patch_radius=PATCHMATCH_THIN_RADIUS)
+    fill = baseline("patchmatch")
     out = []
     for i, (img, m) in enumerate(zip(image.detach().float().cpu(), mask.detach().float().cpu(), strict=True)):
         hole = (m[0] > 0.5).numpy()
