@@ -346,7 +346,8 @@ def main(argv: list[str]) -> int:
     if not args.skip_fit and not args.no_model:
         ckpt = fit(args, extra)
     fills = candidates(args, ckpt)
-    report = [f"# Realism benchmark ({args.minutes:g} min of training)", ""]
+    trained = "a checkpoint scored as it is" if args.skip_fit else f"{args.minutes:g} min of training"
+    report = [f"# Realism benchmark ({trained})", ""]
     curve = learning_curve(args.out / "fit")
     if curve and not args.no_model:
         report += ["Learning curve (validation on the held-out photos, training masks):", "",
