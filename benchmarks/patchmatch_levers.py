@@ -66,6 +66,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--checkpoint", help="a model whose fill guides PatchMatch (e.g. realism's last.ckpt)"
     )
+    parser.add_argument("--guide-size", type=int, help="run --checkpoint at this size (a layout model)")
     parser.add_argument("--skip-tune", action="store_true")
     parser.add_argument("--skip-ceilings", action="store_true")
     return parser.parse_args(argv)
@@ -228,9 +229,17 @@ def ceilings(args: argparse.Namespace, score: Scorer) -> list[str]:
         "Telea": guided(lambda image, hole: cv2.inpaint(image, hole, 3, cv2.INPAINT_TELEA)),
     }
     if inpainter is not None:
-        guides[f"{args.checkpoint}"] = guided(  # a float mask: a uint8 one reads as 0-255
-            lambda image, hole: np.asarray(inpainter(image, hole.astype(np.float32)))
-        )
+
+        def model_layout(image: np.ndarray, hole: np.ndarray) -> np.ndarray:
+            """The checkpoint's fill, at ``--guide-size`` px if given (a layout model), back at full size."""
+            size = args.guide_size or image.shape[0]
+            small = cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA)
+            small_hole = cv2.resize(hole.astype(np.float32), (size, size), interpolation=cv2.INTER_AREA) > 0
+            fill = np.asarray(inpainter(small, small_hole.astype(np.float32)))  # float: uint8 reads as 0-255
+            return cv2.resize(fill, image.shape[1::-1], interpolation=cv2.INTER_CUBIC)
+
+        label = args.checkpoint + (f" at {args.guide_size} px" if args.guide_size else "")
+        guides[label] = guided(model_layout)
     guides = {f"{base} guide: {k}": v for k, v in guides.items()}
     scores = measure(pairs, candidates | guides, score, args.out / "ceilings.jsonl")
     ref = float(np.mean(scores[base]))
