@@ -1,7 +1,8 @@
 """How far PatchMatch-based levers can take a CPU fill on issue 28's protocols, measured against their ceilings.
 
     python benchmarks/patchmatch_levers.py --realism logs/realism [--checkpoint logs/realism/fit/ckpt/last.ckpt]
-                                           [--out logs/pm_levers] [--limit 45] [--radius 3] [--skip-tune]
+                                           [--guide-size 64] [--out logs/pm_levers] [--limit 45] [--radius 3]
+                                           [--skip-tune] [--skip-ceilings]
 
 1. **Patch size, on training photos.** PatchMatch (pypatchmatch, seed 0) with each of ``--radii`` on the first
    ``--tune-photos`` photos that are not in the realism benchmark's evaluation split, on both protocols (the NVIDIA
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -42,10 +44,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 RADII = (1, 2, 3, 4)
 SEEDS = (0, 1, 2, 3)
-GUIDE_WEIGHT, GUIDE_SIGMA = (
-    0.3,
-    4.0,
-)  # at 256 px; the oracle's best of {0.1, 0.3, 1, 3} x {2, 4, 8} on 45 fills
+#: At 256 px: the oracle guide's best of weights {0.1, 0.3, 1, 3} x sigmas {2, 4, 8} px on the first 45 fills.
+GUIDE_WEIGHT, GUIDE_SIGMA = 0.3, 4.0
 
 Fill = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
@@ -60,7 +60,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--tune-sizes", type=int, nargs="+", default=[256, 512])
     parser.add_argument("--radii", type=int, nargs="+", default=list(RADII))
     parser.add_argument(
-        "--radius", type=int, help="the ceilings' PatchMatch (default: the shipped baseline's)"
+        "--radius", type=int, choices=RADII, help="the ceilings' PatchMatch (default: the shipped baseline's)"
     )
     parser.add_argument("--limit", type=int, default=45, help="evaluation fills for the ceilings")
     parser.add_argument(
@@ -153,7 +153,9 @@ def measure(pairs, fills: dict[str, Fill], score: Scorer, log: Path) -> dict[str
     scores: dict[str, list[float]] = {name: [] for name in fills}
     for name, image, mask in pairs:
         hole = (mask > 0.5).astype(np.uint8)
-        row = done.get(name, {"name": name, "ratio": float(hole.mean())})
+        row = done.get(name, {})
+        if row.get("ratio") != float(hole.mean()):  # another mask under the same name: measure again
+            row = {"name": name, "ratio": float(hole.mean())}
         for fill_name, fill in fills.items():
             if fill_name not in row:
                 start = time.perf_counter()
@@ -162,7 +164,9 @@ def measure(pairs, fills: dict[str, Fill], score: Scorer, log: Path) -> dict[str
                 row[fill_name] = score(filled, image, hole)
             scores[fill_name].append(row[fill_name])
         done[name] = row
-        log.write_text("".join(json.dumps(r) + "\n" for r in done.values()))
+        partial = log.with_suffix(".tmp")  # a run cut off mid-write keeps the previous file whole
+        partial.write_text("".join(json.dumps(r) + "\n" for r in done.values()))
+        os.replace(partial, log)
     return scores
 
 
@@ -196,7 +200,7 @@ def ceilings(args: argparse.Namespace, score: Scorer) -> list[str]:
     from inpaint_lightning.data.io import read_image, read_mask
     from inpaint_lightning.models.classical import PATCHMATCH_PATCH_RADIUS
 
-    radius = args.radius or PATCHMATCH_PATCH_RADIUS
+    radius = PATCHMATCH_PATCH_RADIUS if args.radius is None else args.radius
     masks = sorted((args.realism / "masks_freeform").glob("*.png"))[: args.limit]
     photos = {p.stem: p for p in (args.realism / "eval_photos").iterdir()}
     pairs = [
@@ -238,7 +242,10 @@ def ceilings(args: argparse.Namespace, score: Scorer) -> list[str]:
             fill = np.asarray(inpainter(small, small_hole.astype(np.float32)))  # float: uint8 reads as 0-255
             return cv2.resize(fill, image.shape[1::-1], interpolation=cv2.INTER_CUBIC)
 
-        label = args.checkpoint + (f" at {args.guide_size} px" if args.guide_size else "")
+        stamp = Path(args.checkpoint).stat()  # a retrained checkpoint at the same path is another guide
+        label = f"{args.checkpoint} ({stamp.st_size} B, {stamp.st_mtime:.0f})" + (
+            f" at {args.guide_size} px" if args.guide_size else ""
+        )
         guides[label] = guided(model_layout)
     guides = {f"{base} guide: {k}": v for k, v in guides.items()}
     scores = measure(pairs, candidates | guides, score, args.out / "ceilings.jsonl")
@@ -263,11 +270,17 @@ def ceilings(args: argparse.Namespace, score: Scorer) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    folders = [args.realism / "eval_photos", args.realism / "masks_freeform"]
+    folders = [
+        args.realism / "eval_photos",
+        *([] if args.skip_ceilings else [args.realism / "masks_freeform"]),
+    ]
     if not prepare(args.out, *([] if args.skip_tune else [args.photos, args.masks]), *folders):
         return 2
     if not args.skip_tune and not any(args.masks.rglob("*.png")):
         print(f"error: no .png masks in {args.masks}", file=sys.stderr)
+        return 2
+    if args.guide_size and not args.checkpoint:
+        print("error: --guide-size needs --checkpoint (the model it runs)", file=sys.stderr)
         return 2
     if args.checkpoint and not args.skip_ceilings and not Path(args.checkpoint).is_file():
         print(f"error: checkpoint not found: {args.checkpoint}", file=sys.stderr)

@@ -346,7 +346,9 @@ def main(argv: list[str]) -> int:
     if not args.skip_fit and not args.no_model:
         ckpt = fit(args, extra)
     fills = candidates(args, ckpt)
-    trained = "a checkpoint scored as it is" if args.skip_fit else f"{args.minutes:g} min of training"
+    trained = (
+        "no training in this run" if args.skip_fit or args.no_model else f"{args.minutes:g} min of training"
+    )
     report = [f"# Realism benchmark ({trained})", ""]
     curve = learning_curve(args.out / "fit")
     if curve and not args.no_model:

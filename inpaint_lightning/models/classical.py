@@ -81,8 +81,9 @@ BASELINES = ("telea", "ns", "biharmonic", "patchmatch")
 
 
 def describe(name: str) -> str:
-    """A classical fill's settings in one line, which changes whenever its output would: benchmarks that keep
-    a fill's results between runs store it beside them and recompute when it differs."""
+    """A classical fill's settings that this project chooses, in one line: benchmarks that keep a fill's results
+    between runs store it beside them and recompute when it differs (a new OpenCV or pypatchmatch release is not
+    in it: use a fresh results folder after upgrading them)."""
     if name == "patchmatch":
         return f"patchmatch: seed {PATCHMATCH_SEED}, patch radius {PATCHMATCH_PATCH_RADIUS}"
     return name
