@@ -383,6 +383,17 @@ def test_patchmatch_copies_texture_keeps_known_pixels_and_is_deterministic():
     assert hole_error(filled) < 10 and hole_error(filled) < telea / 5  # the stripes continue through the hole
 
 
+def test_describe_changes_with_patchmatch_settings(monkeypatch):
+    """Benchmarks reuse a classical fill's cached results only while ``describe`` says the same."""
+    from inpaint_lightning.models import classical
+
+    before = classical.describe("patchmatch")
+    monkeypatch.setattr(classical, "PATCHMATCH_PATCH_RADIUS", classical.PATCHMATCH_PATCH_RADIUS + 1)
+    assert classical.describe("patchmatch") != before
+    monkeypatch.setattr(classical, "PATCHMATCH_SEED", classical.PATCHMATCH_SEED + 1)
+    assert len({before, classical.describe("patchmatch"), classical.describe("telea")}) == 3
+
+
 def test_evaluate_checkpoint_and_test_with_mask_folder(tmp_path, eval_set):
     gt, masks = eval_set
     # LightningCLI takes `test`'s model arguments from the checkpoint's hparams: train with LPIPS on
