@@ -2,15 +2,16 @@
 
     python benchmarks/patchmatch_levers.py --realism logs/realism [--checkpoint logs/realism/fit/ckpt/last.ckpt]
                                            [--guide-size 64] [--out logs/pm_levers] [--limit 45] [--radius 3]
-                                           [--skip-tune] [--skip-ceilings]
+                                           [--spread] [--skip-tune] [--skip-ceilings]
 
 1. **Patch size, on training photos.** PatchMatch (pypatchmatch, seed 0) with each of ``--radii`` on the first
    ``--tune-photos`` photos that are not in the realism benchmark's evaluation split, on both protocols (the NVIDIA
    masks, spread evenly over the sorted files so every hole-ratio band is drawn; large free-form masks of the
    ``large`` preset drawn with seed 1, not the evaluation's seed 0) at ``--tune-sizes``. The baseline every learned
    fill is compared with must be the best PatchMatch, not its example settings.
-2. **Ceilings, on the evaluation split's free-form protocol** (the first ``--limit`` fills at 256 px, the masks
-   ``realism.py`` writes, so run it first), around PatchMatch with patch radius ``--radius``:
+2. **Ceilings, on the evaluation split's free-form protocol** (the first ``--limit`` fills at 256 px, or with
+   ``--spread`` fills taken evenly over all photos; the masks ``realism.py`` writes, so run it first), around
+   PatchMatch with patch radius ``--radius``:
 
    - *selection*: per fill, the best of several PatchMatch runs (seeds 0-3, and radii 1-4 at seed 0) chosen by an
      oracle that sees the hidden photo: the most a chooser (e.g. the trained discriminator picking among
@@ -63,6 +64,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--radius", type=int, choices=RADII, help="the ceilings' PatchMatch (default: the shipped baseline's)"
     )
     parser.add_argument("--limit", type=int, default=45, help="evaluation fills for the ceilings")
+    parser.add_argument("--spread", action="store_true", help="--limit fills evenly over all photos")
     parser.add_argument(
         "--checkpoint", help="a model whose fill guides PatchMatch (e.g. realism's last.ckpt)"
     )
@@ -201,7 +203,12 @@ def ceilings(args: argparse.Namespace, score: Scorer) -> list[str]:
     from inpaint_lightning.models.classical import PATCHMATCH_PATCH_RADIUS
 
     radius = PATCHMATCH_PATCH_RADIUS if args.radius is None else args.radius
-    masks = sorted((args.realism / "masks_freeform").glob("*.png"))[: args.limit]
+    masks = sorted((args.realism / "masks_freeform").glob("*.png"))
+    if args.spread:
+        masks = [
+            masks[i] for i in sorted(set(np.linspace(0, len(masks) - 1, args.limit).round().astype(int)))
+        ]
+    masks = masks[: args.limit]
     photos = {p.stem: p for p in (args.realism / "eval_photos").iterdir()}
     pairs = [
         (
