@@ -517,3 +517,21 @@ def test_kid_and_ids_in_a_small_embedding_fid_only_with_enough_images():
     scores = few.compute()
     assert "fid" not in scores and scores["fid_needs_n"] == 12 and scores["n"] == 10  # 10 < 2 x 6 features
     assert scores["kid"] > 0 and scores["u_ids"] < 0.5 and scores["ids_pairs"] == 5
+
+
+def test_kid_difference_is_torchmetrics_kid_and_pairs_the_two_methods():
+    from torchmetrics.image.kid import poly_mmd
+
+    from inpaint_lightning.evaluation.stats import kid_difference
+
+    rng = np.random.default_rng(0)
+    real, like, shifted = rng.normal(size=(60, 8)), rng.normal(size=(60, 8)), rng.normal(0.6, 1.0, size=(60, 8))
+    kid_like, kid_shifted, diff, low, high = kid_difference(real, like, shifted, subsets=300)
+    expected = float(poly_mmd(torch.from_numpy(real), torch.from_numpy(like)))
+    assert kid_like == pytest.approx(expected, rel=1e-6)
+    assert kid_shifted > kid_like and diff == pytest.approx(kid_like - kid_shifted)
+    assert low <= diff <= high < 0  # a set drawn from the real distribution is closer, and surely so
+    assert kid_difference(real, like, like, subsets=50)[2:] == (0.0, 0.0, 0.0)  # paired: no spread of its own
+    assert kid_difference(real, like, shifted, subsets=300) == (kid_like, kid_shifted, diff, low, high)  # seeded
+    with pytest.raises(ValueError, match="paired"):
+        kid_difference(real, like, shifted[:30])
