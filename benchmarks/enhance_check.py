@@ -133,13 +133,16 @@ def reference_kid(args: argparse.Namespace, arm: str, liked: Path, presets: list
         lines.append(
             f"| {name} | {kid_theirs * 1e3:.2f} | {diff * 1e3:+.2f} [{low * 1e3:+.2f}, {high * 1e3:+.2f}] |"
         )
-        verdicts[name] = (kid_theirs, high < 0)
+        verdicts[name] = (
+            kid_theirs,
+            "surely lower" if high < 0 else "surely higher" if low > 0 else "unsure",
+        )
     lines.insert(4, f"| {arm} | {kid_ours * 1e3:.2f} | |")
     best = min((n for n in BASELINES if n != "identity"), key=lambda n: verdicts[n][0])
-    lower, sure = kid_ours < verdicts[best][0], verdicts[best][1]
+    lower, interval = kid_ours < verdicts[best][0], verdicts[best][1]
     lines += ["", f"- KID to the references: {arm} {kid_ours * 1e3:.2f} vs the best classical ({best}) "
               f"{verdicts[best][0] * 1e3:.2f}: {'OK' if lower else 'NOT MET'} "
-              f"(the interval {'excludes' if sure else 'does not exclude'} 0)"]  # fmt: skip
+              f"(by the interval: {interval})"]  # fmt: skip
     return lines
 
 
