@@ -10,11 +10,11 @@
    edits (``data.corruption dull``) and ``data.reference liked/`` untouched: it never sees a pair.
    ``--minutes`` of wall clock each; the last EMA generator is scored.
 3. ``evaluate`` on the held-out photos at ``--size`` px: ``dull`` and ``harsh`` edits (seeded, 8-bit) for the
-   paired model, ``dull`` for the unpaired one, with PSNR, LPIPS and KID in the ``alexnet`` embedding (offline;
-   its real set is the held-out originals), against the edited input itself, grey-world + auto levels, CLAHE,
-   and both. For the unpaired arm also KID to the reference look (``liked/``), the model's against each
-   method's on the same photos, with a paired interval: one KID's own spread at 66 photos is larger than the gap
-   between two methods.
+   paired model, ``dull`` for the unpaired one, with PSNR and LPIPS, against the edited input itself, grey-world +
+   auto levels, CLAHE, and both. For the unpaired arm also KID to the reference look (``liked/``, offline AlexNet
+   features), the model's against each method's on the same photos, with a paired interval: one KID's own spread
+   at 66 photos is larger than the gap between two methods. ``liked/`` is also what the unpaired arm trained
+   towards, which favours it: a loss there is robust, a win weaker.
 4. ``OUT/report.md``: tables and the issue's criteria; ``OUT/grid_real.png``: held-out photos as they are, then
    through each model (real photos, not edits), to look at.
 """
@@ -73,11 +73,12 @@ def evaluate(args: argparse.Namespace, images: Path, name: str, what: list[str],
     out = args.out / "eval" / "-".join(presets) / name
     result = out / "metrics.json"
     if name in BASELINES and result.exists() and (out / "outputs").is_dir():
-        return json.loads(result.read_text())
+        cached = json.loads(result.read_text())
+        if cached.get("size") == args.size:  # the outputs feed reference_kid: same crop or measure again
+            return cached
     cmd = [
         sys.executable, "-m", "inpaint_lightning", "evaluate", "--images", str(images), "--degradation", *presets,
-        "--size", str(args.size), "--kid", "--embedding", "alexnet", "--output", str(out), "--quiet",
-        "--save-outputs", *what,
+        "--size", str(args.size), "--output", str(out), "--quiet", "--save-outputs", *what,
     ]  # fmt: skip
     out.parent.mkdir(parents=True, exist_ok=True)
     run(cmd, out.parent / f"{name}.log")
@@ -98,8 +99,9 @@ def verdict(arm: str, results: dict[str, dict]) -> list[str]:
     return [f"(best classical on LPIPS: {best})", *lines]
 
 
-def features(folder: Path, size: int) -> np.ndarray:
-    """AlexNet embeddings (the offline ``alexnet`` of ``evaluate --kid``) of a folder's images, centre ``size`` px."""
+def features(folder: Path, size: int) -> tuple[list[str], np.ndarray]:
+    """Names and AlexNet embeddings (the offline ``alexnet`` of ``evaluate --kid``) of a folder's images, centre
+    ``size`` px."""
     import torch
 
     from inpaint_lightning.data.eval_sets import resize_center_crop
@@ -112,7 +114,7 @@ def features(folder: Path, size: int) -> np.ndarray:
         for p in files:
             image = np.asarray(resize_center_crop(read_image(p), size))
             rows.append(net(torch.from_numpy(image).permute(2, 0, 1)[None].float() / 255)[0].numpy())
-    return np.stack(rows)
+    return [str(p.relative_to(folder).with_suffix("")) for p in files], np.stack(rows)
 
 
 def reference_kid(args: argparse.Namespace, arm: str, liked: Path, presets: list[str]) -> list[str]:
@@ -122,13 +124,15 @@ def reference_kid(args: argparse.Namespace, arm: str, liked: Path, presets: list
     from inpaint_lightning.evaluation.stats import kid_difference
 
     root = args.out / "eval" / "-".join(presets)
-    real, ours = features(liked, args.size), features(root / arm / "outputs", args.size)
+    real, (names, ours) = features(liked, args.size)[1], features(root / arm / "outputs", args.size)
     lines = [f"KID to the {len(real)} reference photos (`liked/`, AlexNet features, x1000; the interval is the "
              f"model's difference over seeded half-size subsets, 95 %):", "",
              "| method | KID x1000 | model - method [95 %] |", "|---|---:|---:|"]  # fmt: skip
     verdicts = {}
     for name in BASELINES:
-        theirs = features(root / name / "outputs", args.size)
+        their_names, theirs = features(root / name / "outputs", args.size)
+        if their_names != names:
+            raise RuntimeError(f"{name}'s outputs are not the same photos as {arm}'s: cannot pair them")
         kid_ours, kid_theirs, diff, low, high = kid_difference(real, ours, theirs)
         lines.append(
             f"| {name} | {kid_theirs * 1e3:.2f} | {diff * 1e3:+.2f} [{low * 1e3:+.2f}, {high * 1e3:+.2f}] |"
@@ -183,7 +187,8 @@ def main(argv: list[str]) -> int:
         return 2
     images = eval_split(args.photos, 0.25, args.out)
     own, liked = halves(args, images)
-    report = [f"# Photo enhancement ({args.minutes:g} CPU minutes per arm)", ""]
+    budget = "checkpoints as they are" if args.skip_fit else f"{args.minutes:g} CPU minutes per arm"
+    report = [f"# Photo enhancement ({budget})", ""]
     ckpts = {}
     for arm in args.arms:
         spec, fit_dir = ARMS[arm], args.out / arm / "fit"

@@ -118,8 +118,10 @@ def test_denoise_any_mixes_camera_and_gaussian_noise():
         kinds.add(type(step).__name__)
         assert np.array_equal(mix(grey, np.random.default_rng(seed)), step(grey, replay))
     assert kinds == {"CameraPipelineNoise", "GaussianNoise"}
-    gaussian = [type(mix._choose(np.random.default_rng(seed))).__name__ == "GaussianNoise" for seed in range(600)]
-    assert 0.6 < np.mean(gaussian) < 0.73  # two thirds Gaussian: CBSD68 keeps its figures (docs/benchmarks.md)
+    gaussian = [
+        type(mix._choose(np.random.default_rng(seed))).__name__ == "GaussianNoise" for seed in range(600)
+    ]
+    assert 0.6 < np.mean(gaussian) < 0.73  # two thirds Gaussian (docs/benchmarks.md)
 
 
 def test_excluded_names_are_in_no_split_and_the_others_keep_theirs(tmp_path):

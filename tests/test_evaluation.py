@@ -525,13 +525,33 @@ def test_kid_difference_is_torchmetrics_kid_and_pairs_the_two_methods():
     from inpaint_lightning.evaluation.stats import kid_difference
 
     rng = np.random.default_rng(0)
-    real, like, shifted = rng.normal(size=(60, 8)), rng.normal(size=(60, 8)), rng.normal(0.6, 1.0, size=(60, 8))
+    real, like, shifted = (
+        rng.normal(size=(60, 8)),
+        rng.normal(size=(60, 8)),
+        rng.normal(0.6, 1.0, size=(60, 8)),
+    )
     kid_like, kid_shifted, diff, low, high = kid_difference(real, like, shifted, subsets=300)
     expected = float(poly_mmd(torch.from_numpy(real), torch.from_numpy(like)))
     assert kid_like == pytest.approx(expected, rel=1e-6)
     assert kid_shifted > kid_like and diff == pytest.approx(kid_like - kid_shifted)
     assert low <= diff <= high < 0  # a set drawn from the real distribution is closer, and surely so
     assert kid_difference(real, like, like, subsets=50)[2:] == (0.0, 0.0, 0.0)  # paired: no spread of its own
-    assert kid_difference(real, like, shifted, subsets=300) == (kid_like, kid_shifted, diff, low, high)  # seeded
+    assert kid_difference(real, like, shifted, subsets=300) == (
+        kid_like,
+        kid_shifted,
+        diff,
+        low,
+        high,
+    )  # seeded
     with pytest.raises(ValueError, match="paired"):
         kid_difference(real, like, shifted[:30])
+    # unequal set sizes (98 references, 66 photos in the benchmark): the textbook sums, written out
+    small, d = like[:25], real.shape[1]
+    k = lambda x, y: (x @ y.T / d + 1.0) ** 3  # noqa: E731
+    m, n = len(real), len(small)
+    direct = (
+        (k(real, real).sum() - np.trace(k(real, real))) / (m * (m - 1))
+        + (k(small, small).sum() - np.trace(k(small, small))) / (n * (n - 1))
+        - 2 * k(real, small).sum() / (m * n)
+    )
+    assert kid_difference(real, small, small, subsets=10)[0] == pytest.approx(direct, rel=1e-9)

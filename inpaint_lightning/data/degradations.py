@@ -387,7 +387,8 @@ def preset(name: str) -> Degradation:
     (sigma; 25 is the classic test), ``jpeg10/20/40`` (quality), ``blur_gaussian2`` (sigma 2), ``blur_defocus2``
     (radius 2), ``blur_motion11`` (11 px, random angle); ``camera`` (real-camera noise through a camera pipeline,
     :mod:`~inpaint_lightning.data.camera`) and ``denoise_any`` (a third ``camera``, two thirds ``denoise``: the
-    denoise task's default, one model for real and synthetic noise; half and half cost 0.2-0.35 dB on CBSD68); ``awgn15/25/50``: the papers' AWGN test (float, no
+    denoise task's default, one model for real and synthetic noise; half and half cost 0.2-0.35 dB on CBSD68
+    at 22 CPU minutes); ``awgn15/25/50``: the papers' AWGN test (float, no
     clipping, no rounding), for CBSD68 tables; ``enhance`` (tone and colour edits, dull or harsh,
     :mod:`~inpaint_lightning.data.edits`), ``dull`` and ``harsh`` (one direction); ``none`` (the photo as it is)."""
     from inpaint_lightning.data.camera import CameraPipelineNoise

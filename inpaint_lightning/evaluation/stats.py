@@ -41,11 +41,18 @@ def kid_difference(
 ) -> tuple[float, float, float, float, float]:
     """KID of two methods' outputs ``a`` and ``b`` (features of the same inputs, row for row) to one ``real`` set:
     ``(kid_a, kid_b, kid_a - kid_b, low, high)``, the KIDs on the whole sets and the difference's interval at
-    ``level`` over seeded half-size subsets (the same real and input rows for both methods, drawn without
-    replacement, so the interval is conservative). Why paired: at the tens of photos a CPU benchmark scores, each
-    KID's own spread is larger than the gap between two methods, but most of it is shared."""
+    ``level`` over seeded half-size subsets drawn without replacement (the same real and input rows for both
+    methods; half-sets spread about as much as the whole-set estimate does, a little more in the quadratic terms).
+    Why paired: at the tens of photos a CPU benchmark scores, each KID's own spread is larger than the gap between
+    two methods, but most of it is shared."""
     real, a, b = (np.asarray(x, np.float64) for x in (real, a, b))
-    if a.shape != b.shape or a.shape[0] < 4 or real.shape[0] < 4 or real.shape[1] != a.shape[1]:
+    if (
+        a.ndim != 2
+        or a.shape != b.shape
+        or a.shape[0] < 4
+        or real.shape[0] < 4
+        or real.shape[1:] != a.shape[1:]
+    ):
         raise ValueError(
             f"need paired outputs and a real set of >= 4 rows each, got {real.shape}, {a.shape}, {b.shape}"
         )
