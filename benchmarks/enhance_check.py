@@ -99,17 +99,14 @@ def verdict(arm: str, results: dict[str, dict]) -> list[str]:
     return [f"(best classical on LPIPS: {best})", *lines]
 
 
-def features(folder: Path, size: int) -> tuple[list[str], np.ndarray]:
-    """Names and AlexNet embeddings (the offline ``alexnet`` of ``evaluate --kid``) of a folder's images, centre
-    ``size`` px."""
+def features(net, folder: Path, size: int) -> tuple[list[str], np.ndarray]:
+    """Names and ``net``'s embeddings of a folder's images, centre ``size`` px."""
     import torch
 
     from inpaint_lightning.data.eval_sets import resize_center_crop
     from inpaint_lightning.data.io import read_image
-    from inpaint_lightning.evaluation.embeddings import embedding
 
-    net, rows = embedding("alexnet"), []
-    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in (".png", ".jpg", ".jpeg"))
+    rows, files = [], sorted(p for p in folder.rglob("*") if p.suffix.lower() in (".png", ".jpg", ".jpeg"))
     with torch.inference_mode():
         for p in files:
             image = np.asarray(resize_center_crop(read_image(p), size))
@@ -119,35 +116,36 @@ def features(folder: Path, size: int) -> tuple[list[str], np.ndarray]:
 
 def reference_kid(args: argparse.Namespace, arm: str, liked: Path, presets: list[str]) -> list[str]:
     """KID to the reference look (``liked/``, the photos the unpaired arm learns from) of the model's outputs and
-    of each classical correction's, on the same held-out photos: each method's KID and the model's difference
-    with a paired-subset interval (:func:`~inpaint_lightning.evaluation.stats.kid_difference`)."""
+    of each classical correction's, on the same held-out photos, in the offline AlexNet embedding of ``evaluate
+    --kid``: each method's KID and the model's difference with a paired-subset interval
+    (:func:`~inpaint_lightning.evaluation.stats.kid_difference`)."""
+    from inpaint_lightning.evaluation.embeddings import embedding
     from inpaint_lightning.evaluation.stats import kid_difference
 
-    root = args.out / "eval" / "-".join(presets)
-    real, (names, ours) = features(liked, args.size)[1], features(root / arm / "outputs", args.size)
-    lines = [f"KID to the {len(real)} reference photos (`liked/`, AlexNet features, x1000; the interval is the "
-             f"model's difference over seeded half-size subsets, 95 %):", "",
-             "| method | KID x1000 | model - method [95 %] |", "|---|---:|---:|"]  # fmt: skip
-    verdicts = {}
+    net, root = embedding("alexnet"), args.out / "eval" / "-".join(presets)
+    real = features(net, liked, args.size)[1]
+    names, ours = features(net, root / arm / "outputs", args.size)
+    kid_ours, rows, verdicts = None, [], {}
     for name in BASELINES:
-        their_names, theirs = features(root / name / "outputs", args.size)
+        their_names, theirs = features(net, root / name / "outputs", args.size)
         if their_names != names:
             raise RuntimeError(f"{name}'s outputs are not the same photos as {arm}'s: cannot pair them")
         kid_ours, kid_theirs, diff, low, high = kid_difference(real, ours, theirs)
-        lines.append(
+        rows.append(
             f"| {name} | {kid_theirs * 1e3:.2f} | {diff * 1e3:+.2f} [{low * 1e3:+.2f}, {high * 1e3:+.2f}] |"
         )
         verdicts[name] = (
             kid_theirs,
             "surely lower" if high < 0 else "surely higher" if low > 0 else "unsure",
         )
-    lines.insert(4, f"| {arm} | {kid_ours * 1e3:.2f} | |")
     best = min((n for n in BASELINES if n != "identity"), key=lambda n: verdicts[n][0])
-    lower, interval = kid_ours < verdicts[best][0], verdicts[best][1]
-    lines += ["", f"- KID to the references: {arm} {kid_ours * 1e3:.2f} vs the best classical ({best}) "
-              f"{verdicts[best][0] * 1e3:.2f}: {'OK' if lower else 'NOT MET'} "
-              f"(by the interval: {interval})"]  # fmt: skip
-    return lines
+    (kid_best, interval), lower = verdicts[best], kid_ours < verdicts[best][0]
+    return [f"KID to the {len(real)} reference photos (`liked/`, AlexNet features, x1000; the interval is the "
+            f"model's difference over seeded half-size subsets, 95 %):", "",
+            "| method | KID x1000 | model - method [95 %] |", "|---|---:|---:|",
+            f"| {arm} | {kid_ours * 1e3:.2f} | |", *rows, "",
+            f"- KID to the references: {arm} {kid_ours * 1e3:.2f} vs the best classical ({best}) "
+            f"{kid_best * 1e3:.2f}: {'OK' if lower else 'NOT MET'} (by the interval: {interval})"]  # fmt: skip
 
 
 def real_grid(args: argparse.Namespace, images: Path, ckpts: dict[str, Path], count: int = 6) -> Path:
