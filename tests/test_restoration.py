@@ -15,6 +15,7 @@ from conftest import ROOT
 from inpaint_lightning.cli import main
 from inpaint_lightning.data.corruption import DegradeCorruption
 from inpaint_lightning.data.datamodule import ImageDataModule
+from inpaint_lightning.data.transforms import eval_transform, train_transform
 from inpaint_lightning.losses import RestorationLoss, charbonnier
 from inpaint_lightning.models import NAFNet, PatchDiscriminator, RRDBNet
 
@@ -39,6 +40,11 @@ def _nafnet(scale: int) -> torch.nn.Module:
     return NAFNet(width=8, enc_blocks=(1, 1), middle_blocks=1, dec_blocks=(1, 1), scale=scale)
 
 
+def _flat_nafnet(scale: int) -> torch.nn.Module:
+    """No U-Net levels (the SR configs' form): every block at the input's resolution, nothing to pad."""
+    return NAFNet(width=8, enc_blocks=(), middle_blocks=2, dec_blocks=(), scale=scale)
+
+
 def _rrdbnet(scale: int) -> torch.nn.Module:
     return RRDBNet(width=8, growth=4, blocks=1, scale=scale)
 
@@ -47,7 +53,7 @@ def _last_conv(g: torch.nn.Module) -> torch.nn.Conv2d:
     return [m for m in g.modules() if isinstance(m, torch.nn.Conv2d)][-1]
 
 
-@pytest.mark.parametrize("build", [_nafnet, _rrdbnet], ids=["nafnet", "rrdbnet"])
+@pytest.mark.parametrize("build", [_nafnet, _flat_nafnet, _rrdbnet], ids=["nafnet", "flat_nafnet", "rrdbnet"])
 @pytest.mark.parametrize("scale", [1, 2, 4])
 def test_restoration_generators_take_any_size_at_any_scale(build, scale):
     torch.manual_seed(0)
@@ -58,7 +64,7 @@ def test_restoration_generators_take_any_size_at_any_scale(build, scale):
         build(5)
 
 
-@pytest.mark.parametrize("build", [_nafnet, _rrdbnet], ids=["nafnet", "rrdbnet"])
+@pytest.mark.parametrize("build", [_nafnet, _flat_nafnet, _rrdbnet], ids=["nafnet", "flat_nafnet", "rrdbnet"])
 def test_restoration_generators_start_from_bicubic_upscaling(build):
     """With its last layer at zero an SR generator is exactly bicubic: the baseline to beat is where it starts."""
     g = build(4)
@@ -68,6 +74,25 @@ def test_restoration_generators_start_from_bicubic_upscaling(build):
     expected = torch.nn.functional.interpolate(x, scale_factor=4, mode="bicubic", align_corners=False)
     assert torch.allclose(g(x), expected, atol=1e-6)
     assert not torch.allclose(build(4)(x), expected, atol=1e-3)  # untouched, the correction is not zero
+
+
+def test_native_crops_are_windows_of_the_photo_at_its_own_scale():
+    """crop_scale None (the SR configs): every training crop is a window of the photo as it is, flipped or turned,
+    never resampled; validation is the centre window; a photo smaller than the crop is padded, not scaled."""
+    image = np.random.default_rng(0).integers(0, 256, (40, 60, 3), dtype=np.uint8)
+    windows = set()
+    for turned in (image, np.rot90(image, 1), np.rot90(image, 2), np.rot90(image, 3)):
+        for view in (turned, turned[:, ::-1]):
+            h, w = view.shape[:2]
+            windows |= {view[y : y + 16, x : x + 16].tobytes() for y in range(h - 15) for x in range(w - 15)}
+    tf = train_transform(16, crop_scale=None, color=0.0)  # jitter changes values, geometry is what is tested
+    crops = [tf(image=image)["image"] for _ in range(20)]
+    assert all(c.shape == (16, 16, 3) and c.tobytes() in windows for c in crops)
+    assert len({c.tobytes() for c in crops}) > 10  # positions and orientations vary
+    assert np.array_equal(eval_transform(16, native=True)(image=image)["image"], image[12:28, 22:38])
+    assert train_transform(64, crop_scale=None)(image=image)["image"].shape == (64, 64, 3)
+    resized = train_transform(16)(image=image)["image"]  # the default resamples: not a window
+    assert resized.shape == (16, 16, 3) and resized.tobytes() not in windows
 
 
 def test_degrade_corruption_makes_aligned_seeded_pairs():
@@ -124,8 +149,9 @@ def test_every_other_task_config_trains_two_steps(tmp_path, task):
 def test_task_configs_differ_only_in_their_task_pieces():
     """The eight restoration configs are written out in full (each works alone); this keeps the copies from
     drifting. What may differ: the scale, the degradation, the stage lengths (a step's cost depends on the
-    task: an x4 SR step sees 1/16 of a denoising step's pixels), and non-blind deblurring's task, reference and
-    kernel size."""
+    task: an x4 SR step sees 1/16 of a denoising step's pixels), non-blind deblurring's task, reference and
+    kernel size, and super-resolution's generator shape, rate schedule and native-scale crops (the two SR configs
+    agree on those)."""
     import yaml
 
     configs = {p.stem: yaml.safe_load(p.read_text()) for p in sorted(TASKS.glob("*.yaml"))}
@@ -145,13 +171,24 @@ def test_task_configs_differ_only_in_their_task_pieces():
             config["data"]["corruption"]["init_args"].pop("kernel_size")
         return config
 
+    def sr_apart(config: dict) -> dict:
+        scale, config = config["model"]["generator"]["init_args"]["scale"], shared(config)
+        if scale > 1:
+            for key in ("generator", "g_optimizer", "g_scheduler", "scheduler_interval"):
+                config["model"].pop(key)
+            for key in ("max_side", "crop_scale"):
+                config["data"].pop(key)
+        return config
+
     reference = shared(configs["denoise"])
     for name, config in configs.items():
-        assert shared(config) == reference, name
+        assert sr_apart(config) == reference, name
         scale = config["model"]["generator"]["init_args"]["scale"]
         assert DegradeCorruption(config["data"]["corruption"]["init_args"]["degradation"]).scale == scale, (
             name
         )
+    assert shared(configs["sr_x2"]) == shared(configs["sr_x4"])
+    assert shared(configs["sr_x4"]) != reference  # what SR keeps apart is really apart
 
 
 def test_denoising_learns_on_cpu(tmp_path):

@@ -48,7 +48,8 @@ class ImageDataModule(L.LightningDataModule):
         eval_corruption: corruption for validation/test; defaults to ``corruption``.
         eval_seed: seed of validation/test masks; they depend only on it and the sample index.
         seed: seed of training order, augmentation and masks; None follows ``seed_everything``.
-        crop_scale: area range of the training random resized crop.
+        crop_scale: area range of the training random resized crop; None crops at the photos' own pixel scale
+            (training and validation; flips and quarter turns, no resampling): what super-resolution needs.
         augment: flips, mild affine and colour jitter in training.
         color_jitter: the jitter's strength (brightness, contrast, saturation; hue a fifth of it); 0 for tasks
             whose target *is* the colour (enhancement: a jittered target would teach a jittered look).
@@ -86,7 +87,7 @@ class ImageDataModule(L.LightningDataModule):
         eval_corruption: Corruption | None = None,
         eval_seed: int = 0,
         seed: int | None = None,
-        crop_scale: tuple[float, float] = (0.3, 1.0),
+        crop_scale: tuple[float, float] | None = (0.3, 1.0),
         augment: bool = True,
         color_jitter: float = 0.1,
         embedded_tile: int = 128,
@@ -186,7 +187,7 @@ class ImageDataModule(L.LightningDataModule):
         for split in ("val", "test"):
             self.datasets[split] = SyntheticPairs(
                 self.splits[split],
-                eval_transform(size),
+                eval_transform(size, native=self.crop_scale is None),
                 self.eval_corruption,
                 train=False,
                 seed=self.eval_seed,

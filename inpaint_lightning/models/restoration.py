@@ -4,9 +4,10 @@ default, and an RRDB-lite (ESRGAN's residual-in-residual dense blocks, few and n
 Why this one: NAFNet's blocks are only 1x1 and depthwise 3x3 convolutions, a channel LayerNorm, a "simple gate"
 (split channels, multiply) and a squeeze-style channel attention: no softmax attention and no nonlinearity
 besides the gate, so it is fast per FLOP on CPUs as well as GPUs and exports to ONNX without special cases, and it
-was the strongest per FLOP on denoising (SIDD) and deblurring (GoPro). For super-resolution the U-Net runs at the
-input's resolution and a pixel-shuffle tail predicts the ``scale`` x larger image, as ESRGAN/RRDB-style models do,
-added to a bicubic up-scaling of the input (the network learns the residual, and starts at the SR baseline).
+was the strongest per FLOP on denoising (SIDD) and deblurring (GoPro). For super-resolution the network runs at the
+input's resolution (the SR configs make it flat: no U-Net levels, as ESRGAN/EDSR-style models are) and a
+pixel-shuffle tail predicts the ``scale`` x larger image, added to a bicubic up-scaling of the input (the network
+learns the residual, and starts at the SR baseline).
 
 Contract: ``forward(x)`` maps ``B x 3 x h x w`` in [0, 1] (any size: padded to ``size_multiple`` inside) to
 ``B x 3 x (scale h) x (scale w)``, trained towards [0, 1].
@@ -84,7 +85,10 @@ class NAFNet(nn.Module):
     Args:
         width: channels at full resolution (doubled at each level).
         enc_blocks / dec_blocks: NAF blocks per encoder / decoder level (the number of levels is their length).
-        middle_blocks: NAF blocks at the coarsest level.
+            Both empty: a flat stack of ``middle_blocks`` at the input's resolution, what the SR configs use (an
+            x4 input is already small; halving it again loses the detail SR must rebuild: +0.2 dB PSNR-Y on
+            Set14 x4 after 5 CPU minutes, docs/restoration.md).
+        middle_blocks: NAF blocks at the coarsest level (the only level when flat).
         scale: output size / input size (1 for denoise, deblur, JPEG, low light; 2 or 4 for super-resolution).
         out_channels: 3 for an image; 1 for a per-pixel logit map (the damage detector).
         residual: predict a correction of the input (bicubic-upscaled for ``scale`` > 1), so an untrained network
