@@ -35,7 +35,9 @@ def train_transform(
         if hflip:
             ops.append(A.HorizontalFlip(p=0.5))
         if affine:
-            ops.append(A.Affine(scale=(0.9, 1.1), rotate=(-10, 10), border_mode=cv2.BORDER_REFLECT_101, p=0.3))
+            ops.append(
+                A.Affine(scale=(0.9, 1.1), rotate=(-10, 10), border_mode=cv2.BORDER_REFLECT_101, p=0.3)
+            )
     if color > 0:
         ops.append(A.ColorJitter(brightness=color, contrast=color, saturation=color, hue=color / 5, p=0.5))
     return A.Compose(ops)
