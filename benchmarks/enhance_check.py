@@ -1,6 +1,7 @@
 """Photo enhancement learning check (issue 30): the paired and the unpaired recipe against classical auto-correction.
 
     python benchmarks/enhance_check.py [--minutes 15] [--arms paired unpaired] [--out logs/enhance] [--skip-fit]
+                                       [--kid-sensitivity]
 
 1. Split ``--photos`` (default ``../shared/data/photos``): the realism benchmarks' 66 held-out photos are the
    evaluation set (``data.val_ratio 0.25``, the data module's fixed split); the other 196, in a seeded order, are
@@ -14,7 +15,9 @@
    auto levels, CLAHE, and both. For the unpaired arm also KID to the reference look (``liked/``, offline AlexNet
    features), the model's against each method's on the same photos, with a paired interval: one KID's own spread
    at 66 photos is larger than the gap between two methods. ``liked/`` is also what the unpaired arm trained
-   towards, which favours it: a loss there is robust, a win weaker.
+   towards, which favours it: a loss there is robust, a win weaker. ``--kid-sensitivity`` adds what that
+   embedding sees of a look: KID of the held-out originals (what a perfect enhancement scores) and of the
+   originals with one edit each.
 4. ``OUT/report.md``: tables and the issue's criteria; ``OUT/grid_real.png``: held-out photos as they are, then
    through each model (real photos, not edits), to look at.
 """
@@ -51,6 +54,10 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     parser.add_argument("--out", type=Path, default=ROOT / "logs" / "enhance")
     parser.add_argument("--size", type=int, default=384, help="evaluation crop")
     parser.add_argument("--skip-fit", action="store_true", help="score OUT/<arm>/fit/ckpt/last.ckpt as it is")
+    parser.add_argument(
+        "--kid-sensitivity", action="store_true",
+        help="also: KID of the held-out originals with one edit each (what the embedding sees of a look)",
+    )  # fmt: skip
     return parser.parse_known_args(argv)
 
 
@@ -148,6 +155,55 @@ def reference_kid(args: argparse.Namespace, arm: str, liked: Path, presets: list
             f"{kid_best * 1e3:.2f}: {'OK' if lower else 'NOT MET'} (by the interval: {interval})"]  # fmt: skip
 
 
+#: One edit each, at mid-range dull amounts (and two harsh ones), for :func:`kid_sensitivity`.
+SENSITIVITY = {
+    "exposure -0.5 EV": ("exposure", -0.5), "exposure +0.5 EV": ("exposure", 0.5),
+    "warmer (temperature +0.06)": ("temperature", 0.06), "greener (tint +0.03)": ("tint", 0.03),
+    "contrast -0.2": ("contrast", -0.2), "contrast +0.2": ("contrast", 0.2),
+    "saturation -0.3": ("saturation", -0.3), "tone curve +0.25": ("tone", 0.25),
+    "local contrast -0.5": ("local_contrast", -0.5), "local contrast +0.5": ("local_contrast", 0.5),
+}  # fmt: skip
+
+
+def kid_sensitivity(args: argparse.Namespace, images: Path, liked: Path) -> list[str]:
+    """What the KID embedding sees of a look: KID to ``liked/`` of the held-out originals (a perfect enhancement
+    scores this) and of the originals with one edit each, with the edit's difference to the originals."""
+    import torch
+
+    from inpaint_lightning.data import edits
+    from inpaint_lightning.data.eval_sets import resize_center_crop
+    from inpaint_lightning.data.io import read_image
+    from inpaint_lightning.evaluation.embeddings import embedding
+    from inpaint_lightning.evaluation.stats import kid_difference
+
+    net = embedding("alexnet")
+    real = features(net, liked, args.size)[1]
+    photos = [np.asarray(resize_center_crop(read_image(p), args.size)).astype(np.float32) / 255
+              for p in sorted(images.iterdir())]  # fmt: skip
+    functions = {"exposure": edits.exposure, "contrast": edits.contrast, "saturation": edits.saturation,
+                 "tone": edits.tone_gamma, "local_contrast": edits.local_contrast,
+                 "temperature": lambda im, a: edits.white_balance(im, a, 0.0),
+                 "tint": lambda im, a: edits.white_balance(im, 0.0, a)}  # fmt: skip
+
+    def embed(edit) -> np.ndarray:
+        with torch.inference_mode():
+            return np.stack(
+                [net(torch.from_numpy(edit(p)).permute(2, 0, 1)[None])[0].numpy() for p in photos]
+            )
+
+    originals, rows, k_orig = embed(lambda p: p), [], 0.0
+    for name, (edit, amount) in SENSITIVITY.items():
+        edited = embed(lambda p, e=functions[edit], a=amount: np.clip(e(p, a), 0, 1).astype(np.float32))
+        k_edit, k_orig, diff, low, high = kid_difference(real, edited, originals)
+        rows.append(
+            f"| {name} | {k_edit * 1e3:.1f} | {diff * 1e3:+.1f} [{low * 1e3:+.1f}, {high * 1e3:+.1f}] |"
+        )
+    return [f"What the embedding sees: KID x1000 to `liked/` of the {len(photos)} held-out originals with one "
+            "edit each (the interval: edited minus originals, 95 %):", "",
+            "| photos | KID x1000 | minus the originals [95 %] |", "|---|---:|---:|",
+            f"| the originals (a perfect enhancement) | {k_orig * 1e3:.1f} | |", *rows]  # fmt: skip
+
+
 def real_grid(args: argparse.Namespace, images: Path, ckpts: dict[str, Path], count: int = 6) -> Path:
     """Held-out photos as they are and through each model (the ``restore`` command), side by side."""
     picked = sorted(images.iterdir())[::11][:count]
@@ -211,6 +267,8 @@ def main(argv: list[str]) -> int:
                    *verdict(arm, results), ""]  # fmt: skip
         if arm == "unpaired":
             report += [*reference_kid(args, arm, liked, spec["presets"]), ""]
+            if args.kid_sensitivity:
+                report += [*kid_sensitivity(args, images, liked), ""]
         (args.out / "report.md").write_text("\n".join(report) + "\n")
     report.append(f"![real photos: as they are | {' | '.join(ckpts)}]({real_grid(args, images, ckpts).name})")
     (args.out / "report.md").write_text("\n".join(report) + "\n")
