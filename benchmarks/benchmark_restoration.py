@@ -42,10 +42,14 @@ def generators(threads: int, runs: int) -> list[str]:
 
     lines = []
     torch.set_grad_enabled(False)
+    def flat(scale: int) -> NAFNet:  # the SR configs' generator
+        return NAFNet(width=64, enc_blocks=(), middle_blocks=8, dec_blocks=(), scale=scale)
+
     for name, scale, make in (
-        ("NAFNet", 4, NAFNet),
+        ("NAFNet U-Net", 4, NAFNet),
+        ("NAFNet flat (SR configs)", 4, flat),
         ("RRDB-lite", 4, RRDBNet),
-        ("NAFNet", 1, NAFNet),
+        ("NAFNet U-Net", 1, NAFNet),
         ("RRDB-lite", 1, RRDBNet),
     ):
         net = make(scale=scale).eval()
