@@ -42,6 +42,7 @@ def generators(threads: int, runs: int) -> list[str]:
 
     lines = []
     torch.set_grad_enabled(False)
+
     def flat(scale: int) -> NAFNet:  # the SR configs' generator
         return NAFNet(width=64, enc_blocks=(), middle_blocks=8, dec_blocks=(), scale=scale)
 
