@@ -176,7 +176,7 @@ def sr_report(args: argparse.Namespace, ckpt: Path, sets: dict[str, Path]) -> li
     ours, bic = results["sr_x4"]["overall"], results["bicubic"]["overall"]
     gap = ours["psnr_y"] - PUBLISHED_SET14["RRDB-PSNR (Wang et al. 2018)"][0]
     lines.append(
-        f"- PSNR-Y {gap:+.2f} dB from RRDB-PSNR (target within 1 dB): {'OK' if gap >= -1 else 'NOT MET'}"
+        f"- PSNR-Y {gap:+.3f} dB from RRDB-PSNR (target within 1 dB): {'OK' if gap >= -1 else 'NOT MET'}"
     )
     lines.append(f"- LPIPS {ours['lpips']:.4f} vs bicubic {bic['lpips']:.4f}: "
                  f"{'OK' if ours['lpips'] < bic['lpips'] else 'NOT MET'}")  # fmt: skip
