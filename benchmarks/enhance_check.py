@@ -180,10 +180,6 @@ def kid_sensitivity(args: argparse.Namespace, images: Path, liked: Path) -> list
     real = features(net, liked, args.size)[1]
     photos = [np.asarray(resize_center_crop(read_image(p), args.size)).astype(np.float32) / 255
               for p in sorted(images.iterdir())]  # fmt: skip
-    functions = {"exposure": edits.exposure, "contrast": edits.contrast, "saturation": edits.saturation,
-                 "tone": edits.tone_gamma, "local_contrast": edits.local_contrast,
-                 "temperature": lambda im, a: edits.white_balance(im, a, 0.0),
-                 "tint": lambda im, a: edits.white_balance(im, 0.0, a)}  # fmt: skip
 
     def embed(edit) -> np.ndarray:
         with torch.inference_mode():
@@ -193,7 +189,9 @@ def kid_sensitivity(args: argparse.Namespace, images: Path, liked: Path) -> list
 
     originals, rows, k_orig = embed(lambda p: p), [], 0.0
     for name, (edit, amount) in SENSITIVITY.items():
-        edited = embed(lambda p, e=functions[edit], a=amount: np.clip(e(p, a), 0, 1).astype(np.float32))
+        edited = embed(
+            lambda p, e=edit, a=amount: np.clip(edits.apply_edit(p, e, a), 0, 1).astype(np.float32)
+        )
         k_edit, k_orig, diff, low, high = kid_difference(real, edited, originals)
         rows.append(
             f"| {name} | {k_edit * 1e3:.1f} | {diff * 1e3:+.1f} [{low * 1e3:+.1f}, {high * 1e3:+.1f}] |"

@@ -54,6 +54,17 @@ def local_contrast(image: np.ndarray, amount: float, sigma: float = 0.05) -> np.
     return np.clip(image + amount * detail[..., None], 0.0, 1.0).astype(np.float32)
 
 
+def apply_edit(image: np.ndarray, name: str, amount: float) -> np.ndarray:
+    """One edit of :data:`EDITS` by name (``temperature`` and ``tint`` are white balance's two axes)."""
+    if name in ("temperature", "tint"):
+        return white_balance(
+            image, amount if name == "temperature" else 0.0, amount if name == "tint" else 0.0
+        )
+    edit = {"exposure": exposure, "contrast": contrast, "saturation": saturation, "tone": tone_gamma,
+            "local_contrast": local_contrast}[name]  # fmt: skip
+    return edit(image, amount)
+
+
 #: (edit, dull range, harsh range) of each edit's ``amount`` at full strength; signs give the direction.
 EDITS = (
     ("exposure", (-1.0, 1.0), (-0.7, 0.7)),
