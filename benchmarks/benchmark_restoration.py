@@ -43,8 +43,12 @@ def generators(threads: int, runs: int) -> list[str]:
     lines = []
     torch.set_grad_enabled(False)
 
-    def flat(scale: int) -> NAFNet:  # the SR configs' generator
-        return NAFNet(width=64, enc_blocks=(), middle_blocks=8, dec_blocks=(), scale=scale)
+    def flat(scale: int) -> NAFNet:  # the SR configs' generator, as configs/tasks/sr_x4.yaml sets it
+        import yaml
+        from _common import ROOT
+
+        config = yaml.safe_load((ROOT / "configs" / "tasks" / "sr_x4.yaml").read_text())
+        return NAFNet(**{**config["model"]["generator"]["init_args"], "scale": scale})
 
     for name, scale, make in (
         ("NAFNet U-Net", 4, NAFNet),

@@ -58,7 +58,10 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
         "--kid-sensitivity", action="store_true",
         help="also: KID of the held-out originals with one edit each (what the embedding sees of a look)",
     )  # fmt: skip
-    return parser.parse_known_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if args.kid_sensitivity and "unpaired" not in args.arms:
+        parser.error("--kid-sensitivity reports beside the unpaired arm: add it to --arms")
+    return args, extra
 
 
 def halves(args: argparse.Namespace, held_out: Path) -> tuple[Path, Path]:
