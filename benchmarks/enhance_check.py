@@ -12,12 +12,15 @@
    ``--minutes`` of wall clock each; the last EMA generator is scored.
 3. ``evaluate`` on the held-out photos at ``--size`` px: ``dull`` and ``harsh`` edits (seeded, 8-bit) for the
    paired model, ``dull`` for the unpaired one, with PSNR and LPIPS, against the edited input itself, grey-world +
-   auto levels, CLAHE, and both. For the unpaired arm also KID to the reference look (``liked/``, offline AlexNet
-   features), the model's against each method's on the same photos, with a paired interval: one KID's own spread
-   at 66 photos is larger than the gap between two methods. ``liked/`` is also what the unpaired arm trained
-   towards, which favours it: a loss there is robust, a win weaker. ``--kid-sensitivity`` adds what that
-   embedding sees of a look: KID of the held-out originals (what a perfect enhancement scores) and of the
-   originals with one edit each.
+   auto levels, CLAHE, and both. For the unpaired arm also KID to the reference look (``liked/``) in two offline
+   embeddings, AlexNet features (``evaluate --kid``'s) and per-photo Lab statistics: the model's against each
+   method's on the same photos, with a paired interval (one KID's own spread at 66 photos is larger than the gap
+   between two methods). ``liked/`` is also what the unpaired arm trained towards, which favours it: a loss there
+   is robust, a win weaker. ``--kid-sensitivity`` adds what each embedding sees of a look: KID of the held-out
+   originals (what a perfect enhancement scores) and of the originals with one edit each. AlexNet's sees local
+   contrast and hardly colour or tone; Lab statistics see exposure, contrast, local contrast and saturation, and
+   no set-to-set measure sees a cast smaller than the references' own spread of white balance
+   (docs/benchmarks.md, "Photo enhancement").
 4. ``OUT/report.md``: tables and the issue's criteria; ``OUT/grid_real.png``: held-out photos as they are, then
    through each model (real photos, not edits), to look at.
 """
@@ -25,6 +28,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 from pathlib import Path
@@ -109,53 +113,107 @@ def verdict(arm: str, results: dict[str, dict]) -> list[str]:
     return [f"(best classical on LPIPS: {best})", *lines]
 
 
-def features(net, folder: Path, size: int) -> tuple[list[str], np.ndarray]:
-    """Names and ``net``'s embeddings of a folder's images, centre ``size`` px."""
-    import torch
-
+def photos(folder: Path, size: int) -> tuple[list[str], list[np.ndarray]]:
+    """Names and images (float RGB in [0, 1], centre ``size`` px) of a folder's photos: the one reader of the KID
+    tables."""
     from inpaint_lightning.data.eval_sets import resize_center_crop
     from inpaint_lightning.data.io import read_image
 
-    rows, files = [], sorted(p for p in folder.rglob("*") if p.suffix.lower() in (".png", ".jpg", ".jpeg"))
+    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in (".png", ".jpg", ".jpeg"))
+    images = [np.asarray(resize_center_crop(read_image(p), size)).astype(np.float32) / 255 for p in files]
+    return [str(p.relative_to(folder).with_suffix("")) for p in files], images
+
+
+@functools.cache
+def _alexnet():
+    from inpaint_lightning.evaluation.embeddings import embedding
+
+    return embedding("alexnet")
+
+
+def alexnet_features(images: list[np.ndarray]) -> np.ndarray:
+    """``evaluate --kid``'s offline AlexNet embedding (256 pooled features): texture and local contrast."""
+    import torch
+
     with torch.inference_mode():
-        for p in files:
-            image = np.asarray(resize_center_crop(read_image(p), size))
-            rows.append(net(torch.from_numpy(image).permute(2, 0, 1)[None].float() / 255)[0].numpy())
-    return [str(p.relative_to(folder).with_suffix("")) for p in files], np.stack(rows)
+        return np.stack([_alexnet()(torch.from_numpy(i).permute(2, 0, 1)[None])[0].numpy() for i in images])
+
+
+def lab_statistics(images: list[np.ndarray]) -> np.ndarray:
+    """Per photo, the mean, spread and 5/50/95th percentiles of L, a and b (OpenCV's Lab): colour and tone."""
+    rows = []
+    for image in images:
+        lab = cv2.cvtColor(np.clip(image, 0, 1), cv2.COLOR_RGB2LAB).reshape(-1, 3)
+        rows.append(np.concatenate([lab.mean(0), lab.std(0), *np.percentile(lab, [5, 50, 95], axis=0)]))
+    return np.stack(rows)
+
+
+#: The KID embeddings: name -> (features of a list of photos, standardise by the references). KID's polynomial
+#: kernel is scale- and origin-sensitive: AlexNet's features are used as ``evaluate --kid`` uses them; the Lab
+#: numbers (L in 0-100 beside a, b near 0) are centred and scaled by the references' mean and spread.
+EMBEDDINGS = {"AlexNet features": (alexnet_features, False), "Lab statistics": (lab_statistics, True)}
+
+
+def embedded(liked: list[np.ndarray], *sets: list[np.ndarray]) -> dict[str, list[np.ndarray]]:
+    """For each embedding, the references' features followed by each set's (standardised where it says)."""
+    out = {}
+    for name, (embed, standardise) in EMBEDDINGS.items():
+        feats = [embed(liked), *(embed(s) for s in sets)]
+        if standardise:
+            mu, sd = feats[0].mean(0), feats[0].std(0) + 1e-6
+            feats = [(f - mu) / sd for f in feats]
+        out[name] = feats
+    return out
+
+
+def _sure(low: float, high: float) -> str:
+    return "surely lower" if high < 0 else "surely higher" if low > 0 else "unsure"
 
 
 def reference_kid(args: argparse.Namespace, arm: str, liked: Path, presets: list[str]) -> list[str]:
     """KID to the reference look (``liked/``, the photos the unpaired arm learns from) of the model's outputs and
-    of each classical correction's, on the same held-out photos, in the offline AlexNet embedding of ``evaluate
-    --kid``: each method's KID and the model's difference with a paired-subset interval
+    of each classical correction's, on the same held-out photos, in each of :data:`EMBEDDINGS`: each method's KID
+    and the model's difference with a paired-subset interval
     (:func:`~inpaint_lightning.evaluation.stats.kid_difference`)."""
-    from inpaint_lightning.evaluation.embeddings import embedding
     from inpaint_lightning.evaluation.stats import kid_difference
 
-    net, root = embedding("alexnet"), args.out / "eval" / "-".join(presets)
-    real = features(net, liked, args.size)[1]
-    names, ours = features(net, root / arm / "outputs", args.size)
-    kid_ours, rows, verdicts = None, [], {}
+    root = args.out / "eval" / "-".join(presets)
+    names, ours = photos(root / arm / "outputs", args.size)
+    theirs = []
     for name in BASELINES:
-        their_names, theirs = features(net, root / name / "outputs", args.size)
+        their_names, images = photos(root / name / "outputs", args.size)
         if their_names != names:
             raise RuntimeError(f"{name}'s outputs are not the same photos as {arm}'s: cannot pair them")
-        kid_ours, kid_theirs, diff, low, high = kid_difference(real, ours, theirs)
-        rows.append(
-            f"| {name} | {kid_theirs * 1e3:.2f} | {diff * 1e3:+.2f} [{low * 1e3:+.2f}, {high * 1e3:+.2f}] |"
-        )
-        verdicts[name] = (
-            kid_theirs,
-            "surely lower" if high < 0 else "surely higher" if low > 0 else "unsure",
-        )
-    best = min((n for n in BASELINES if n != "identity"), key=lambda n: verdicts[n][0])
-    (kid_best, interval), lower = verdicts[best], kid_ours < verdicts[best][0]
-    return [f"KID to the {len(real)} reference photos (`liked/`, AlexNet features, x1000; the interval is the "
-            f"model's difference over seeded half-size subsets, 95 %):", "",
-            "| method | KID x1000 | model - method [95 %] |", "|---|---:|---:|",
-            f"| {arm} | {kid_ours * 1e3:.2f} | |", *rows, "",
-            f"- KID to the references: {arm} {kid_ours * 1e3:.2f} vs the best classical ({best}) "
-            f"{kid_best * 1e3:.2f}: {'OK' if lower else 'NOT MET'} (by the interval: {interval})"]  # fmt: skip
+        theirs.append(images)
+    references = photos(liked, args.size)[1]
+    lines = [f"KID x1000 to the {len(references)} reference photos (`liked/`) in two embeddings: AlexNet features "
+             "(texture, local contrast) and per-photo Lab statistics (colour, tone); the interval is the model's "
+             "difference over seeded half-size subsets, 95 %:", "",
+             "| method | " + " | ".join(f"{e} KID | model - method" for e in EMBEDDINGS) + " |",
+             "|---|" + "---:|---:|" * len(EMBEDDINGS)]  # fmt: skip
+    cells: dict[str, list[str]] = {name: [] for name in BASELINES}
+    kids: dict[str, dict[str, tuple[float, str]]] = {}
+    ours_kid: dict[str, float] = {}
+    for embedding, (real, mine, *others) in embedded(references, ours, *theirs).items():
+        kids[embedding] = {}
+        for name, other in zip(BASELINES, others, strict=True):
+            k_ours, k_theirs, diff, low, high = kid_difference(real, mine, other)
+            cells[name] += [
+                f"{k_theirs * 1e3:.1f}",
+                f"{diff * 1e3:+.1f} [{low * 1e3:+.1f}, {high * 1e3:+.1f}]",
+            ]
+            kids[embedding][name] = (k_theirs, _sure(low, high))
+        ours_kid[embedding] = k_ours
+    lines.append(f"| {arm} | " + " | ".join(f"{ours_kid[e] * 1e3:.1f} | " for e in EMBEDDINGS) + " |")
+    lines += [f"| {name} | {' | '.join(c)} |" for name, c in cells.items()]
+    lines.append("")
+    for embedding in EMBEDDINGS:
+        best = min((n for n in BASELINES if n != "identity"), key=lambda n: kids[embedding][n][0])
+        (kid_best, interval), lower = kids[embedding][best], ours_kid[embedding] < kids[embedding][best][0]
+        lines.append(f"- KID to the references, {embedding}: {arm} {ours_kid[embedding] * 1e3:.1f} vs the best "
+                     f"classical ({best}) {kid_best * 1e3:.1f}: {'OK' if lower else 'NOT MET'} "
+                     f"(model minus it, by the interval: {interval})")  # fmt: skip
+    return lines
 
 
 #: One edit each, at mid-range dull amounts (and two harsh ones), for :func:`kid_sensitivity`.
@@ -169,40 +227,28 @@ SENSITIVITY = {
 
 
 def kid_sensitivity(args: argparse.Namespace, images: Path, liked: Path) -> list[str]:
-    """What the KID embedding sees of a look: KID to ``liked/`` of the held-out originals (a perfect enhancement
+    """What each embedding sees of a look: KID to ``liked/`` of the held-out originals (a perfect enhancement
     scores this) and of the originals with one edit each, with the edit's difference to the originals."""
-    import torch
-
     from inpaint_lightning.data import edits
-    from inpaint_lightning.data.eval_sets import resize_center_crop
-    from inpaint_lightning.data.io import read_image
-    from inpaint_lightning.evaluation.embeddings import embedding
     from inpaint_lightning.evaluation.stats import kid_difference
 
-    net = embedding("alexnet")
-    real = features(net, liked, args.size)[1]
-    photos = [np.asarray(resize_center_crop(read_image(p), args.size)).astype(np.float32) / 255
-              for p in sorted(images.iterdir())]  # fmt: skip
-
-    def embed(edit) -> np.ndarray:
-        with torch.inference_mode():
-            return np.stack(
-                [net(torch.from_numpy(edit(p)).permute(2, 0, 1)[None])[0].numpy() for p in photos]
-            )
-
-    originals, rows, k_orig = embed(lambda p: p), [], 0.0
-    for name, (edit, amount) in SENSITIVITY.items():
-        edited = embed(
-            lambda p, e=edit, a=amount: np.clip(edits.apply_edit(p, e, a), 0, 1).astype(np.float32)
-        )
-        k_edit, k_orig, diff, low, high = kid_difference(real, edited, originals)
-        rows.append(
-            f"| {name} | {k_edit * 1e3:.1f} | {diff * 1e3:+.1f} [{low * 1e3:+.1f}, {high * 1e3:+.1f}] |"
-        )
-    return [f"What the embedding sees: KID x1000 to `liked/` of the {len(photos)} held-out originals with one "
+    originals = photos(images, args.size)[1]
+    edited = [
+        [np.clip(edits.apply_edit(p, edit, amount), 0, 1).astype(np.float32) for p in originals]
+        for edit, amount in SENSITIVITY.values()
+    ]
+    rows: dict[str, list[str]] = {name: [] for name in SENSITIVITY}
+    k_orig: dict[str, float] = {}
+    for embedding, (real, orig, *each) in embedded(photos(liked, args.size)[1], originals, *edited).items():
+        for name, feats in zip(SENSITIVITY, each, strict=True):
+            k_edit, k_orig[embedding], diff, low, high = kid_difference(real, feats, orig)
+            rows[name] += [f"{k_edit * 1e3:.1f}", f"{diff * 1e3:+.1f} [{low * 1e3:+.1f}, {high * 1e3:+.1f}]"]
+    return [f"What each embedding sees: KID x1000 to `liked/` of the {len(originals)} held-out originals with one "
             "edit each (the interval: edited minus originals, 95 %):", "",
-            "| photos | KID x1000 | minus the originals [95 %] |", "|---|---:|---:|",
-            f"| the originals (a perfect enhancement) | {k_orig * 1e3:.1f} | |", *rows]  # fmt: skip
+            "| photos | " + " | ".join(f"{e} KID | minus the originals" for e in EMBEDDINGS) + " |",
+            "|---|" + "---:|---:|" * len(EMBEDDINGS),
+            "| the originals (a perfect enhancement) | " + " | ".join(f"{k_orig[e] * 1e3:.1f} | " for e in EMBEDDINGS)
+            + " |", *(f"| {name} | {' | '.join(c)} |" for name, c in rows.items())]  # fmt: skip
 
 
 def real_grid(args: argparse.Namespace, images: Path, ckpts: dict[str, Path], count: int = 6) -> Path:
