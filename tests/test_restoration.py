@@ -122,10 +122,21 @@ def test_restoration_loss_phases_without_a_mask():
         PatchDiscriminator(in_channels=4)(real)
 
 
-@pytest.mark.parametrize("task", ["denoise", "sr_x4"])
-def test_fit_a_restoration_task_from_its_config(tmp_path, task):
-    cli = main(restore_args(tmp_path, task))
+#: The SR configs' flat generator (no U-Net levels), kept by the tiny overlay's width and block counts.
+FLAT = ("--model.generator.init_args.enc_blocks", "[]", "--model.generator.init_args.dec_blocks", "[]")
+
+
+@pytest.mark.parametrize("task, extra", [("denoise", ()), ("sr_x4", FLAT)])
+def test_fit_a_restoration_task_from_its_config(tmp_path, task, extra):
+    cli = main(restore_args(tmp_path, task, *extra))
     assert cli.trainer.global_step == 4
+    if task == "sr_x4":  # flat net; validation targets are the centre windows of the photos as they are
+        assert cli.model.generator.size_multiple == 1 and cli.datamodule.crop_scale is None
+        val = cli.datamodule.datasets["val"]
+        photo, size = val.images.load(0), cli.datamodule.image_size
+        top, left = (photo.shape[0] - size) // 2, (photo.shape[1] - size) // 2
+        window = torch.from_numpy(photo[top : top + size, left : left + size].copy()).permute(2, 0, 1) / 255
+        assert torch.allclose(val[0]["target"], window.float(), atol=1e-6)
     rows = _val_rows(tmp_path)
     assert len(rows) == 2 and all(float(r["val/bicubic/psnr"]) > 10 for r in rows)
     assert "val/l1" in rows[0] and "val/l1_hole" not in rows[0] and "val/psnr_y" in rows[0]
