@@ -217,7 +217,7 @@ def reference_kid(
     others = {"the held-out originals (a perfect enhancement)": photos(images, args.size)}
     others.update({name: photos(root / name / "outputs", args.size) for name in BASELINES})
     for name, (their_names, _) in others.items():
-        if their_names != names:
+        if [Path(n).name for n in their_names] != [Path(n).name for n in names]:  # outputs sit in <preset>/
             raise RuntimeError(f"{name}: not the same photos as {arm}'s outputs, cannot pair them")
     references = photos(liked, args.size)[1]
     table, ours_kid, stats = kid_table(
