@@ -50,7 +50,8 @@ class ImageDataModule(L.LightningDataModule):
         seed: seed of training order, augmentation and masks; None follows ``seed_everything``.
         crop_scale: area range of the training random resized crop; None crops at the photos' own pixel scale
             (training and validation; flips and quarter turns, no resampling): what super-resolution needs.
-        augment: flips, mild affine (quarter turns instead when ``crop_scale`` is None) and colour jitter in training.
+        augment: flips, mild affine (quarter turns instead when ``crop_scale`` is None) and colour jitter in
+            training.
         color_jitter: the jitter's strength (brightness, contrast, saturation; hue a fifth of it); 0 for tasks
             whose target *is* the colour (enhancement: a jittered target would teach a jittered look).
         embedded_tile: crop size the embedded photos are cut into.

@@ -16,7 +16,8 @@ def train_transform(
     """Random resized crop to ``size``, flips, mild affine and colour jitter (colour touches the image only).
 
     ``crop_scale`` None crops at the image's own pixel scale (reflect-padded if smaller) and augments with flips
-    and quarter turns only (``hflip`` switches both; ``affine`` is not used): no resampling anywhere, so the crops keep the detail statistics of photos as shot.
+    and quarter turns only (``hflip`` switches both; ``affine`` is not used): no resampling anywhere, so the crops
+    keep the detail statistics of photos as shot.
     Super-resolution needs that (it is tested on photos at their native scale; a resized crop of a shrunk photo
     is several times denser in detail than anything it will be given)."""
     if crop_scale is None:
