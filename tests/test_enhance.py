@@ -231,6 +231,25 @@ def test_unpaired_loss_identity_and_structure_and_no_paired_terms():
     assert float(moved["g/structure"]) > 5 * float(toned["g/structure"])
 
 
+def test_unpaired_structure_can_compare_shrunk_copies():
+    from inpaint_lightning.losses import UnpairedEnhancementLoss
+
+    torch.manual_seed(0)
+    smooth = torch.nn.functional.interpolate(torch.rand(4, 3, 8, 8), size=(64, 64), mode="bilinear")
+    photos, references = smooth[:2], smooth[2:]  # a layout at the scale of a 16 px copy
+    inputs = torch.cat([photos, references])
+    fine_noise = torch.cat(
+        [photos + 0.05 * torch.randn_like(photos), references]
+    )  # detail a 16 px copy cannot see
+    full = UnpairedEnhancementLoss(identity=1.0, structure=1.0)
+    small = UnpairedEnhancementLoss(identity=1.0, structure=1.0, structure_size=16)
+    _, seen = full.reconstruction(references, [fine_noise], None, inputs)
+    _, unseen = small.reconstruction(references, [fine_noise], None, inputs)
+    assert float(unseen["g/structure"]) < 0.5 * float(seen["g/structure"])
+    _, moved = small.reconstruction(references, [torch.cat([photos.flip(-1), references])], None, inputs)
+    assert float(moved["g/structure"]) > 5 * float(unseen["g/structure"])  # the layout still counts
+
+
 def test_references_are_seeded_crops_of_the_reference_folder(tmp_path):
     from inpaint_lightning.data import ImageDataModule
 

@@ -6,13 +6,14 @@ from inpaint_lightning.losses import d_loss, r1_penalty
 from inpaint_lightning.models import (
     FFCResNet,
     GatedUNet,
+    GlobalLocalDiscriminator,
     MultiScaleDiscriminator,
     PatchDiscriminator,
     ProjectedDiscriminator,
 )
 from inpaint_lightning.models.ffc import FourierUnit
 from inpaint_lightning.models.generators import pyramid_fill
-from inpaint_lightning.models.layers import GatedConv2d, pad_to_multiple
+from inpaint_lightning.models.layers import GatedConv2d, pad_to_multiple, shrink_to
 from inpaint_lightning.models.vgg import load_vgg_features
 
 
@@ -92,6 +93,37 @@ def test_multiscale_discriminator_judges_a_pyramid():
     # The mask follows the pyramid: a hole changes every scale's logits.
     holed = d(image, torch.ones(2, 1, 64, 64))
     assert all(not torch.allclose(a, b) for a, b in zip(out.logits, holed.logits, strict=True))
+
+
+def test_shrink_to_fits_the_longer_side_and_keeps_small_images():
+    image = torch.rand(1, 3, 96, 48)
+    assert shrink_to(image, 32).shape[-2:] == (32, 16)
+    assert shrink_to(image, 96) is image
+    flat = torch.full((1, 3, 64, 64), 0.3)
+    assert torch.allclose(shrink_to(flat, 16), torch.full((1, 3, 16, 16), 0.3))  # a mean-keeping filter
+
+
+def test_global_local_discriminator_judges_the_whole_small_and_windows_at_full_size():
+    torch.manual_seed(0)
+    d = GlobalLocalDiscriminator(
+        global_size=64, num_scales=2, patches=3, patch_size=32, base_channels=4, n_layers=2
+    )
+    image = torch.rand(2, 3, 128, 96, requires_grad=True)
+    out = d(image)
+    assert len(out.logits) == 3  # two global scales, one local
+    assert out.logits[0].shape[-2:] == d.globl(shrink_to(image, 64)).logits[0].shape[-2:]
+    assert out.logits[-1].shape[0] == 2 * 3  # one local map per window
+    windows = d.windows(image)
+    assert windows.shape == (6, 3, 32, 32)
+    # each window is a full-resolution piece of its own image (found at some offset, unresampled)
+    for k, window in enumerate(windows):
+        source = image[k // 3].unfold(1, 32, 1).unfold(2, 32, 1)  # 3 x H' x W' x 32 x 32
+        assert (source - window[:, None, None]).abs().amax(dim=(0, 3, 4)).min() == 0
+    sum(t.sum() for t in out.logits).backward()  # R1 needs gradients to the pixels through both judges
+    assert image.grad is not None and image.grad.abs().sum() > 0
+    assert d.windows(torch.rand(1, 3, 20, 24)).shape == (3, 3, 20, 20)  # windows shrink to small images
+    with pytest.raises(ValueError, match="in_channels must be 3"):
+        GlobalLocalDiscriminator(in_channels=4)
 
 
 @pytest.mark.parametrize("size", [(32, 32), (37, 45)])

@@ -25,6 +25,7 @@ from torch import Tensor
 
 from inpaint_lightning.losses.adversarial import AdversarialKind
 from inpaint_lightning.losses.objective import GANObjective
+from inpaint_lightning.models.layers import shrink_to
 from inpaint_lightning.models.vgg import VGGFeatures
 
 
@@ -34,6 +35,8 @@ class UnpairedEnhancementLoss(GANObjective):
     Args:
         identity: weight of L1(G(reference), reference).
         structure: weight of the feature-preserving term; ``structure_layers`` the VGG16 layers it compares.
+        structure_size: compare input and output shrunk to this longer side (None: as they are). Content is
+            the photo's layout, which a small copy keeps, and VGG16 is most of a step's time at full size.
         adversarial / adversarial_weight / r1_gamma / ...: :class:`GANObjective`'s. Terms that compare the output
             with a paired target (LPIPS, perceptual, style, feature matching) are refused: there is no pair.
     """
@@ -44,6 +47,7 @@ class UnpairedEnhancementLoss(GANObjective):
         identity: float = 5.0,
         structure: float = 1.0,
         structure_layers: tuple[str, ...] = ("relu3_3",),
+        structure_size: int | None = None,
         adversarial: AdversarialKind = "lsgan",
         adversarial_weight: float = 1.0,
         **kwargs: Any,
@@ -54,7 +58,7 @@ class UnpairedEnhancementLoss(GANObjective):
                 f"unpaired enhancement has no target to compare with: set {', '.join(paired)} to 0"
             )
         super().__init__(adversarial=adversarial, adversarial_weight=adversarial_weight, **kwargs)
-        self.identity, self.structure = identity, structure
+        self.identity, self.structure, self.structure_size = identity, structure, structure_size
         self.features = VGGFeatures("vgg16", structure_layers) if structure else None
 
     def reconstruction(
@@ -67,9 +71,12 @@ class UnpairedEnhancementLoss(GANObjective):
         identity = F.l1_loss(kept, real)
         loss, logs = self.identity * identity, {"g/identity": identity.detach()}
         if self.features is not None:
+            before, after = inputs[:photos], enhanced
+            if self.structure_size:
+                before, after = shrink_to(before, self.structure_size), shrink_to(after, self.structure_size)
             with torch.no_grad():
-                theirs = self.features(inputs[:photos])
-            ours = self.features(enhanced)
+                theirs = self.features(before)
+            ours = self.features(after)
             structure = sum(
                 F.l1_loss(_normalised(a), _normalised(b)) for a, b in zip(ours, theirs, strict=True)
             )

@@ -3,6 +3,7 @@ enhancement generator (a grid of colour transforms), discriminators and their la
 
 from inpaint_lightning.models.discriminators import (
     DiscriminatorOutput,
+    GlobalLocalDiscriminator,
     MultiScaleDiscriminator,
     PatchDiscriminator,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "DiscriminatorOutput",
     "FFCResNet",
     "GatedUNet",
+    "GlobalLocalDiscriminator",
     "InpaintGenerator",
     "MIGAN",
     "MultiScaleDiscriminator",

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from inpaint_lightning.models.layers import sn_conv
+from inpaint_lightning.models.layers import shrink_to, sn_conv
 
 
 @dataclass
@@ -101,3 +101,55 @@ class MultiScaleDiscriminator(nn.Module):
             logits += out.logits
             features += out.features
         return DiscriminatorOutput(logits, features)
+
+
+class GlobalLocalDiscriminator(nn.Module):
+    """A global judge of the whole image at a fixed size and a local judge of full-resolution patches
+    (EnlightenGAN, Jiang et al. 2021: global D plus a D on random crops; written from the paper's description).
+
+    Why: a look has two parts at two scales. Tone and colour are properties of the whole photo, which a pyramid
+    at a small fixed size sees cheaply; local contrast and texture live at the photo's own scale, which a
+    downsized copy blurs away. The local PatchGAN sees ``patches`` random ``patch_size`` windows of each image at
+    full resolution, drawn anew at each call (real and fake get their own windows, as in EnlightenGAN).
+
+    Args:
+        global_size: longer side the image is shrunk to for the global pyramid (:func:`shrink_to`).
+        num_scales: of the global :class:`MultiScaleDiscriminator`.
+        patches / patch_size: random full-resolution windows per image for the local :class:`PatchDiscriminator`.
+        in_channels / base_channels / n_layers: of every PatchGAN.
+    """
+
+    def __init__(
+        self,
+        global_size: int = 128,
+        num_scales: int = 3,
+        patches: int = 4,
+        patch_size: int = 64,
+        in_channels: int = 3,
+        base_channels: int = 64,
+        n_layers: int = 3,
+    ) -> None:
+        super().__init__()
+        if in_channels != 3:
+            raise ValueError("the global-local discriminator judges whole images: in_channels must be 3")
+        self.global_size, self.patches, self.patch_size = global_size, patches, patch_size
+        self.globl = MultiScaleDiscriminator(num_scales, in_channels, base_channels, n_layers)
+        self.local = PatchDiscriminator(in_channels, base_channels, n_layers)
+
+    def windows(self, image: Tensor) -> Tensor:
+        """``patches`` random full-resolution windows of each image: ``(B * patches) x C x p x p``."""
+        b, _, h, w = image.shape
+        p = min(self.patch_size, h, w)
+        top = torch.randint(0, h - p + 1, (b, self.patches), device="cpu").tolist()
+        left = torch.randint(0, w - p + 1, (b, self.patches), device="cpu").tolist()
+        return torch.stack(
+            [
+                image[i, :, y : y + p, x : x + p]
+                for i in range(b)
+                for y, x in zip(top[i], left[i], strict=True)
+            ]
+        )
+
+    def forward(self, image: Tensor, condition: Tensor | None = None) -> DiscriminatorOutput:
+        whole, local = self.globl(shrink_to(image, self.global_size)), self.local(self.windows(image))
+        return DiscriminatorOutput(whole.logits + local.logits, whole.features + local.features)

@@ -74,3 +74,13 @@ def pad_to_multiple(x: Tensor, multiple: int, min_size: int = 1) -> tuple[Tensor
     to crop back to. The one padding of the project: generators, the Inpainter and export use it."""
     h, w = x.shape[-2:]
     return pad_to(x, *padded_size(h, w, multiple, min_size)), (h, w)
+
+
+def shrink_to(image: Tensor, side: int) -> Tensor:
+    """``image`` resized (antialiased bilinear) so its longer side is ``side``; smaller images pass as they are.
+    For the parts of a model or loss that judge the whole photo's look at a fixed cost whatever its size."""
+    h, w = image.shape[-2:]
+    if max(h, w) <= side:
+        return image
+    size = (max(1, round(h * side / max(h, w))), max(1, round(w * side / max(h, w))))
+    return F.interpolate(image, size=size, mode="bilinear", align_corners=False, antialias=True)
