@@ -54,15 +54,30 @@ def local_contrast(image: np.ndarray, amount: float, sigma: float = 0.05) -> np.
     return np.clip(image + amount * detail[..., None], 0.0, 1.0).astype(np.float32)
 
 
+#: the edits that take one amount each; white balance takes two (``temperature``, ``tint``)
+_SINGLE = {"tone": tone_gamma, "exposure": exposure, "contrast": contrast, "saturation": saturation,
+           "local_contrast": local_contrast}  # fmt: skip
+#: the order edits apply in: the tone curve and exposure first (as a raw converter), local contrast last
+ORDER = ("tone", "exposure", "white_balance", "contrast", "saturation", "local_contrast")
+
+
+def apply_edits(image: np.ndarray, amounts: dict[str, float]) -> np.ndarray:
+    """The edits ``amounts`` names (:data:`EDITS`' names), each by its amount, in :data:`ORDER`."""
+    unknown = set(amounts) - set(_SINGLE) - {"temperature", "tint"}
+    if unknown:
+        raise KeyError(f"unknown edit(s) {sorted(unknown)}; known: {[name for name, *_ in EDITS]}")
+    out = image.astype(np.float32)
+    for step in ORDER:
+        if step == "white_balance" and ("temperature" in amounts or "tint" in amounts):
+            out = white_balance(out, amounts.get("temperature", 0.0), amounts.get("tint", 0.0))
+        elif step in amounts:
+            out = _SINGLE[step](out, amounts[step])
+    return out
+
+
 def apply_edit(image: np.ndarray, name: str, amount: float) -> np.ndarray:
     """One edit of :data:`EDITS` by name (``temperature`` and ``tint`` are white balance's two axes)."""
-    if name in ("temperature", "tint"):
-        return white_balance(
-            image, amount if name == "temperature" else 0.0, amount if name == "tint" else 0.0
-        )
-    edit = {"exposure": exposure, "contrast": contrast, "saturation": saturation, "tone": tone_gamma,
-            "local_contrast": local_contrast}[name]  # fmt: skip
-    return edit(image, amount)
+    return apply_edits(image, {name: amount})
 
 
 #: (edit, dull range, harsh range) of each edit's ``amount`` at full strength; signs give the direction.
@@ -110,18 +125,4 @@ class PhotoEdits(Degradation):
         return amounts
 
     def __call__(self, image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        a = self.amounts(rng)
-        out = image.astype(np.float32)
-        if "tone" in a:
-            out = tone_gamma(out, a["tone"])
-        if "exposure" in a:
-            out = exposure(out, a["exposure"])
-        if "temperature" in a or "tint" in a:
-            out = white_balance(out, a.get("temperature", 0.0), a.get("tint", 0.0))
-        if "contrast" in a:
-            out = contrast(out, a["contrast"])
-        if "saturation" in a:
-            out = saturation(out, a["saturation"])
-        if "local_contrast" in a:
-            out = local_contrast(out, a["local_contrast"])
-        return out
+        return apply_edits(image, self.amounts(rng))
