@@ -21,7 +21,9 @@
    contrast and hardly colour or tone; Lab statistics see exposure, contrast and local contrast (saturation
    nearly, the tone curve not surely), and no set-to-set measure sees a cast smaller than the references' own
    spread of white balance (docs/benchmarks.md, "Photo enhancement"). The model must be lower than the best
-   classical correction on Lab statistics and not surely higher on AlexNet features.
+   classical correction on Lab statistics and not surely higher on AlexNet features. A last table says what each
+   method gives back of the original look, photo by photo: brightness, global and local contrast, fine detail,
+   colourfulness.
 4. ``OUT/report.md``: tables and the issue's criteria; ``OUT/grid_real.png``: held-out photos as they are, then
    through each model (real photos, not edits), to look at.
 """
@@ -236,6 +238,44 @@ def reference_kid(
     return lines
 
 
+def look(image: np.ndarray) -> dict[str, float]:
+    """One photo's look in numbers (Lab L): brightness, global contrast (the spread of L blurred at 5 % of the
+    side, the scale of the local-contrast edit), local contrast (what that blur removes, down to 1.5 px) and fine
+    detail (below 1.5 px), and colourfulness (mean chroma)."""
+    lab = cv2.cvtColor(np.clip(image, 0, 1).astype(np.float32), cv2.COLOR_RGB2LAB)
+    light = lab[..., 0]
+    broad = cv2.GaussianBlur(light, (0, 0), 0.05 * min(light.shape))
+    fine = cv2.GaussianBlur(light, (0, 0), 1.5)
+    return {"brightness": float(light.mean()), "global contrast": float(broad.std()),
+            "local contrast": float((fine - broad).std()), "fine detail": float((light - fine).std()),
+            "chroma": float(np.hypot(lab[..., 1], lab[..., 2]).mean())}  # fmt: skip
+
+
+def look_table(args: argparse.Namespace, arm: str, images: Path, presets: list[str]) -> list[str]:
+    """What each method gives back of the original look: per photo, the output's :func:`look` against the
+    held-out original's (brightness as a difference in L, the rest as ratios; 1 = restored), medians."""
+    root = args.out / "eval" / "-".join(presets)
+    names, originals = photos(images, args.size)
+    truth = [look(o) for o in originals]
+    lines = ["What each method gives back of the original look (median over photos; brightness: L minus the "
+             "original's; the rest: ratio to the original's, 1 = restored):", "",
+             "| method | " + " | ".join(truth[0]) + " |", "|---|" + "---:|" * len(truth[0])]  # fmt: skip
+    for name in (arm, *BASELINES):
+        theirs = [look(i) for i in photos(root / name / "outputs", args.size)[1]]
+        cells = [
+            np.median(
+                [
+                    t[k] - o[k] if k == "brightness" else t[k] / o[k]
+                    for t, o in zip(theirs, truth, strict=True)
+                ]
+            )
+            for k in truth[0]
+        ]
+        lines.append(f"| {name} | " + " | ".join(f"{c:+.2f}" if k == "brightness" else f"{c:.2f}"
+                                                 for k, c in zip(truth[0], cells, strict=True)) + " |")  # fmt: skip
+    return lines
+
+
 #: One edit each, at mid-range dull amounts (and two harsh ones), for :func:`kid_sensitivity`.
 SENSITIVITY = {
     "exposure -0.5 EV": ("exposure", -0.5), "exposure +0.5 EV": ("exposure", 0.5),
@@ -327,6 +367,7 @@ def main(argv: list[str]) -> int:
                    *verdict(arm, results), ""]  # fmt: skip
         if arm == "unpaired":
             report += [*reference_kid(args, arm, images, liked, spec["presets"]), ""]
+            report += [*look_table(args, arm, images, spec["presets"]), ""]
             if args.kid_sensitivity:
                 report += [*kid_sensitivity(args, images, liked), ""]
         (args.out / "report.md").write_text("\n".join(report) + "\n")
