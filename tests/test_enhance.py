@@ -289,6 +289,28 @@ def test_the_unpaired_config_trains_end_to_end_and_needs_references(tmp_path, ca
     assert len(list((tmp_path / "out").glob("*.png"))) == 10
 
 
+def test_the_unpaired_config_trains_with_a_global_local_discriminator(tmp_path):
+    """EnlightenGAN's global + local judges and a shrunk structure view, from the command line."""
+    own, liked = _folder(tmp_path / "own", (90, 90, 90), 6), _folder(tmp_path / "liked", (220, 60, 40))
+    cli = main([
+        "fit", "--config", str(ROOT / "configs" / "tasks" / "enhance_unpaired.yaml"),
+        "--config", str(ROOT / "tests" / "configs" / "tiny_enhance.yaml"),
+        "--data.root", str(own), "--data.reference", str(liked), "--data.val_ratio", "0.34",
+        "--data.test_ratio", "0", "--data.image_size", "48",
+        "--model.discriminator.class_path", "inpaint_lightning.models.GlobalLocalDiscriminator",
+        "--model.discriminator.init_args.global_size", "32", "--model.discriminator.init_args.patch_size", "16",
+        "--model.loss.init_args.structure_size", "32",
+        "--trainer.default_root_dir", str(tmp_path), "--trainer.logger.init_args.save_dir", str(tmp_path / "logs"),
+        "--checkpoint.dirpath", str(tmp_path / "ckpt"),
+    ])  # fmt: skip
+    assert (
+        cli.trainer.global_step == 4 and type(cli.model.discriminator).__name__ == "GlobalLocalDiscriminator"
+    )
+    d_opt = cli.trainer.optimizers[1]
+    local = list(cli.model.discriminator.local.parameters())
+    assert all(d_opt.state[p]["step"].item() >= 1 for p in local)  # the full-resolution judge trained too
+
+
 @pytest.mark.parametrize("detail", [False, True])
 def test_colour_grid_exports_to_onnx_with_dynamic_sizes(tmp_path, detail):
     from inpaint_lightning.inference.export import export_onnx
