@@ -21,7 +21,7 @@
    contrast and hardly colour or tone; Lab statistics see exposure, contrast and local contrast (saturation
    nearly, the tone curve not surely), and no set-to-set measure sees a cast smaller than the references' own
    spread of white balance (docs/benchmarks.md, "Photo enhancement"). The model must be lower than the best
-   classical correction on Lab statistics and not surely higher on AlexNet features. A last table says what each
+   classical correction on Lab statistics and not surely higher on AlexNet features. A table says what each
    method gives back of the original look, photo by photo: brightness, global and local contrast, fine detail,
    colourfulness.
 4. ``OUT/report.md``: tables and the issue's criteria; ``OUT/grid_real.png``: held-out photos as they are, then
@@ -261,7 +261,10 @@ def look_table(args: argparse.Namespace, arm: str, images: Path, presets: list[s
              "original's; the rest: ratio to the original's, 1 = restored):", "",
              "| method | " + " | ".join(truth[0]) + " |", "|---|" + "---:|" * len(truth[0])]  # fmt: skip
     for name in (arm, *BASELINES):
-        theirs = [look(i) for i in photos(root / name / "outputs", args.size)[1]]
+        their_names, outputs = photos(root / name / "outputs", args.size)
+        if [Path(n).name for n in their_names] != [Path(n).name for n in names]:  # outputs sit in <preset>/
+            raise RuntimeError(f"{name}: not the same photos as the originals, cannot pair them")
+        theirs = [look(i) for i in outputs]
         cells = [
             np.median(
                 [

@@ -119,11 +119,15 @@ def test_global_local_discriminator_judges_the_whole_small_and_windows_at_full_s
     for k, window in enumerate(windows):
         source = image[k // 3].unfold(1, 32, 1).unfold(2, 32, 1)  # 3 x H' x W' x 32 x 32
         assert (source - window[:, None, None]).abs().amax(dim=(0, 3, 4)).min() == 0
-    sum(t.sum() for t in out.logits).backward()  # R1 needs gradients to the pixels through both judges
-    assert image.grad is not None and image.grad.abs().sum() > 0
+    for logits in (out.logits[:-1], out.logits[-1:]):  # R1 needs gradients to the pixels through each judge
+        image.grad = None
+        sum(t.sum() for t in logits).backward(retain_graph=True)
+        assert image.grad is not None and image.grad.abs().sum() > 0
     assert d.windows(torch.rand(1, 3, 20, 24)).shape == (3, 3, 20, 20)  # windows shrink to small images
     with pytest.raises(ValueError, match="in_channels must be 3"):
         GlobalLocalDiscriminator(in_channels=4)
+    with pytest.raises(ValueError, match="no condition"):
+        d(image, torch.zeros(2, 1, 128, 96))
 
 
 @pytest.mark.parametrize("size", [(32, 32), (37, 45)])

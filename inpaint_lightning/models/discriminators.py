@@ -110,10 +110,12 @@ class GlobalLocalDiscriminator(nn.Module):
     Why: a look has two parts at two scales. Tone and colour are properties of the whole photo, which a pyramid
     at a small fixed size sees cheaply; local contrast and texture live at the photo's own scale, which a
     downsized copy blurs away. The local PatchGAN sees ``patches`` random ``patch_size`` windows of each image at
-    full resolution, drawn anew at each call (real and fake get their own windows, as in EnlightenGAN).
+    full resolution, drawn anew at each call (real and fake get their own windows, as in EnlightenGAN), so it is
+    for whole-image tasks without a spatial condition and without feature matching (two calls' windows differ).
 
     Args:
-        global_size: longer side the image is shrunk to for the global pyramid (:func:`shrink_to`).
+        global_size: longer side the image is shrunk to for the global pyramid (:func:`shrink_to`; smaller
+            images pass as they are).
         num_scales: of the global :class:`MultiScaleDiscriminator`.
         patches / patch_size: random full-resolution windows per image for the local :class:`PatchDiscriminator`.
         in_channels / base_channels / n_layers: of every PatchGAN.
@@ -151,5 +153,9 @@ class GlobalLocalDiscriminator(nn.Module):
         )
 
     def forward(self, image: Tensor, condition: Tensor | None = None) -> DiscriminatorOutput:
+        if condition is not None:
+            raise ValueError(
+                "the global-local discriminator judges whole images: it takes no condition (mask)"
+            )
         whole, local = self.globl(shrink_to(image, self.global_size)), self.local(self.windows(image))
         return DiscriminatorOutput(whole.logits + local.logits, whole.features + local.features)

@@ -79,8 +79,9 @@ def pad_to_multiple(x: Tensor, multiple: int, min_size: int = 1) -> tuple[Tensor
 def shrink_to(image: Tensor, side: int) -> Tensor:
     """``image`` resized (antialiased bilinear) so its longer side is ``side``; smaller images pass as they are.
     For the parts of a model or loss that judge the whole photo's look at a fixed cost whatever its size."""
-    h, w = image.shape[-2:]
-    if max(h, w) <= side:
+    from inpaint_lightning.inference.sizing import shrink_size
+
+    size = shrink_size(*image.shape[-2:], side)
+    if size == tuple(image.shape[-2:]):
         return image
-    size = (max(1, round(h * side / max(h, w))), max(1, round(w * side / max(h, w))))
     return F.interpolate(image, size=size, mode="bilinear", align_corners=False, antialias=True)
