@@ -116,15 +116,25 @@ def verdict(arm: str, results: dict[str, dict]) -> list[str]:
     return [f"(best classical on LPIPS: {best})", *lines]
 
 
+@functools.cache
 def photos(folder: Path, size: int) -> tuple[list[str], list[np.ndarray]]:
     """Names and images (float RGB in [0, 1], centre ``size`` px) of a folder's photos: the one reader of the KID
-    tables."""
+    and look tables (cached: the tables share their photo sets)."""
     from inpaint_lightning.data.eval_sets import resize_center_crop
     from inpaint_lightning.data.io import list_images, read_image
 
     files = list_images(folder)
     images = [np.asarray(resize_center_crop(read_image(p), size)).astype(np.float32) / 255 for p in files]
     return [str(p.relative_to(folder).with_suffix("")) for p in files], images
+
+
+def outputs(root: Path, name: str, names: list[str], size: int) -> list[np.ndarray]:
+    """``name``'s saved outputs under ``root``, checked to be the photos ``names`` in the same order (outputs sit
+    in a folder per preset, so file names are compared)."""
+    their_names, images = photos(root / name / "outputs", size)
+    if [Path(n).name for n in their_names] != [Path(n).name for n in names]:
+        raise RuntimeError(f"{name}: not the same photos as the others, cannot pair them")
+    return images
 
 
 @functools.cache
@@ -215,16 +225,12 @@ def reference_kid(
     the held-out originals (a perfect enhancement) and of each classical correction's outputs, on the same photos,
     in each of :data:`EMBEDDINGS`, with the model's difference to each; then each embedding's criterion."""
     root = args.out / "eval" / "-".join(presets)
-    names, ours = photos(root / arm / "outputs", args.size)
-    others = {"the held-out originals (a perfect enhancement)": photos(images, args.size)}
-    others.update({name: photos(root / name / "outputs", args.size) for name in BASELINES})
-    for name, (their_names, _) in others.items():
-        if [Path(n).name for n in their_names] != [Path(n).name for n in names]:  # outputs sit in <preset>/
-            raise RuntimeError(f"{name}: not the same photos as {arm}'s outputs, cannot pair them")
+    names, originals = photos(images, args.size)
+    ours = outputs(root, arm, names, args.size)
+    others = {"the held-out originals (a perfect enhancement)": originals}
+    others.update({name: outputs(root, name, names, args.size) for name in BASELINES})
     references = photos(liked, args.size)[1]
-    table, ours_kid, stats = kid_table(
-        references, (arm, ours), {k: v[1] for k, v in others.items()}, "model minus it [95 %]"
-    )
+    table, ours_kid, stats = kid_table(references, (arm, ours), others, "model minus it [95 %]")
     lines = [f"KID x1000 to the {len(references)} reference photos (`liked/`) in two embeddings; the interval is the "
              "model's difference over seeded half-size subsets:", "", *table, ""]  # fmt: skip
     for embedding, (_, _, criterion) in EMBEDDINGS.items():
@@ -261,10 +267,7 @@ def look_table(args: argparse.Namespace, arm: str, images: Path, presets: list[s
              "original's; the rest: ratio to the original's, 1 = restored):", "",
              "| method | " + " | ".join(truth[0]) + " |", "|---|" + "---:|" * len(truth[0])]  # fmt: skip
     for name in (arm, *BASELINES):
-        their_names, outputs = photos(root / name / "outputs", args.size)
-        if [Path(n).name for n in their_names] != [Path(n).name for n in names]:  # outputs sit in <preset>/
-            raise RuntimeError(f"{name}: not the same photos as the originals, cannot pair them")
-        theirs = [look(i) for i in outputs]
+        theirs = [look(i) for i in outputs(root, name, names, args.size)]
         cells = [
             np.median(
                 [
