@@ -155,6 +155,24 @@ def test_colour_grid_detail_gain_is_local_contrast_and_fits_it_where_the_grid_al
     assert fitted[True] < 0.75 * fitted[False]  # 0.61 x at this seed
 
 
+def test_colour_grid_detail_works_at_the_local_contrast_edits_scale():
+    """The gain's band is the clarity edit's (``detail_sigma`` x the side): a wave whose period is a tenth of the
+    photo is doubled by gain 1, a wave as long as the photo is left alone."""
+    net = ColourGrid(grid=8, luma_bins=4, width=8, low_res=64, detail=True)
+    with torch.no_grad():
+        net.head.bias[-1] = 1.0
+    position = torch.arange(128.0).view(1, 1, 1, 128).expand(1, 3, 128, 128)
+
+    def amplitude_gain(period: float) -> float:
+        wave = 0.5 + 0.1 * torch.sin(2 * torch.pi * position / period)
+        with torch.no_grad():
+            out = net(wave)
+        middle = (..., slice(32, 96), slice(32, 96))  # away from the borders
+        return float((out - 0.5)[middle].std() / (wave - 0.5)[middle].std())
+
+    assert amplitude_gain(12.8) > 1.8 and amplitude_gain(256.0) < 1.1
+
+
 def test_grey_world_and_auto_levels(photo):
     cast = edits.white_balance(photo * 0.7, 0.15, 0.0)
     balanced = grey_world(cast)
