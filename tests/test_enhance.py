@@ -363,28 +363,33 @@ def test_the_unpaired_config_trains_end_to_end_and_needs_references(tmp_path, ca
     assert len(list((tmp_path / "out").glob("*.png"))) == 10
 
 
-def test_the_unpaired_config_trains_with_a_global_local_discriminator(tmp_path):
-    """EnlightenGAN's global + local judges, a shrunk luma-structure view and the colour term, from the command
-    line."""
+@pytest.mark.parametrize(
+    ("judge", "judge_args", "trained_too"),
+    [
+        ("GlobalLocalDiscriminator", ["--model.discriminator.init_args.global_size", "32",
+                                      "--model.discriminator.init_args.patch_size", "16"], "local"),
+        ("ColourTextureDiscriminator", [], "texture.scales.0"),  # at 48 px one scale of each judge
+    ],
+)  # fmt: skip
+def test_the_unpaired_config_trains_with_split_discriminators(tmp_path, judge, judge_args, trained_too):
+    """EnlightenGAN's global + local judges, or WESPE's colour + texture ones, with a shrunk luma-structure view,
+    the colour term and the detail gain, from the command line."""
     own, liked = _folder(tmp_path / "own", (90, 90, 90), 6), _folder(tmp_path / "liked", (220, 60, 40))
     cli = main([
         "fit", "--config", str(ROOT / "configs" / "tasks" / "enhance_unpaired.yaml"),
         "--config", str(ROOT / "tests" / "configs" / "tiny_enhance.yaml"),
         "--data.root", str(own), "--data.reference", str(liked), "--data.val_ratio", "0.34",
         "--data.test_ratio", "0", "--data.image_size", "48",
-        "--model.discriminator.class_path", "inpaint_lightning.models.GlobalLocalDiscriminator",
-        "--model.discriminator.init_args.global_size", "32", "--model.discriminator.init_args.patch_size", "16",
+        "--model.discriminator.class_path", f"inpaint_lightning.models.{judge}", *judge_args,
         "--model.loss.init_args.structure_size", "32", "--model.loss.init_args.structure_on", "luma",
-        "--model.loss.init_args.colour", "10",
+        "--model.loss.init_args.colour", "10", "--model.generator.init_args.detail", "true",
         "--trainer.default_root_dir", str(tmp_path), "--trainer.logger.init_args.save_dir", str(tmp_path / "logs"),
         "--checkpoint.dirpath", str(tmp_path / "ckpt"),
     ])  # fmt: skip
-    assert (
-        cli.trainer.global_step == 4 and type(cli.model.discriminator).__name__ == "GlobalLocalDiscriminator"
-    )
+    assert cli.trainer.global_step == 4 and type(cli.model.discriminator).__name__ == judge
     d_opt = cli.trainer.optimizers[1]
-    local = list(cli.model.discriminator.local.parameters())
-    assert all(d_opt.state[p]["step"].item() >= 1 for p in local)  # the full-resolution judge trained too
+    second = list(cli.model.discriminator.get_submodule(trained_too).parameters())
+    assert all(d_opt.state[p]["step"].item() >= 1 for p in second)  # the second judge trained too
 
 
 @pytest.mark.parametrize("detail", [False, True])

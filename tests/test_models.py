@@ -4,6 +4,7 @@ import torch.nn.functional as F
 
 from inpaint_lightning.losses import d_loss, r1_penalty
 from inpaint_lightning.models import (
+    ColourTextureDiscriminator,
     FFCResNet,
     GatedUNet,
     GlobalLocalDiscriminator,
@@ -128,6 +129,38 @@ def test_global_local_discriminator_judges_the_whole_small_and_windows_at_full_s
         GlobalLocalDiscriminator(in_channels=4)
     with pytest.raises(ValueError, match="no condition"):
         d(image, torch.zeros(2, 1, 128, 96))
+
+
+def test_colour_texture_discriminator_splits_what_each_judge_can_see():
+    torch.manual_seed(0)
+    d = ColourTextureDiscriminator(num_scales=2, base_channels=4, n_layers=2)
+    smooth = F.interpolate(torch.rand(2, 3, 4, 4), size=(64, 64), mode="bilinear", align_corners=False)
+    checks = (
+        0.05 * (torch.arange(64).view(1, 1, 1, 64) + torch.arange(64).view(1, 1, 64, 1)).remainder(2) - 0.025
+    )
+    textured = smooth + checks  # fine texture, no change of colour or tone on average
+    cast = smooth * torch.tensor([1.1, 1.0, 0.9]).view(1, 3, 1, 1) + 0.1  # colour and tone, same texture
+    colour, texture = d.views(smooth)
+    colour_t, texture_t = d.views(textured)
+    colour_c, texture_c = d.views(cast)
+    assert texture.shape == (2, 1, 64, 64) and colour.shape == smooth.shape
+    assert (
+        (colour_t - colour).abs().max() < 0.01 < (texture_t - texture).abs().max()
+    )  # texture: its judge only
+    assert (
+        (texture_c - texture).abs().max() < 0.01 < (colour_c - colour).abs().max()
+    )  # colour: its judge only
+    image = textured.clone().requires_grad_(True)
+    out = d(image)
+    assert len(out.logits) == 4  # two scales per judge
+    for logits in (out.logits[:2], out.logits[2:]):  # each judge passes gradients to the pixels (R1)
+        image.grad = None
+        sum(t.sum() for t in logits).backward(retain_graph=True)
+        assert image.grad is not None and image.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match="in_channels must be 3"):
+        ColourTextureDiscriminator(in_channels=4)
+    with pytest.raises(ValueError, match="no condition"):
+        d(image, torch.zeros(2, 1, 64, 64))
 
 
 @pytest.mark.parametrize("size", [(32, 32), (37, 45)])

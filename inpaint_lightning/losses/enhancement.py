@@ -25,14 +25,13 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-import kornia
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 from inpaint_lightning.losses.adversarial import AdversarialKind
 from inpaint_lightning.losses.objective import GANObjective
-from inpaint_lightning.models.layers import shrink_to
+from inpaint_lightning.models.layers import LUMA, gaussian_blur, luma, shrink_to
 from inpaint_lightning.models.vgg import VGGFeatures
 
 
@@ -109,19 +108,11 @@ class UnpairedEnhancementLoss(GANObjective):
         return sum(F.l1_loss(_normalised(a), _normalised(b)) for a, b in zip(ours, theirs, strict=True))
 
 
-_LUMA = (0.299, 0.587, 0.114)
-
-
-def _luma(images: Tensor) -> Tensor:
-    return (images.float() * images.new_tensor(_LUMA).view(1, 3, 1, 1)).sum(1, keepdim=True)
-
-
 def luma_structure(before: Tensor, after: Tensor, sigma: float = 1.5) -> Tensor:
     """1 - SSIM's structure term (the local correlation in a Gaussian window of ``sigma``) between the lumas:
     0 where ``after`` is any local brightness and contrast change of ``before``, up to 2 where detail reverses."""
-    a, b = _luma(before), _luma(after)
-    size = 2 * round(3 * sigma) + 1
-    blur = lambda x: kornia.filters.gaussian_blur2d(x, (size, size), (sigma, sigma), border_type="reflect")  # noqa: E731
+    a, b = luma(before), luma(after)
+    blur = lambda x: gaussian_blur(x, sigma)  # noqa: E731
     mean_a, mean_b = blur(a), blur(b)
     var_a = (blur(a * a) - mean_a**2).clamp_min(0)
     var_b = (blur(b * b) - mean_b**2).clamp_min(0)
@@ -137,8 +128,8 @@ def colour_layout(before: Tensor, after: Tensor, cells: int = 8) -> Tensor:
     a = F.adaptive_avg_pool2d(before.float(), cells).flatten(2).transpose(1, 2)  # B x cells² x 3
     b = F.adaptive_avg_pool2d(after.float(), cells).flatten(2).transpose(1, 2)
     design = torch.cat([a, a * a, torch.ones_like(a[..., :1])], -1)  # B x cells² x 7
-    luma = b @ b.new_tensor(_LUMA).view(3, 1)
-    chroma = torch.cat([b[..., :1] - luma, b[..., 2:] - luma], -1)  # red and blue minus luma
+    grey = b @ b.new_tensor(LUMA).view(3, 1)
+    chroma = torch.cat([b[..., :1] - grey, b[..., 2:] - grey], -1)  # red and blue minus luma
     gram = design.transpose(1, 2) @ design + 1e-4 * torch.eye(design.shape[-1], device=design.device)
     fit = design @ torch.linalg.solve(gram, design.transpose(1, 2) @ chroma)
     return (fit - chroma).abs().mean()

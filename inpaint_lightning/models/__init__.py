@@ -2,6 +2,7 @@
 enhancement generator (a grid of colour transforms), discriminators and their layers."""
 
 from inpaint_lightning.models.discriminators import (
+    ColourTextureDiscriminator,
     DiscriminatorOutput,
     GlobalLocalDiscriminator,
     MultiScaleDiscriminator,
@@ -27,6 +28,7 @@ __all__ = [
     "DiscriminatorOutput",
     "FFCResNet",
     "GatedUNet",
+    "ColourTextureDiscriminator",
     "GlobalLocalDiscriminator",
     "InpaintGenerator",
     "MIGAN",

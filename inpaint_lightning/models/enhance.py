@@ -14,14 +14,11 @@ Contract: ``forward(x)`` maps ``B x 3 x H x W`` in [0, 1] to the same size.
 
 from __future__ import annotations
 
-import math
-
-import kornia
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-LUMA = (0.299, 0.587, 0.114)
+from inpaint_lightning.models.layers import gaussian_blur, luma
 
 
 class ColourGrid(nn.Module):
@@ -95,8 +92,8 @@ class ColourGrid(nn.Module):
         with torch.autocast(x.device.type, enabled=False):
             x = x.float()
             coeffs, gains, view = self._predict(x)
-            luma = (x * x.new_tensor(LUMA).view(1, 3, 1, 1)).sum(1, keepdim=True)
-            level = luma.clamp(0, 1) * (self.bins - 1)
+            grey = luma(x)
+            level = grey.clamp(0, 1) * (self.bins - 1)
             transform = x.new_zeros(b, 12, h, w)
             for i in range(
                 self.bins
@@ -110,10 +107,7 @@ class ColourGrid(nn.Module):
             y = x + (transform[:, :, :3] * x[:, None]).sum(2) + transform[:, :, 3]
             if gains is None:
                 return y
-            view_luma = (view * x.new_tensor(LUMA).view(1, 3, 1, 1)).sum(1, keepdim=True)
-            size = 2 * int(math.ceil(3 * self.detail_sigma)) + 1
-            sigma = (self.detail_sigma, self.detail_sigma)
-            base = kornia.filters.gaussian_blur2d(view_luma, (size, size), sigma, border_type="reflect")
+            base = gaussian_blur(luma(view), self.detail_sigma)
             base = F.interpolate(base, size=(h, w), mode="bilinear", align_corners=False)
             gain = F.interpolate(gains, size=(h, w), mode="bilinear", align_corners=False)
-            return y + gain * (luma - base)
+            return y + gain * (grey - base)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+
+import kornia
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -85,3 +88,20 @@ def shrink_to(image: Tensor, side: int) -> Tensor:
     if size == tuple(image.shape[-2:]):
         return image
     return F.interpolate(image, size=size, mode="bilinear", align_corners=False, antialias=True)
+
+
+#: Rec. 601 luma weights (as OpenCV's and JPEG's grey), the one definition the enhancement code uses
+LUMA = (0.299, 0.587, 0.114)
+
+
+def luma(images: Tensor) -> Tensor:
+    """``B x 1 x H x W`` luma of RGB ``images`` (in float32, so it is safe under autocast)."""
+    return (images.float() * images.new_tensor(LUMA, dtype=torch.float32).view(1, 3, 1, 1)).sum(
+        1, keepdim=True
+    )
+
+
+def gaussian_blur(images: Tensor, sigma: float) -> Tensor:
+    """A Gaussian blur of ``sigma`` pixels (reflected borders; a fixed kernel, so ONNX exports it)."""
+    size = 2 * math.ceil(3 * sigma) + 1
+    return kornia.filters.gaussian_blur2d(images, (size, size), (sigma, sigma), border_type="reflect")
