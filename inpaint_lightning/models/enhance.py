@@ -36,7 +36,7 @@ class ColourGrid(nn.Module):
             holds local contrast worst of all the edits (a steep curve around each cell's own mid-tone), and
             local contrast is what an ImageNet embedding sees most of a photo's look: in AlexNet features, local
             contrast -0.5 moves KID to good photos by +0.79 and a colour cast by +0.002 (docs/benchmarks.md). Off
-            by default: it did not help the unpaired recipe in 10 CPU minutes.
+            by default; on in the unpaired config, beside the colour-texture discriminator that asks for it.
     """
 
     in_channels, scale, size_multiple, whole_image = 3, 1, 1, True
