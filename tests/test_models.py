@@ -14,7 +14,7 @@ from inpaint_lightning.models import (
 )
 from inpaint_lightning.models.ffc import FourierUnit
 from inpaint_lightning.models.generators import pyramid_fill
-from inpaint_lightning.models.layers import GatedConv2d, pad_to_multiple, shrink_to
+from inpaint_lightning.models.layers import GatedConv2d, luma, pad_to_multiple, shrink_to
 from inpaint_lightning.models.vgg import load_vgg_features
 
 
@@ -159,6 +159,11 @@ def test_colour_texture_discriminator_splits_what_each_judge_can_see():
         assert image.grad is not None and image.grad.abs().sum() > 0
     with pytest.raises(ValueError, match="in_channels must be 3"):
         ColourTextureDiscriminator(in_channels=4)
+    with pytest.raises(ValueError, match="texture_sigma"):
+        ColourTextureDiscriminator(texture_sigma=0.5)
+    grey = ColourTextureDiscriminator(texture_sigma=None, num_scales=1, base_channels=4, n_layers=2)
+    assert torch.allclose(grey.views(cast)[1], luma(cast))  # WESPE's texture view: the plain luma ...
+    assert (grey.views(cast)[1] - grey.views(smooth)[1]).abs().mean() > 0.05  # ... which does see tone
     with pytest.raises(ValueError, match="no condition"):
         d(image, torch.zeros(2, 1, 64, 64))
 

@@ -24,11 +24,11 @@ from inpaint_lightning.models.restoration import NAFNet, RRDBNet
 __all__ = [
     "AOTGenerator",
     "ColourGrid",
+    "ColourTextureDiscriminator",
     "DeepFillV2",
     "DiscriminatorOutput",
     "FFCResNet",
     "GatedUNet",
-    "ColourTextureDiscriminator",
     "GlobalLocalDiscriminator",
     "InpaintGenerator",
     "MIGAN",

@@ -171,7 +171,8 @@ class ColourTextureDiscriminator(nn.Module):
     only tone and colour are left to it; the texture judge sees the luma's detail above a blur of
     ``texture_sigma`` x the side (WESPE's judge saw the grey photo; the detail alone also hides global tone), so
     local contrast and fine detail are all it can tell real from fake by. Each is a
-    :class:`MultiScaleDiscriminator` (``num_scales`` / ``base_channels`` / ``n_layers``); both count equally.
+    :class:`MultiScaleDiscriminator` (``num_scales`` / ``base_channels`` / ``n_layers``); both count equally, so
+    the adversarial term has twice the maps of one pyramid's (the unpaired config's weights were measured so).
     For whole-image tasks: ``in_channels`` must be 3 (no mask channel).
     """
 
@@ -187,6 +188,9 @@ class ColourTextureDiscriminator(nn.Module):
         super().__init__()
         if in_channels != 3:
             raise ValueError("the colour-texture discriminator judges whole images: in_channels must be 3")
+        for name, sigma in (("colour_sigma", colour_sigma), ("texture_sigma", texture_sigma)):
+            if sigma is not None and not 0 < sigma < 1 / 3:
+                raise ValueError(f"{name} is a fraction of the shorter side in (0, 1/3), got {sigma}")
         self.colour_sigma, self.texture_sigma = colour_sigma, texture_sigma
         self.colour = MultiScaleDiscriminator(num_scales, 3, base_channels, n_layers)
         self.texture = MultiScaleDiscriminator(num_scales, 1, base_channels, n_layers)

@@ -30,7 +30,7 @@ class ColourGrid(nn.Module):
         width: channels of the predicting network.
         low_res: side of the square view the network sees (``grid`` times a power of 2).
         detail: also predict a local-contrast gain per cell, applied to the luma detail above a Gaussian blur of
-            ``detail_sigma`` x the photo's side (a "clarity" slider that varies over the image; 0.05 is the
+            ``detail_sigma`` x each side of the photo (a "clarity" slider that varies over the image; 0.05 is the
             local-contrast edit's and the look table's scale: a blur of 1/32 of the side, as first written,
             reached only the finest third of that band). A grid of colour maps
             holds local contrast worst of all the edits (a steep curve around each cell's own mid-tone), and
@@ -56,8 +56,10 @@ class ColourGrid(nn.Module):
             raise ValueError(
                 f"need low_res = grid x 2^k (k >= 1) and luma_bins >= 2, got {low_res}, {grid}, {luma_bins}"
             )
+        if not 0 < detail_sigma < 1 / 3:
+            raise ValueError(f"detail_sigma is a fraction of the side in (0, 1/3), got {detail_sigma}")
         self.grid, self.bins, self.low_res, self.detail = grid, luma_bins, low_res, detail
-        self.detail_sigma = detail_sigma * low_res  # in the view's pixels
+        self._blur_px = detail_sigma * low_res  # in the view's pixels
         layers: list[nn.Module] = []
         channels, side = 3, low_res
         while side > grid:  # stride-2 convolutions down to the grid
@@ -107,7 +109,7 @@ class ColourGrid(nn.Module):
             y = x + (transform[:, :, :3] * x[:, None]).sum(2) + transform[:, :, 3]
             if gains is None:
                 return y
-            base = gaussian_blur(luma(view), self.detail_sigma)
+            base = gaussian_blur(luma(view), self._blur_px)
             base = F.interpolate(base, size=(h, w), mode="bilinear", align_corners=False)
             gain = F.interpolate(gains, size=(h, w), mode="bilinear", align_corners=False)
             return y + gain * (grey - base)

@@ -90,7 +90,7 @@ def shrink_to(image: Tensor, side: int) -> Tensor:
     return F.interpolate(image, size=size, mode="bilinear", align_corners=False, antialias=True)
 
 
-#: Rec. 601 luma weights (as OpenCV's and JPEG's grey), the one definition the enhancement code uses
+#: Rec. 601 luma weights (as OpenCV's and JPEG's grey; ``data.edits.LUMA`` is the NumPy side's), for tensors
 LUMA = (0.299, 0.587, 0.114)
 
 
