@@ -103,6 +103,14 @@ class MultiScaleDiscriminator(nn.Module):
         return DiscriminatorOutput(logits, features)
 
 
+def _whole_images(kind: str, in_channels: int = 3, condition: Tensor | None = None) -> None:
+    """Judges of whole photos (enhancement) take RGB and no mask: a wrong config says so in one line."""
+    if in_channels != 3:
+        raise ValueError(f"the {kind} discriminator judges whole images: in_channels must be 3")
+    if condition is not None:
+        raise ValueError(f"the {kind} discriminator judges whole images: it takes no condition (mask)")
+
+
 class GlobalLocalDiscriminator(nn.Module):
     """A global judge of the whole image at a fixed size and a local judge of full-resolution patches
     (EnlightenGAN, Jiang et al. 2021: global D plus a D on random crops; written from the paper's description).
@@ -132,8 +140,7 @@ class GlobalLocalDiscriminator(nn.Module):
         n_layers: int = 3,
     ) -> None:
         super().__init__()
-        if in_channels != 3:
-            raise ValueError("the global-local discriminator judges whole images: in_channels must be 3")
+        _whole_images("global-local", in_channels)
         self.global_size, self.patches, self.patch_size = global_size, patches, patch_size
         self.globl = MultiScaleDiscriminator(num_scales, in_channels, base_channels, n_layers)
         self.local = PatchDiscriminator(in_channels, base_channels, n_layers)
@@ -153,10 +160,7 @@ class GlobalLocalDiscriminator(nn.Module):
         )
 
     def forward(self, image: Tensor, condition: Tensor | None = None) -> DiscriminatorOutput:
-        if condition is not None:
-            raise ValueError(
-                "the global-local discriminator judges whole images: it takes no condition (mask)"
-            )
+        _whole_images("global-local", condition=condition)
         whole, local = self.globl(shrink_to(image, self.global_size)), self.local(self.windows(image))
         return DiscriminatorOutput(whole.logits + local.logits, whole.features + local.features)
 
@@ -186,8 +190,7 @@ class ColourTextureDiscriminator(nn.Module):
         n_layers: int = 3,
     ) -> None:
         super().__init__()
-        if in_channels != 3:
-            raise ValueError("the colour-texture discriminator judges whole images: in_channels must be 3")
+        _whole_images("colour-texture", in_channels)
         for name, sigma in (("colour_sigma", colour_sigma), ("texture_sigma", texture_sigma)):
             if sigma is not None and not 0 < sigma < 1 / 3:
                 raise ValueError(f"{name} is a fraction of the shorter side in (0, 1/3), got {sigma}")
@@ -205,10 +208,7 @@ class ColourTextureDiscriminator(nn.Module):
         return colour, grey - gaussian_blur(grey, self.texture_sigma * side) + 0.5
 
     def forward(self, image: Tensor, condition: Tensor | None = None) -> DiscriminatorOutput:
-        if condition is not None:
-            raise ValueError(
-                "the colour-texture discriminator judges whole images: it takes no condition (mask)"
-            )
+        _whole_images("colour-texture", condition=condition)
         colour_view, texture_view = self.views(image)
         colour, texture = self.colour(colour_view), self.texture(texture_view)
         return DiscriminatorOutput(colour.logits + texture.logits, colour.features + texture.features)
