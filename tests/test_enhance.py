@@ -156,8 +156,9 @@ def test_colour_grid_detail_gain_is_local_contrast_and_fits_it_where_the_grid_al
 
 
 def test_colour_grid_detail_works_at_the_local_contrast_edits_scale():
-    """The gain's band is the clarity edit's (``detail_sigma`` x the side): a wave whose period is a tenth of the
-    photo is nearly doubled by gain 1, a wave as long as the photo is left alone."""
+    """The gain's band is the clarity edit's (``detail_sigma`` x the side): a wave whose period is a fifth of the
+    photo grows by most of gain 1 (the old 1/32 box band: 1.40 x), a wave twice as long as the photo is left
+    alone; a band too wide to blur on the view is refused."""
     net = ColourGrid(grid=8, luma_bins=4, width=8, low_res=64, detail=True)
     with torch.no_grad():
         net.head.bias[-1] = 1.0
@@ -318,8 +319,8 @@ def test_the_unpaired_config_trains_end_to_end_and_needs_references(tmp_path, ca
     ],
 )  # fmt: skip
 def test_the_unpaired_config_trains_with_split_discriminators(tmp_path, judge, judge_args, trained_too):
-    """EnlightenGAN's global + local judges, or WESPE's colour + texture ones, with a shrunk structure view and the
-    detail gain, from the command line."""
+    """EnlightenGAN's global + local judges, or WESPE's colour + texture ones (the config's), with a shrunk
+    structure view and the config's detail gain, from the command line."""
     own, liked = _folder(tmp_path / "own", (90, 90, 90), 6), _folder(tmp_path / "liked", (220, 60, 40))
     cli = main([
         "fit", "--config", str(ROOT / "configs" / "tasks" / "enhance_unpaired.yaml"),
@@ -327,11 +328,12 @@ def test_the_unpaired_config_trains_with_split_discriminators(tmp_path, judge, j
         "--data.root", str(own), "--data.reference", str(liked), "--data.val_ratio", "0.34",
         "--data.test_ratio", "0", "--data.image_size", "48",
         "--model.discriminator.class_path", f"inpaint_lightning.models.{judge}", *judge_args,
-        "--model.loss.init_args.structure_size", "32", "--model.generator.init_args.detail", "true",
+        "--model.loss.init_args.structure_size", "32",
         "--trainer.default_root_dir", str(tmp_path), "--trainer.logger.init_args.save_dir", str(tmp_path / "logs"),
         "--checkpoint.dirpath", str(tmp_path / "ckpt"),
     ])  # fmt: skip
     assert cli.trainer.global_step == 4 and type(cli.model.discriminator).__name__ == judge
+    assert cli.model.generator.detail  # the config's gain
     d_opt = cli.trainer.optimizers[1]
     second = list(cli.model.discriminator.get_submodule(trained_too).parameters())
     assert all(d_opt.state[p]["step"].item() >= 1 for p in second)  # the second judge trained too

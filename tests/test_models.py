@@ -14,7 +14,7 @@ from inpaint_lightning.models import (
 )
 from inpaint_lightning.models.ffc import FourierUnit
 from inpaint_lightning.models.generators import pyramid_fill
-from inpaint_lightning.models.layers import GatedConv2d, luma, pad_to_multiple, shrink_to
+from inpaint_lightning.models.layers import GatedConv2d, gaussian_blur, luma, pad_to_multiple, shrink_to
 from inpaint_lightning.models.vgg import load_vgg_features
 
 
@@ -129,6 +129,13 @@ def test_global_local_discriminator_judges_the_whole_small_and_windows_at_full_s
         GlobalLocalDiscriminator(in_channels=4)
     with pytest.raises(ValueError, match="no condition"):
         d(image, torch.zeros(2, 1, 128, 96))
+
+
+def test_gaussian_blur_keeps_flat_images_and_takes_images_smaller_than_its_kernel():
+    flat = torch.full((1, 1, 5, 7), 0.3)
+    assert torch.allclose(gaussian_blur(flat, 4.0), flat)  # 3 sigma is wider than the image: the kernel stops
+    noise = torch.rand(1, 3, 5, 7, generator=torch.Generator().manual_seed(0))
+    assert gaussian_blur(noise, 4.0).std() < 0.5 * noise.std()
 
 
 def test_colour_texture_discriminator_splits_what_each_judge_can_see():

@@ -14,6 +14,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from inpaint_lightning.data.edits import LUMA
+
 #: The kinds of damage :class:`Damage` draws, with their default relative frequency.
 KINDS: dict[str, float] = {"scratches": 0.3, "cracks": 0.2, "dust": 0.25, "tears": 0.1, "stains": 0.15}
 
@@ -190,7 +192,7 @@ def _ink(rng: np.random.Generator, dark: float = 0.4) -> np.ndarray:
 
 def _age(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Fade to sepia or grey, lift the blacks, lower the contrast."""
-    grey = image @ np.array([0.299, 0.587, 0.114], np.float32)
+    grey = image @ LUMA
     tone = np.array([1.07, 0.95, 0.78], np.float32) if rng.random() < 0.6 else np.ones(3, np.float32)
     mono = rng.uniform(0.4, 1.0)
     out = (1 - mono) * image + mono * grey[..., None] * tone

@@ -20,6 +20,7 @@ import torch
 from PIL import Image
 from torch import Tensor
 
+from inpaint_lightning.data.edits import LUMA
 from inpaint_lightning.data.io import _pil_to_rgb, _to_uint8
 
 
@@ -127,7 +128,7 @@ def to_mask(mask: Any, invert: bool = False, threshold: float = 0.5) -> Tensor:
             arr = _to_uint8(arr).astype(np.float32) / 255.0
         arr = arr.astype(np.float32)
         if arr.ndim == 3 and arr.shape[-1] in (3, 4):  # H x W x RGB(A): luminance
-            arr = arr[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+            arr = arr[..., :3] @ LUMA
         elif arr.ndim == 4 and arr.shape[-1] in (1, 3):  # B x H x W x C
             arr = arr.max(axis=-1)
         if arr.ndim == 3 and arr.shape[-1] == 1:

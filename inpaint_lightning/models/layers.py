@@ -102,6 +102,7 @@ def luma(images: Tensor) -> Tensor:
 
 
 def gaussian_blur(images: Tensor, sigma: float) -> Tensor:
-    """A Gaussian blur of ``sigma`` pixels (reflected borders; a fixed kernel, so ONNX exports it)."""
-    size = 2 * math.ceil(3 * sigma) + 1
+    """A Gaussian blur of ``sigma`` pixels (reflected borders; a fixed kernel, so ONNX exports it). The kernel
+    reaches 3 sigma, or as far as reflection allows on a small image (a side less one pixel)."""
+    size = 2 * min(math.ceil(3 * sigma), min(images.shape[-2:]) - 1) + 1
     return kornia.filters.gaussian_blur2d(images, (size, size), (sigma, sigma), border_type="reflect")
